@@ -1,0 +1,36 @@
+"""Guang'an key-project battle-map server (广安市重点项目“挂图作战”地图服务)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from mapserver.db import make_engine
+from mapserver.errors import ConfigError
+from mapserver.layers import load_layers
+from mapserver.settings import ROOT, Settings
+from mapserver.state import AppState
+from mapserver.vocabulary import Vocabulary
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app; ``config`` overrides settings by field name (see :class:`Settings`)."""
+    settings = Settings.load(overrides=config)
+    if not settings.database_url:
+        raise ConfigError("MAPSERVER_DATABASE_URL is not set (`make run` sets it up for you)")
+    engine = make_engine(settings.database_url, settings.pool_size)
+    layers = load_layers(settings.layers_dir, engine)
+    app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["mapserver"] = AppState(settings, engine, layers, Vocabulary(engine))
+
+    from mapserver.blueprints import layers as layers_bp
+    from mapserver.blueprints import pages, problems
+
+    problems.register(app)
+    app.register_blueprint(layers_bp.bp)
+    app.register_blueprint(pages.bp)
+    return app

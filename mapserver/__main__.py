@@ -1,0 +1,3 @@
+from mapserver.cli import main
+
+main()

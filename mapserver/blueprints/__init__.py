@@ -1,0 +1,1 @@
+"""The web layer: the only modules that read ``flask.request``."""

@@ -1,0 +1,63 @@
+"""``/layers``: the layer list and each layer's filtered GeoJSON feed."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+
+from mapserver import catalog, feed, query
+from mapserver.state import current
+
+bp = Blueprint("layers", __name__)
+
+
+@bp.get("/layers")
+def index() -> Response:
+    state = current()
+    base = request.url_root.rstrip("/")
+    return jsonify(
+        {
+            "layers": [
+                catalog.describe(layer, state.vocabulary, base) for layer in state.layers.values()
+            ]
+        }
+    )
+
+
+@bp.get("/layers/<layer_id>")
+def one(layer_id: str) -> Response:
+    state = current()
+    base = request.url_root.rstrip("/")
+    return jsonify(catalog.describe(state.layer(layer_id), state.vocabulary, base))
+
+
+@bp.get("/layers/<layer_id>.geojson")
+def features(layer_id: str) -> Response:
+    state = current()
+    layer = state.layer(layer_id)
+    args = request.args.to_dict(flat=False)
+    q = query.parse(layer, args, state.vocabulary)
+    conn = state.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    try:
+        tag = feed.etag(q, feed.data_version(conn), request.host_url)
+        if tag in request.if_none_match or request.if_none_match.star_tag:
+            conn.close()
+            return Response(status=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+    except BaseException:
+        conn.close()
+        raise
+    base = request.base_url
+
+    def page_url(offset: int) -> str:
+        params = {k: v for k, v in args.items() if k != "offset"}
+        if offset:
+            params["offset"] = [str(offset)]
+        return base + ("?" + urlencode(params, doseq=True) if params else "")
+
+    body = feed.stream_collection(conn, q, page_url, state.settings.count_threshold)
+    return Response(
+        stream_with_context(body),
+        mimetype=feed.GEOJSON,
+        headers={"ETag": tag, "Cache-Control": "no-cache"},
+    )

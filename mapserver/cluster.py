@@ -1,0 +1,193 @@
+"""A private PostgreSQL + PostGIS cluster for development and tests.
+
+PostgreSQL refuses to run as root, so when we are root the server runs as the
+Debian ``postgres`` user; everything else (the app, the tests) stays as is and
+connects over a unix socket that only the cluster's owner (and root) can use.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_ROOT = Path("/usr/lib/postgresql")
+SOCKET_PATH_MAX = 100
+
+
+class ClusterError(RuntimeError):
+    """The private cluster could not be set up or started."""
+
+
+def pg_bindir() -> Path:
+    """The newest installed PostgreSQL major's bin directory."""
+    majors = sorted(
+        (p for p in PG_ROOT.glob("*/bin/pg_ctl")),
+        key=lambda p: int(p.parent.parent.name),
+    )
+    if not majors:
+        raise ClusterError("PostgreSQL server binaries not found under /usr/lib/postgresql")
+    return majors[-1].parent
+
+
+@dataclass
+class Cluster:
+    """One data directory, one postmaster, reached through a unix socket."""
+
+    datadir: Path
+    socketdir: Path
+    port: int = 5432
+
+    @classmethod
+    def in_directory(cls, base: Path) -> Cluster:
+        base = base.resolve()
+        socketdir = base / "run"
+        if len(str(socketdir / ".s.PGSQL.5432")) > SOCKET_PATH_MAX:
+            socketdir = Path(tempfile.mkdtemp(prefix="mapserver-pg-"))
+        return cls(datadir=base / "data", socketdir=socketdir)
+
+    @property
+    def owner(self) -> str | None:
+        """The OS user the server runs as: ``postgres`` when we are root."""
+        return "postgres" if os.geteuid() == 0 else None
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [str(pg_bindir() / args[0]), *args[1:]]
+        if self.owner:
+            cmd = ["runuser", "-u", self.owner, "--", *cmd]
+        return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+    def _own(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if self.owner:
+            user = pwd.getpwnam(self.owner)
+            os.chown(path, user.pw_uid, user.pw_gid)
+            self._check_reachable(path)
+
+    def _check_reachable(self, path: Path) -> None:
+        probe = subprocess.run(
+            ["runuser", "-u", self.owner, "--", "test", "-w", str(path)], check=False
+        )
+        if probe.returncode != 0:
+            raise ClusterError(
+                f"{path} is not reachable by the '{self.owner}' user; PostgreSQL cannot run "
+                "as root. Move the checkout below a directory others can enter (e.g. /srv or "
+                "/tmp) or set MAPSERVER_DATABASE_URL."
+            )
+
+    def initialised(self) -> bool:
+        return (self.datadir / "PG_VERSION").exists()
+
+    def init(self) -> None:
+        """initdb on first use: trust on the socket only, no TCP listener."""
+        self._own(self.datadir.parent)
+        self._own(self.datadir)
+        self._own(self.socketdir)
+        if self.initialised():
+            return
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--auth=trust",
+        )
+        conf = self.datadir / "postgresql.conf"
+        with conf.open("a") as f:
+            f.write(
+                "\n# mapserver private cluster\n"
+                "listen_addresses = ''\n"
+                "unix_socket_permissions = 0700\n"
+                "fsync = on\n"
+                "max_connections = 200\n"
+                "shared_buffers = 256MB\n"
+            )
+
+    def running(self) -> bool:
+        return self._run("pg_ctl", "status", "-D", str(self.datadir), check=False).returncode == 0
+
+    def start(self, timeout: float = 30) -> None:
+        self.init()
+        self._own(self.socketdir)
+        if self.running():
+            return
+        opts = f"-k {self.socketdir} -p {self.port}"
+        log = self.datadir / "server.log"
+        result = self._run(
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "-D",
+            str(self.datadir),
+            "-o",
+            opts,
+            "-l",
+            str(log),
+            check=False,
+        )
+        if result.returncode != 0:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ClusterError(f"pg_ctl start failed: {result.stderr}\n{tail}")
+
+    def stop(self) -> None:
+        if self.initialised() and self.running():
+            self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", "fast", check=False)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+    def url(self, dbname: str) -> str:
+        """SQLAlchemy URL for a database of this cluster, as superuser ``postgres``."""
+        return f"postgresql+psycopg://postgres@/{dbname}?host={self.socketdir}&port={self.port}"
+
+    def psql(self, sql: str, dbname: str = "postgres") -> str:
+        cmd = [
+            str(pg_bindir() / "psql"),
+            "-h",
+            str(self.socketdir),
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            dbname,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            sql,
+        ]
+        out = subprocess.run(cmd, check=False, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise ClusterError(out.stderr.strip())
+        return out.stdout
+
+    def ensure_database(self, dbname: str, template: str | None = None) -> bool:
+        """Create the database if missing; True when it was created."""
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'")
+        if exists.strip():
+            return False
+        tmpl = f' TEMPLATE "{template}"' if template else ""
+        self.psql(f'CREATE DATABASE "{dbname}"{tmpl}')
+        return True
+
+    def wait_ready(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.psql("SELECT 1")
+                return
+            except ClusterError:
+                time.sleep(0.1)
+        raise ClusterError("the cluster did not accept connections in time")

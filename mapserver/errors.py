@@ -1,0 +1,64 @@
+"""The few errors the server raises, and the one table mapping them to HTTP.
+
+Each becomes an RFC 9457 ``application/problem+json`` body naming what was
+wrong and where.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConfigError(Exception):
+    """Bad configuration: stops the server at startup."""
+
+
+class ProblemError(Exception):
+    """An error the client should see, with details for the problem body."""
+
+    title = "请求有误 Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidParameter(ProblemError):
+    title = "参数无效 Invalid parameter"
+
+
+class NotFound(ProblemError):
+    title = "未找到 Not found"
+
+
+class NotAcceptable(ProblemError):
+    title = "格式不支持 Not acceptable"
+
+
+STATUS: dict[type[ProblemError], int] = {
+    ProblemError: 400,
+    InvalidParameter: 400,
+    NotFound: 404,
+    NotAcceptable: 406,
+}
+
+
+def status_of(error: ProblemError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def problem(error: ProblemError) -> dict[str, Any]:
+    """The problem+json body for an error."""
+    status = status_of(error)
+    body = {
+        "type": "about:blank",
+        "title": error.title,
+        "status": status,
+        "detail": error.detail,
+    }
+    body.update(error.extra)
+    return body

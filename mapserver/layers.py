@@ -1,0 +1,284 @@
+"""Layer definitions: ``layers/<id>.yaml`` loaded, validated and frozen at startup.
+
+A layer file is the allowlist for everything a request may name: properties,
+filters, the style and popup. Anything unknown or missing stops the server
+with the file and key in the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import Engine
+
+from mapserver.errors import ConfigError
+
+LAYER_KEYS = {
+    "title",
+    "description",
+    "table",
+    "id_column",
+    "geometry_column",
+    "order_by",
+    "limit",
+    "properties",
+    "filters",
+    "style",
+    "popup",
+    "legend_title",
+}
+PROPERTY_KEYS = {"title", "values", "labels", "unit"}
+LABELS_KEYS = {"table", "key", "label"}
+LIMIT_KEYS = {"default", "max"}
+STYLE_KEYS = {"property", "default", "classes"}
+PATH_OPTIONS = {
+    "color",
+    "fillColor",
+    "weight",
+    "opacity",
+    "fillOpacity",
+    "radius",
+    "dashArray",
+}
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Labels for codes, read from a table of the database."""
+
+    table: str
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    title: str
+    unit: str | None = None
+    values: Mapping[str, str] | None = None  # code -> label, from the file
+    labels: LabelSource | None = None  # code -> label, from the database
+
+    @property
+    def coded(self) -> bool:
+        return self.values is not None or self.labels is not None
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str
+    title: str
+    description: str
+    table: str
+    id_column: str
+    geometry_column: str
+    order_by: str
+    default_limit: int
+    max_limit: int
+    properties: Mapping[str, Property]
+    filters: tuple[str, ...]
+    style: Mapping[str, Any]
+    popup: tuple[str, ...]
+    legend_title: str
+    digest: str  # changes whenever the file does; part of every ETag
+
+
+def load_layers(directory: Path, engine: Engine | None = None) -> Mapping[str, Layer]:
+    """Every ``*.yaml`` in ``directory``; checked against the database when given."""
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ConfigError(f"{directory}: no layer files (*.yaml)")
+    layers = {f.stem: parse_layer(f) for f in files}
+    if engine is not None:
+        with engine.connect() as conn:
+            for path, layer in zip(files, layers.values()):
+                check_columns(path, layer, conn)
+    return MappingProxyType(layers)
+
+
+def parse_layer(path: Path) -> Layer:
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    where = _Where(path)
+    if not IDENTIFIER.match(path.stem):
+        raise ConfigError(
+            f"{path}: the file name is the layer id and must match {IDENTIFIER.pattern}"
+        )
+    doc = where.mapping(
+        doc,
+        "",
+        LAYER_KEYS,
+        required={"title", "table", "id_column", "geometry_column", "properties"},
+    )
+    properties = _properties(where, doc["properties"])
+    limit = where.mapping(doc.get("limit", {}), "limit", LIMIT_KEYS)
+    default_limit = where.integer(limit.get("default", 100), "limit.default")
+    max_limit = where.integer(limit.get("max", 10000), "limit.max")
+    if default_limit > max_limit:
+        raise ConfigError(f"{path}: limit.default is larger than limit.max")
+    filters = tuple(where.names(doc.get("filters", []), "filters", properties, coded=True))
+    popup = tuple(where.names(doc.get("popup", []), "popup", properties))
+    return Layer(
+        id=path.stem,
+        title=where.text(doc["title"], "title"),
+        description=where.text(doc.get("description", ""), "description"),
+        table=where.identifier(doc["table"], "table"),
+        id_column=where.identifier(doc["id_column"], "id_column"),
+        geometry_column=where.identifier(doc["geometry_column"], "geometry_column"),
+        order_by=where.identifier(doc.get("order_by", doc["id_column"]), "order_by"),
+        default_limit=default_limit,
+        max_limit=max_limit,
+        properties=MappingProxyType(properties),
+        filters=filters,
+        style=_style(where, doc.get("style"), properties),
+        popup=popup,
+        legend_title=where.text(doc.get("legend_title", doc["title"]), "legend_title"),
+        digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+    )
+
+
+def _properties(where: _Where, raw: Any) -> dict[str, Property]:
+    raw = where.mapping(raw, "properties")
+    out = {}
+    for name, spec in raw.items():
+        key = f"properties.{name}"
+        where.identifier(name, key)
+        spec = where.mapping(spec or {}, key, PROPERTY_KEYS)
+        values = None
+        if "values" in spec:
+            vals = where.mapping(spec["values"], f"{key}.values")
+            values = MappingProxyType(
+                {str(k): where.text(v, f"{key}.values.{k}") for k, v in vals.items()}
+            )
+        labels = None
+        if "labels" in spec:
+            src = where.mapping(spec["labels"], f"{key}.labels", LABELS_KEYS, required=LABELS_KEYS)
+            labels = LabelSource(
+                **{k: where.identifier(v, f"{key}.labels.{k}") for k, v in src.items()}
+            )
+        if values is not None and labels is not None:
+            raise ConfigError(f"{where.path}: {key}: give either values or labels, not both")
+        title = where.text(spec.get("title", name), f"{key}.title")
+        unit = spec.get("unit")
+        out[name] = Property(name, title, unit and where.text(unit, f"{key}.unit"), values, labels)
+    return out
+
+
+def _style(where: _Where, raw: Any, properties: dict[str, Property]) -> Mapping[str, Any]:
+    if raw is None:
+        return MappingProxyType({"default": {}})
+    raw = where.mapping(raw, "style", STYLE_KEYS)
+    style: dict[str, Any] = {"default": where.path_options(raw.get("default", {}), "style.default")}
+    if "property" in raw:
+        style["property"] = where.names([raw["property"]], "style.property", properties, True)[0]
+        prop = properties[style["property"]]
+        classes = where.mapping(raw.get("classes", {}), "style.classes")
+        for code in classes:
+            if prop.values is not None and str(code) not in prop.values:
+                raise ConfigError(f"{where.path}: style.classes.{code}: not a value of {prop.name}")
+        style["classes"] = {
+            str(k): where.path_options(v, f"style.classes.{k}") for k, v in classes.items()
+        }
+    return MappingProxyType(style)
+
+
+class _Where:
+    """Typed accessors that name the file and key in every error."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key or 'top level'}: {message}")
+
+    def mapping(
+        self,
+        value: Any,
+        key: str,
+        allowed: set[str] | None = None,
+        required: set[str] = frozenset(),
+    ) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a mapping")
+        prefix = f"{key}." if key else ""
+        for k in value:
+            if allowed is not None and k not in allowed:
+                raise self.fail(
+                    f"{prefix}{k}",
+                    f"unknown key (allowed: {', '.join(sorted(allowed))})",
+                )
+        for k in sorted(required - set(value)):
+            raise self.fail(f"{prefix}{k}", "missing")
+        return value
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, "must be a string")
+        return value
+
+    def integer(self, value: Any, key: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise self.fail(key, "must be a positive integer")
+        return value
+
+    def identifier(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not IDENTIFIER.match(value):
+            raise self.fail(key, f"{value!r} is not a plain lower-case SQL name")
+        return value
+
+    def names(self, value: Any, key: str, properties: dict, coded: bool = False) -> list[str]:
+        if not isinstance(value, list):
+            raise self.fail(key, "must be a list of property names")
+        for name in value:
+            if name not in properties:
+                raise self.fail(key, f"{name!r} is not an exposed property")
+            if coded and not properties[name].coded:
+                raise self.fail(key, f"{name!r} has no values or labels to filter by")
+        return list(value)
+
+    def path_options(self, value: Any, key: str) -> dict:
+        return dict(self.mapping(value, key, PATH_OPTIONS))
+
+
+def check_columns(path: Path, layer: Layer, conn: sa.Connection) -> None:
+    """Every column a layer names must exist in the database."""
+    columns = _columns(conn, layer.table)
+    if not columns:
+        raise ConfigError(f"{path}: table: {layer.table!r} does not exist")
+    for key in ("id_column", "geometry_column", "order_by"):
+        if getattr(layer, key) not in columns:
+            raise ConfigError(f"{path}: {key}: no column {getattr(layer, key)!r} in {layer.table}")
+    for prop in layer.properties.values():
+        if prop.name not in columns:
+            raise ConfigError(f"{path}: properties.{prop.name}: no such column in {layer.table}")
+        if prop.labels:
+            label_columns = _columns(conn, prop.labels.table)
+            for k in ("key", "label"):
+                if getattr(prop.labels, k) not in label_columns:
+                    raise ConfigError(
+                        f"{path}: properties.{prop.name}.labels.{k}: no column "
+                        f"{getattr(prop.labels, k)!r} in table {prop.labels.table!r}"
+                    )
+
+
+def _columns(conn: sa.Connection, table: str) -> dict[str, str]:
+    rows = conn.execute(
+        sa.text(
+            "SELECT column_name, udt_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = :t"
+        ),
+        {"t": table},
+    )
+    return dict(rows.all())

@@ -1,0 +1,103 @@
+"""Tables as SQLAlchemy models: the schema Alembic compares migrations against.
+
+The read path does not use these classes (it builds SQL from the layer files);
+the loaders and the write path do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES = ("reserve", "preparing", "under_construction", "completed", "suspended")
+LEVELS = ("provincial", "municipal")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class City(Base):
+    __tablename__ = "cities"
+
+    adcode: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    boundary = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
+    )
+
+
+class County(Base):
+    __tablename__ = "counties"
+
+    adcode: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+    boundary = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
+    )
+
+
+class WorkingGroup(Base):
+    __tablename__ = "working_groups"
+
+    code: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        sa.CheckConstraint(f"level IN {LEVELS}", name="projects_level_check"),
+        sa.CheckConstraint(f"status IN {STATUSES}", name="projects_status_check"),
+        sa.CheckConstraint("geom IS NULL OR ST_IsValid(geom)", name="projects_geom_valid"),
+        sa.CheckConstraint("geom IS NULL OR NOT ST_IsEmpty(geom)", name="projects_geom_nonempty"),
+        sa.CheckConstraint("version >= 1", name="projects_version_check"),
+        sa.Index("idx_projects_geom", "geom", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    level: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    working_group: Mapped[str] = mapped_column(
+        sa.ForeignKey("working_groups.code"), nullable=False, index=True
+    )
+    county: Mapped[str] = mapped_column(
+        sa.ForeignKey("counties.adcode"), nullable=False, index=True
+    )
+    status: Mapped[str] = mapped_column(sa.Text, nullable=False, index=True)
+    owner_unit: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    leader: Mapped[str | None] = mapped_column(sa.Text)
+    total_investment: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), nullable=False)
+    annual_plan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), nullable=False)
+    completed_this_year: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), nullable=False)
+    planned_start: Mapped[dt.date | None] = mapped_column(sa.Date)
+    planned_end: Mapped[dt.date | None] = mapped_column(sa.Date)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+class ChangeLog(Base):
+    """One row per committed change to a layer's table, in commit order."""
+
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    layer: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    op: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    feature_id: Mapped[str] = mapped_column(sa.Text, nullable=False)

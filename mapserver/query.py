@@ -1,0 +1,202 @@
+"""From request parameters to SQL: one query builder for every rendering.
+
+Parameters are checked against the layer's allowlists; identifiers in the SQL
+come only from the (validated) layer file, and every value is a bound
+parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mapserver.errors import InvalidParameter
+from mapserver.layers import Layer
+from mapserver.vocabulary import Vocabulary
+
+PAGING = ("bbox", "limit", "offset", "count")
+TRUE = {"true", "1", "yes"}
+FALSE = {"false", "0", "no"}
+
+
+@dataclass(frozen=True)
+class FeatureQuery:
+    """What to select from a layer; built only by :func:`parse`."""
+
+    layer: Layer
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = 100
+    offset: int = 0
+    count: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def canonical(self) -> str:
+        """A stable text of the query, for ETags."""
+        return json.dumps(
+            [
+                self.layer.id,
+                self.filters,
+                self.bbox,
+                self.limit,
+                self.offset,
+                self.count,
+            ],
+            separators=(",", ":"),
+        )
+
+
+def parse(
+    layer: Layer,
+    args: Mapping[str, Sequence[str]],
+    vocab: Vocabulary,
+    paging: Sequence[str] = PAGING,
+) -> FeatureQuery:
+    """Check every parameter; raise :class:`InvalidParameter` naming the first bad one."""
+    allowed = (*layer.filters, *paging)
+    for name in args:
+        if name not in allowed:
+            raise InvalidParameter(
+                f"unknown parameter {name!r}", parameter=name, allowed=list(allowed)
+            )
+    single = {name: _single(name, values) for name, values in args.items() if name in paging}
+    filters = tuple(
+        (name, _codes(layer, name, args[name], vocab)) for name in layer.filters if name in args
+    )
+    limit = _integer("limit", single.get("limit"), layer.default_limit, 1)
+    if limit > layer.max_limit:
+        raise InvalidParameter(
+            f"limit {limit} is above this layer's maximum of {layer.max_limit}",
+            parameter="limit",
+            maximum=layer.max_limit,
+        )
+    return FeatureQuery(
+        layer=layer,
+        filters=filters,
+        bbox=_bbox(single["bbox"]) if "bbox" in single else None,
+        limit=limit,
+        offset=_integer("offset", single.get("offset"), 0, 0),
+        count=_boolean("count", single.get("count")),
+    )
+
+
+def _single(name: str, values: Sequence[str]) -> str:
+    if len(values) != 1:
+        raise InvalidParameter(f"parameter {name!r} given {len(values)} times", parameter=name)
+    return values[0]
+
+
+def _codes(layer: Layer, name: str, values: Sequence[str], vocab: Vocabulary) -> tuple[str, ...]:
+    known = vocab.labels(layer.properties[name])
+    codes: list[str] = []
+    for value in values:
+        for code in value.split(","):
+            code = code.strip()
+            if code not in known:
+                raise InvalidParameter(
+                    f"{name}: unknown code {code[:100]!r}" if code else f"{name}: empty code",
+                    parameter=name,
+                    allowed=[{"code": k, "label": v} for k, v in known.items()],
+                )
+            if code not in codes:
+                codes.append(code)
+    return tuple(sorted(codes))
+
+
+def _integer(name: str, raw: str | None, default: int, minimum: int) -> int:
+    if raw is None:
+        return default
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise InvalidParameter(
+            f"{name} must be a whole number ≥ {minimum}, got {raw[:50]!r}",
+            parameter=name,
+        )
+    value = int(text)
+    if value < minimum:
+        raise InvalidParameter(f"{name} must be ≥ {minimum}, got {value}", parameter=name)
+    return value
+
+
+def _boolean(name: str, raw: str | None) -> bool:
+    if raw is None or raw.lower() in FALSE:
+        return False
+    if raw.lower() in TRUE:
+        return True
+    raise InvalidParameter(f"{name} must be true or false, got {raw[:50]!r}", parameter=name)
+
+
+def _bbox(raw: str) -> tuple[float, float, float, float]:
+    parts = raw.split(",")
+    problem = None
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(parts) != 4 or len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        problem = "bbox must be four numbers: minlon,minlat,maxlon,maxlat"
+    else:
+        minx, miny, maxx, maxy = numbers
+        if not (
+            -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
+        ):
+            problem = "bbox is outside longitude −180…180 / latitude −90…90"
+        elif minx > maxx or miny > maxy:
+            problem = "bbox is inverted: need minlon ≤ maxlon and minlat ≤ maxlat"
+    if problem:
+        raise InvalidParameter(f"{problem} (got {raw[:100]!r})", parameter="bbox")
+    return tuple(numbers)  # type: ignore[return-value]
+
+
+def where_sql(q: FeatureQuery) -> tuple[str, dict]:
+    """The WHERE clause (alias ``t``) and its parameters."""
+    clauses, params = ["TRUE"], {}
+    for i, (name, codes) in enumerate(q.filters):
+        clauses.append(f't."{name}" = ANY(:f{i})')
+        params[f"f{i}"] = list(codes)
+    if q.bbox is not None:
+        geom = q.layer.geometry_column
+        clauses.append(f't."{geom}" && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)')
+        clauses.append(f'ST_Intersects(t."{geom}", ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))')
+        params.update(zip(("bx0", "by0", "bx1", "by1"), q.bbox))
+    return " AND ".join(clauses), params
+
+
+def properties_sql(layer: Layer) -> tuple[str, str, dict]:
+    """``json_build_object(...)`` of the exposed properties with labels, its joins and params."""
+    pairs, joins, params = [], [], {}
+    for i, prop in enumerate(layer.properties.values()):
+        col = f't."{prop.name}"'
+        pairs.append(f"'{prop.name}', {col}")
+        if prop.labels is not None:
+            src = prop.labels
+            joins.append(f'LEFT JOIN "{src.table}" l{i} ON l{i}."{src.key}" = {col}')
+            pairs.append(f"'{prop.name}_label', l{i}.\"{src.label}\"")
+        elif prop.values is not None:
+            params[f"labels{i}"] = json.dumps(dict(prop.values), ensure_ascii=False)
+            pairs.append(f"'{prop.name}_label', CAST(:labels{i} AS jsonb) ->> {col}::text")
+    return f"json_build_object({', '.join(pairs)})", " ".join(joins), params
+
+
+def features_sql(q: FeatureQuery) -> tuple[str, dict]:
+    """One row per feature, each already GeoJSON text; one extra row signals a next page."""
+    layer = q.layer
+    props, joins, params = properties_sql(layer)
+    geom = layer.geometry_column
+    where, where_params = where_sql(q)
+    params.update(where_params, limit=q.limit + 1, offset=q.offset)
+    sql = (
+        f"""SELECT '{{"type":"Feature","id":' || to_json(t."{layer.id_column}")::text"""
+        f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON(t."{geom}", 7, 0), 'null')"""
+        f""" || ',"properties":' || {props}::text || '}}'"""
+        f' FROM "{layer.table}" t {joins} WHERE {where}'
+        f' ORDER BY t."{layer.order_by}" LIMIT :limit OFFSET :offset'
+    )
+    return sql, params
+
+
+def count_sql(q: FeatureQuery) -> tuple[str, dict]:
+    where, params = where_sql(q)
+    return f'SELECT count(*) FROM "{q.layer.table}" t WHERE {where}', params

@@ -1,0 +1,90 @@
+"""Running the server: the private development cluster, migrations, demo data, gunicorn."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from mapserver import loader, schema
+from mapserver.cluster import Cluster
+from mapserver.db import make_engine
+from mapserver.settings import ROOT, Settings
+
+DEV_DATABASE = "mapserver"
+
+
+def private_cluster() -> Cluster:
+    return Cluster.in_directory(ROOT / "var" / "pg")
+
+
+def prepare(url: str) -> None:
+    """Migrate, then load the demo data if (and only if) the database is empty."""
+    schema.upgrade(url)
+    engine = make_engine(url, 1)
+    try:
+        if loader.is_empty(engine):
+            n = loader.load_demo(engine)
+            print(f"mapserver: empty database; loaded the demo data set ({n} projects, 演示数据)")
+    finally:
+        engine.dispose()
+
+
+def gunicorn_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(settings.workers),
+        "--threads",
+        str(settings.threads),
+        "--bind",
+        f"{settings.host}:{settings.port}",
+        "--graceful-timeout",
+        "5",
+        "--timeout",
+        "60",
+        "--access-logfile",
+        "-",
+        "mapserver:create_app()",
+    ]
+
+
+def serve(settings: Settings, url: str | None = None) -> int:
+    """gunicorn in the foreground; SIGINT/SIGTERM stop it and return its exit code."""
+    env = dict(os.environ)
+    if url:
+        env["MAPSERVER_DATABASE_URL"] = url
+    proc = subprocess.Popen(gunicorn_command(settings), env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        proc.send_signal(signal.SIGTERM)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def run(settings: Settings) -> int:
+    """`make run`: production when MAPSERVER_DATABASE_URL is set, else a cluster under var/."""
+    if settings.database_url:
+        prepare(settings.database_url)
+        return serve(settings)
+    cluster = private_cluster()
+    try:
+        cluster.start()
+        cluster.ensure_database(DEV_DATABASE)
+        url = cluster.url(DEV_DATABASE)
+        prepare(url)
+        print(f"mapserver: serving http://{settings.host}:{settings.port}/ (Ctrl-C stops)")
+        return serve(settings, url)
+    finally:
+        print("mapserver: stopping the private PostgreSQL cluster")
+        cluster.stop()

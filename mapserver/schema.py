@@ -1,0 +1,23 @@
+"""Applying the Alembic migrations from code (the CLI and the tests use this)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from mapserver.settings import ROOT
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["url"] = url
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,87 @@
+"""Settings, read once from the environment and validated at startup.
+
+Every setting is a ``MAPSERVER_*`` environment variable; an unknown one stops
+the server, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mapserver.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "MAPSERVER_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings; the field name upper-cased with ``MAPSERVER_`` is the variable."""
+
+    database_url: str | None = field(
+        default=None,
+        metadata={"doc": "PostGIS database (SQLAlchemy URL); unset: private cluster"},
+    )
+    layers_dir: Path = field(default=ROOT / "layers", metadata={"doc": "layer YAML files"})
+    host: str = field(default="127.0.0.1", metadata={"doc": "address to listen on"})
+    port: int = field(default=8000, metadata={"doc": "port to listen on"})
+    workers: int = field(default=2, metadata={"doc": "gunicorn worker processes"})
+    threads: int = field(default=32, metadata={"doc": "threads per worker (SSE streams hold one)"})
+    pool_size: int = field(default=8, metadata={"doc": "database connections per worker"})
+    count_threshold: int = field(
+        default=50000,
+        metadata={"doc": "tables up to this many rows always get numberMatched"},
+    )
+    tile_url: str | None = field(default=None, metadata={"doc": "raster basemap URL template"})
+    tile_attribution: str = field(default="", metadata={"doc": "attribution for tile_url"})
+    kiosk_interval: int = field(default=20, metadata={"doc": "kiosk tour step, seconds"})
+    heartbeat: float = field(default=15.0, metadata={"doc": "SSE heartbeat interval, seconds"})
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [PREFIX + f.name.upper() for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Settings:
+        """Settings from the environment, then ``overrides`` (lower-case field names)."""
+        environ = os.environ if environ is None else environ
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in environ.items():
+            if not key.startswith(PREFIX):
+                continue
+            name = key[len(PREFIX) :].lower()
+            if name not in fields:
+                raise ConfigError(f"unknown setting {key}; known: {', '.join(cls.names())}")
+            values[name] = _convert(key, raw, fields[name].type)
+        for name, value in (overrides or {}).items():
+            if name not in fields:
+                raise ConfigError(f"unknown setting {name!r} in create_app(config)")
+            values[name] = value
+        return cls(**values)
+
+
+def _convert(key: str, raw: str, type_: Any) -> Any:
+    kind = str(type_)
+    try:
+        if kind.startswith("int"):
+            value = int(raw)
+            if value < 0:
+                raise ValueError
+            return value
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r} is not a non-negative number") from None
+    if kind.startswith("Path"):
+        return Path(raw)
+    return raw or None if "None" in kind else raw

@@ -1,0 +1,36 @@
+"""What a running app holds: settings, engine, layers and vocabulary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy.engine import Engine
+
+from mapserver.errors import NotFound
+from mapserver.layers import Layer
+from mapserver.settings import Settings
+from mapserver.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    engine: Engine
+    layers: Mapping[str, Layer]
+    vocabulary: Vocabulary
+
+    def layer(self, layer_id: str) -> Layer:
+        try:
+            return self.layers[layer_id]
+        except KeyError:
+            raise NotFound(
+                f"no layer {layer_id[:100]!r}",
+                parameter="layer",
+                allowed=list(self.layers),
+            ) from None
+
+
+def current() -> AppState:
+    return current_app.extensions["mapserver"]

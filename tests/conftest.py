@@ -1,0 +1,75 @@
+"""Test fixtures on a real PostgreSQL + PostGIS, started by the suite itself."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mapserver import create_app, loader, schema
+from mapserver.cluster import Cluster
+from mapserver.db import make_engine
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    base = Path(tempfile.mkdtemp(prefix="mapserver-test-"))
+    base.chmod(0o755)
+    c = Cluster.in_directory(base)
+    c.start()
+    yield c
+    c.destroy()
+
+
+@pytest.fixture(scope="session")
+def template_db(cluster: Cluster) -> str:
+    """A migrated database with the 100 demo projects, copied for each test that writes."""
+    name = "demo_template"
+    cluster.ensure_database(name)
+    url = cluster.url(name)
+    schema.upgrade(url)
+    engine = make_engine(url, 1)
+    loader.load_demo(engine)
+    engine.dispose()
+    return name
+
+
+def new_database(cluster: Cluster, template: str | None = None) -> str:
+    name = "t_" + uuid.uuid4().hex[:12]
+    cluster.ensure_database(name, template=template)
+    return cluster.url(name)
+
+
+@pytest.fixture(scope="session")
+def demo_url(cluster: Cluster, template_db: str) -> str:
+    """The demo database for read-only tests (shared by the session)."""
+    return new_database(cluster, template_db)
+
+
+@pytest.fixture
+def fresh_url(cluster: Cluster, template_db: str) -> str:
+    """A private copy of the demo database for a test that writes."""
+    return new_database(cluster, template_db)
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(demo_url, 2)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(demo_url: str):
+    return create_app({"database_url": demo_url})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
