@@ -10,6 +10,7 @@ from flask import Flask
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.layers import load_layers
+from mapserver.live import Notifier
 from mapserver.settings import ROOT, Settings
 from mapserver.state import AppState
 from mapserver.vocabulary import Vocabulary
@@ -25,12 +26,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["mapserver"] = AppState(settings, engine, layers, Vocabulary(engine))
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    app.extensions["mapserver"] = AppState(
+        settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
+    )
 
+    from mapserver.blueprints import events, pages, problems, stats
     from mapserver.blueprints import layers as layers_bp
-    from mapserver.blueprints import pages, problems
 
     problems.register(app)
-    app.register_blueprint(layers_bp.bp)
-    app.register_blueprint(pages.bp)
+    for blueprint in (layers_bp.bp, stats.bp, events.bp, pages.bp):
+        app.register_blueprint(blueprint)
     return app

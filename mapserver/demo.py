@@ -123,7 +123,7 @@ def generate(
     for i in range(n):
         county = adcodes[i % len(adcodes)]
         group = groups[(i // len(adcodes) + i) % len(groups)]
-        status = STATUS_CYCLE[i % len(STATUS_CYCLE)]
+        status = STATUS_CYCLE[(i // len(adcodes)) % len(STATUS_CYCLE)]
         template, kind, unit = rng.choice(TEMPLATES[group])
         towns = TOWNS[county].split()
         a, b = rng.sample(towns, 2)

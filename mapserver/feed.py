@@ -56,7 +56,7 @@ def stream_collection(
                 rows, more = rows[: q.limit - returned], True
             if rows:
                 head = b"," if returned else b""
-                yield head + ",".join(r[0] for r in rows).encode()
+                yield head + ",".join(r[-1] for r in rows).encode()
                 returned += len(rows)
         tail = {"numberReturned": returned}
         matched = number_matched(conn, q, returned, more, count_threshold)

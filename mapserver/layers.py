@@ -34,11 +34,15 @@ LAYER_KEYS = {
     "style",
     "popup",
     "legend_title",
+    "stats",
 }
 PROPERTY_KEYS = {"title", "values", "labels", "unit"}
 LABELS_KEYS = {"table", "key", "label"}
 LIMIT_KEYS = {"default", "max"}
 STYLE_KEYS = {"property", "default", "classes"}
+STATS_KEYS = {"group_by", "sums", "ratio"}
+RATIO_KEYS = {"name", "numerator", "denominator"}
+NUMERIC = {"numeric", "int2", "int4", "int8", "float4", "float8"}
 PATH_OPTIONS = {
     "color",
     "fillColor",
@@ -74,6 +78,15 @@ class Property:
 
 
 @dataclass(frozen=True)
+class StatsSpec:
+    """What ``/stats`` reports for a layer: counts per coded property, sums, one ratio."""
+
+    group_by: tuple[str, ...] = ()
+    sums: tuple[str, ...] = ()
+    ratio: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class Layer:
     id: str
     title: str
@@ -89,6 +102,7 @@ class Layer:
     style: Mapping[str, Any]
     popup: tuple[str, ...]
     legend_title: str
+    stats: StatsSpec
     digest: str  # changes whenever the file does; part of every ETag
 
 
@@ -145,6 +159,7 @@ def parse_layer(path: Path) -> Layer:
         style=_style(where, doc.get("style"), properties),
         popup=popup,
         legend_title=where.text(doc.get("legend_title", doc["title"]), "legend_title"),
+        stats=_stats(where, doc.get("stats", {}), properties),
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
     )
 
@@ -192,6 +207,21 @@ def _style(where: _Where, raw: Any, properties: dict[str, Property]) -> Mapping[
             str(k): where.path_options(v, f"style.classes.{k}") for k, v in classes.items()
         }
     return MappingProxyType(style)
+
+
+def _stats(where: _Where, raw: Any, properties: dict[str, Property]) -> StatsSpec:
+    raw = where.mapping(raw, "stats", STATS_KEYS)
+    group_by = where.names(raw.get("group_by", []), "stats.group_by", properties, coded=True)
+    sums = where.names(raw.get("sums", []), "stats.sums", properties)
+    ratio = None
+    if "ratio" in raw:
+        ratio = where.mapping(raw["ratio"], "stats.ratio", RATIO_KEYS, required=RATIO_KEYS)
+        where.identifier(ratio["name"], "stats.ratio.name")
+        for k in ("numerator", "denominator"):
+            if ratio[k] not in sums:
+                raise where.fail(f"stats.ratio.{k}", f"{ratio[k]!r} is not one of stats.sums")
+        ratio = MappingProxyType(dict(ratio))
+    return StatsSpec(tuple(group_by), tuple(sums), ratio)
 
 
 class _Where:
@@ -263,6 +293,9 @@ def check_columns(path: Path, layer: Layer, conn: sa.Connection) -> None:
     for prop in layer.properties.values():
         if prop.name not in columns:
             raise ConfigError(f"{path}: properties.{prop.name}: no such column in {layer.table}")
+    for name in layer.stats.sums:
+        if columns[name] not in NUMERIC:
+            raise ConfigError(f"{path}: stats.sums: column {name!r} is not numeric")
         if prop.labels:
             label_columns = _columns(conn, prop.labels.table)
             for k in ("key", "label"):

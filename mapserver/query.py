@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mapserver.errors import InvalidParameter
 from mapserver.layers import Layer
@@ -31,7 +31,7 @@ class FeatureQuery:
     limit: int = 100
     offset: int = 0
     count: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
+    ids: tuple[str, ...] | None = None
 
     def canonical(self) -> str:
         """A stable text of the query, for ETags."""
@@ -153,6 +153,9 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
 def where_sql(q: FeatureQuery) -> tuple[str, dict]:
     """The WHERE clause (alias ``t``) and its parameters."""
     clauses, params = ["TRUE"], {}
+    if q.ids is not None:
+        clauses.append(f't."{q.layer.id_column}" = ANY(:ids)')
+        params["ids"] = list(q.ids)
     for i, (name, codes) in enumerate(q.filters):
         clauses.append(f't."{name}" = ANY(:f{i})')
         params[f"f{i}"] = list(codes)
@@ -180,15 +183,20 @@ def properties_sql(layer: Layer) -> tuple[str, str, dict]:
     return f"json_build_object({', '.join(pairs)})", " ".join(joins), params
 
 
-def features_sql(q: FeatureQuery) -> tuple[str, dict]:
-    """One row per feature, each already GeoJSON text; one extra row signals a next page."""
+def features_sql(q: FeatureQuery, with_key: bool = False) -> tuple[str, dict]:
+    """One row per feature, GeoJSON text last (after its id when ``with_key``).
+
+    The query asks for ``limit + 1`` rows: an extra row means there is a next page.
+    """
     layer = q.layer
     props, joins, params = properties_sql(layer)
     geom = layer.geometry_column
+    key = f't."{layer.id_column}"::text, ' if with_key else ""
     where, where_params = where_sql(q)
     params.update(where_params, limit=q.limit + 1, offset=q.offset)
     sql = (
-        f"""SELECT '{{"type":"Feature","id":' || to_json(t."{layer.id_column}")::text"""
+        f"SELECT {key}"
+        f"""'{{"type":"Feature","id":' || to_json(t."{layer.id_column}")::text"""
         f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON(t."{geom}", 7, 0), 'null')"""
         f""" || ',"properties":' || {props}::text || '}}'"""
         f' FROM "{layer.table}" t {joins} WHERE {where}'

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from mapserver import loader, schema
+from mapserver import create_app, loader, schema
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 from mapserver.settings import ROOT, Settings
@@ -20,7 +20,7 @@ def private_cluster() -> Cluster:
 
 
 def prepare(url: str) -> None:
-    """Migrate, then load the demo data if (and only if) the database is empty."""
+    """Migrate, load the demo data if (and only if) the database is empty, check layers."""
     schema.upgrade(url)
     engine = make_engine(url, 1)
     try:
@@ -29,6 +29,9 @@ def prepare(url: str) -> None:
             print(f"mapserver: empty database; loaded the demo data set ({n} projects, 演示数据)")
     finally:
         engine.dispose()
+    # Fail here, with the file and key, rather than in every gunicorn worker.
+    app = create_app({"database_url": url})
+    app.extensions["mapserver"].engine.dispose()
 
 
 def gunicorn_command(settings: Settings) -> list[str]:

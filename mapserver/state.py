@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from mapserver.errors import NotFound
 from mapserver.layers import Layer
+from mapserver.live import Notifier
 from mapserver.settings import Settings
 from mapserver.vocabulary import Vocabulary
 
@@ -20,6 +21,7 @@ class AppState:
     engine: Engine
     layers: Mapping[str, Layer]
     vocabulary: Vocabulary
+    notifier: Notifier
 
     def layer(self, layer_id: str) -> Layer:
         try:

@@ -40,10 +40,12 @@ def features(layer_id: str) -> Response:
     q = query.parse(layer, args, state.vocabulary)
     conn = state.engine.connect().execution_options(isolation_level="REPEATABLE READ")
     try:
-        tag = feed.etag(q, feed.data_version(conn), request.host_url)
+        version = feed.data_version(conn)
+        tag = feed.etag(q, version, request.host_url)
+        headers = {"ETag": tag, "Cache-Control": "no-cache", "X-Data-Version": str(version)}
         if tag in request.if_none_match or request.if_none_match.star_tag:
             conn.close()
-            return Response(status=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+            return Response(status=304, headers=headers)
     except BaseException:
         conn.close()
         raise
@@ -56,8 +58,4 @@ def features(layer_id: str) -> Response:
         return base + ("?" + urlencode(params, doseq=True) if params else "")
 
     body = feed.stream_collection(conn, q, page_url, state.settings.count_threshold)
-    return Response(
-        stream_with_context(body),
-        mimetype=feed.GEOJSON,
-        headers={"ETag": tag, "Cache-Control": "no-cache"},
-    )
+    return Response(stream_with_context(body), mimetype=feed.GEOJSON, headers=headers)

@@ -1,0 +1,35 @@
+"""``/events``: the change stream as Server-Sent Events."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from mapserver import live
+from mapserver.errors import InvalidParameter
+from mapserver.state import current
+
+bp = Blueprint("events", __name__)
+
+
+@bp.get("/events")
+def events() -> Response:
+    state = current()
+    for name in request.args:
+        if name != "since":
+            raise InvalidParameter(f"unknown parameter {name!r}", parameter=name, allowed=["since"])
+    raw = request.headers.get("Last-Event-ID") or request.args.get("since")
+    where = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "since"
+    if raw is None:
+        since = live.latest_id(state.engine)
+    elif raw.isascii() and raw.isdigit() and len(raw) < 19:
+        since = int(raw)
+    else:
+        raise InvalidParameter(f"{where} must be a change id (a whole number)", parameter=where)
+    stream = live.follow(
+        state.engine, state.layers, state.notifier, since, state.settings.heartbeat
+    )
+    return Response(
+        stream_with_context(stream),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

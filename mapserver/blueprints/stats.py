@@ -1,0 +1,30 @@
+"""``/stats``: figures for the filtered projects, through the feed's query builder."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from mapserver import feed, query, statistics
+from mapserver.state import current
+
+bp = Blueprint("stats", __name__)
+
+
+@bp.get("/stats")
+def projects() -> Response:
+    return layer_stats("projects")
+
+
+@bp.get("/layers/<layer_id>/stats")
+def layer_stats(layer_id: str) -> Response:
+    state = current()
+    layer = state.layer(layer_id)
+    q = query.parse(layer, request.args.to_dict(flat=False), state.vocabulary, paging=())
+    with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        version = feed.data_version(conn)
+        body = statistics.compute(conn, q, state.vocabulary)
+    body["version"] = version
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Data-Version"] = str(version)
+    return response

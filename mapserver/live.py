@@ -1,0 +1,142 @@
+"""Live changes: the change log replayed and followed, woken by PostgreSQL NOTIFY.
+
+The change log is the truth; NOTIFY only says "look again". A subscriber
+reads every row after its last id, so a missed notification, a reconnect or
+a second app process can delay an event by a heartbeat but never lose one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from mapserver.layers import Layer
+from mapserver.query import FeatureQuery, features_sql
+
+CHANNEL = "mapserver_changes"
+BATCH = 500
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    layer: str
+    op: str
+    feature_id: str
+    feature: str | None  # GeoJSON text as the feed renders it; None when gone
+
+    def event(self) -> str:
+        """The SSE frame for this change."""
+        data = (
+            f'{{"id":{self.id},"layer":{json.dumps(self.layer)},"op":{json.dumps(self.op)},'
+            f'"feature_id":{json.dumps(self.feature_id, ensure_ascii=False)},'
+            f'"feature":{self.feature or "null"}}}'
+        )
+        return f"id: {self.id}\nevent: change\ndata: {data}\n\n"
+
+
+def latest_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM change_log")).scalar_one()
+
+
+def changes_after(engine: Engine, layers: Mapping[str, Layer], since: int) -> list[Change]:
+    """Up to BATCH changes after ``since``, each with its feature's current state."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, layer, op, feature_id FROM change_log "
+                "WHERE id > :since ORDER BY id LIMIT :n"
+            ),
+            {"since": since, "n": BATCH},
+        ).all()
+        features: dict[tuple[str, str], str] = {}
+        for layer_id in {r.layer for r in rows if r.layer in layers}:
+            ids = tuple({r.feature_id for r in rows if r.layer == layer_id})
+            layer = layers[layer_id]
+            q = FeatureQuery(layer=layer, ids=ids, limit=len(ids))
+            sql, params = features_sql(q, with_key=True)
+            for key, text in conn.execute(sa.text(sql), params):
+                features[(layer_id, key)] = text
+    return [Change(r.id, r.layer, r.op, r.feature_id, features.get((r.layer, r.feature_id)))
+            for r in rows]  # fmt: skip
+
+
+class Notifier:
+    """One LISTEN connection per process; wakes every waiting subscriber on NOTIFY."""
+
+    def __init__(self, conninfo: str) -> None:
+        self._conninfo = conninfo
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._listen, name="notify", daemon=True)
+                self._thread.start()
+
+    def wait(self, generation: int, timeout: float) -> int:
+        """Block until a notification newer than ``generation`` or the timeout."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._generation != generation, timeout)
+            return self._generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def _listen(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    delay = 0.5
+                    self._wake()  # anything missed while we were away gets read now
+                    for _ in conn.notifies():
+                        self._wake()
+            except psycopg.Error as exc:
+                log.warning("LISTEN connection lost (%s); retrying in %.1fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+def follow(
+    engine: Engine,
+    layers: Mapping[str, Layer],
+    notifier: Notifier,
+    since: int,
+    heartbeat: float,
+) -> Iterator[str]:
+    """SSE text: replay after ``since``, then live changes, with heartbeat comments."""
+    notifier.start()
+    yield "retry: 2000\n\n"
+    generation = notifier.generation
+    while True:
+        batch = changes_after(engine, layers, since)
+        for change in batch:
+            yield change.event()
+            since = change.id
+        if len(batch) == BATCH:
+            continue
+        woke = notifier.wait(generation, heartbeat)
+        if woke == generation:
+            yield ": heartbeat\n\n"
+        generation = woke
