@@ -25,9 +25,9 @@ def data_version(conn: sa.Connection) -> int:
 
 
 def etag(q: FeatureQuery, version: int, base: str) -> str:
-    """Strong ETag: same layer file, query, data and base URL give the same bytes."""
+    """Strong ETag value (unquoted): same layer file, query, data and base URL, same bytes."""
     key = f"{q.layer.digest}|{q.canonical()}|{version}|{base}"
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def cheap_count(conn: sa.Connection, table: str, threshold: int) -> bool:

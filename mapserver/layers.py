@@ -293,17 +293,20 @@ def check_columns(path: Path, layer: Layer, conn: sa.Connection) -> None:
     for prop in layer.properties.values():
         if prop.name not in columns:
             raise ConfigError(f"{path}: properties.{prop.name}: no such column in {layer.table}")
+        if prop.labels:
+            _check_labels(path, prop, _columns(conn, prop.labels.table))
     for name in layer.stats.sums:
         if columns[name] not in NUMERIC:
             raise ConfigError(f"{path}: stats.sums: column {name!r} is not numeric")
-        if prop.labels:
-            label_columns = _columns(conn, prop.labels.table)
-            for k in ("key", "label"):
-                if getattr(prop.labels, k) not in label_columns:
-                    raise ConfigError(
-                        f"{path}: properties.{prop.name}.labels.{k}: no column "
-                        f"{getattr(prop.labels, k)!r} in table {prop.labels.table!r}"
-                    )
+
+
+def _check_labels(path: Path, prop: Property, label_columns: dict[str, str]) -> None:
+    for k in ("key", "label"):
+        if getattr(prop.labels, k) not in label_columns:
+            raise ConfigError(
+                f"{path}: properties.{prop.name}.labels.{k}: no column "
+                f"{getattr(prop.labels, k)!r} in table {prop.labels.table!r}"
+            )
 
 
 def _columns(conn: sa.Connection, table: str) -> dict[str, str]:

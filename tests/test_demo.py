@@ -14,7 +14,10 @@ def scalar(engine, sql, **params):
 def test_hundred_projects_all_marked_demo(demo_engine):
     assert scalar(demo_engine, "SELECT count(*) FROM projects") == 100
     assert scalar(demo_engine, "SELECT count(*) FROM projects WHERE demo") == 100
-    assert scalar(demo_engine, "SELECT count(*) FROM projects WHERE description LIKE '【演示数据】%'") == 100
+    assert (
+        scalar(demo_engine, "SELECT count(*) FROM projects WHERE description LIKE '【演示数据】%'")
+        == 100
+    )
 
 
 @pytest.mark.parametrize(
@@ -27,14 +30,20 @@ def test_hundred_projects_all_marked_demo(demo_engine):
 )
 def test_every_value_represented(demo_engine, column, minimum, expected_values):
     with demo_engine.connect() as conn:
-        counts = dict(conn.execute(sa.text(f"SELECT {column}, count(*) FROM projects GROUP BY 1")).all())
+        counts = dict(
+            conn.execute(sa.text(f"SELECT {column}, count(*) FROM projects GROUP BY 1")).all()
+        )
     assert set(counts) == expected_values
     assert min(counts.values()) >= minimum
 
 
 def test_geometry_mix(demo_engine):
     with demo_engine.connect() as conn:
-        kinds = dict(conn.execute(sa.text("SELECT GeometryType(geom), count(*) FROM projects GROUP BY 1")).all())
+        kinds = dict(
+            conn.execute(
+                sa.text("SELECT GeometryType(geom), count(*) FROM projects GROUP BY 1")
+            ).all()
+        )
     assert kinds["POINT"] >= 10 and kinds["POLYGON"] >= 10 and kinds["LINESTRING"] >= 10
     assert None in kinds  # some reserve projects have no site yet
 
@@ -55,7 +64,12 @@ def test_some_lines_cross_county_lines(demo_engine):
 
 
 def test_no_site_only_for_reserve(demo_engine):
-    assert scalar(demo_engine, "SELECT count(*) FROM projects WHERE geom IS NULL AND status <> 'reserve'") == 0
+    assert (
+        scalar(
+            demo_engine, "SELECT count(*) FROM projects WHERE geom IS NULL AND status <> 'reserve'"
+        )
+        == 0
+    )
 
 
 def test_generator_is_deterministic():

@@ -42,8 +42,8 @@ def features(layer_id: str) -> Response:
     try:
         version = feed.data_version(conn)
         tag = feed.etag(q, version, request.host_url)
-        headers = {"ETag": tag, "Cache-Control": "no-cache", "X-Data-Version": str(version)}
-        if tag in request.if_none_match or request.if_none_match.star_tag:
+        headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache", "X-Data-Version": str(version)}
+        if request.if_none_match.contains_weak(tag):
             conn.close()
             return Response(status=304, headers=headers)
     except BaseException:

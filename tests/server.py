@@ -1,0 +1,57 @@
+"""A real gunicorn serving the app on a free loopback port, for tests that need one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+
+from mapserver.settings import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(database_url: str, workers: int = 2, **settings: str) -> Iterator[str]:
+    """Yield the base URL of a gunicorn running ``mapserver:create_app()``."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVER_")}
+    env.update({"MAPSERVER_DATABASE_URL": database_url, "MAPSERVER_PORT": str(port),
+                "MAPSERVER_WORKERS": str(workers), "MAPSERVER_THREADS": "16"})  # fmt: skip
+    env.update({f"MAPSERVER_{k.upper()}": str(v) for k, v in settings.items()})
+    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", "16",
+           "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "mapserver:create_app()"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait(base: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {proc.stderr.read()}")
+        try:
+            requests.get(base + "/config", timeout=5)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")

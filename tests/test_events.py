@@ -1,0 +1,144 @@
+"""/events: replay from the change log, live NOTIFY, heartbeats, several workers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import requests
+import sqlalchemy as sa
+
+from mapserver.db import make_engine
+from tests.server import gunicorn
+
+
+class Stream:
+    """A minimal SSE client over requests, for checking what the server sends."""
+
+    def __init__(self, base: str, since: int | None = None, last_event_id: int | None = None):
+        headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+        params = {"since": since} if since is not None else {}
+        self.response = requests.get(
+            f"{base}/events", params=params, headers=headers, stream=True, timeout=30
+        )
+        assert self.response.status_code == 200
+        assert self.response.headers["Content-Type"].startswith("text/event-stream")
+        self.lines = self.response.iter_lines(decode_unicode=True)
+
+    def next_frame(self) -> dict:
+        frame: dict = {}
+        for line in self.lines:
+            if line == "":
+                if frame:
+                    return frame
+                continue
+            field, _, value = line.partition(":")
+            frame.setdefault(field, []).append(value.removeprefix(" "))
+        raise EOFError
+
+    def next_change(self) -> dict:
+        while True:
+            frame = self.next_frame()
+            if "data" in frame:
+                return json.loads("".join(frame["data"]))
+
+    def close(self) -> None:
+        self.response.close()
+
+
+def latest(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT max(id) FROM change_log")).scalar()
+
+
+def test_replay_reconnect_no_loss_no_duplicates(fresh_url):
+    engine = make_engine(fresh_url, 2)
+    start = latest(engine)
+    codes = [
+        c
+        for (c,) in engine.connect().execute(
+            sa.text("SELECT code FROM projects ORDER BY id LIMIT 50")
+        )
+    ]
+
+    def writer():
+        for i in range(500):
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text("UPDATE projects SET completed_this_year = :v WHERE code = :c"),
+                    {"v": i, "c": codes[i % len(codes)]},
+                )
+
+    with gunicorn(fresh_url, workers=2) as base:
+        thread = threading.Thread(target=writer)
+        thread.start()
+        received: list[int] = []
+        stream = Stream(base, since=start)
+        deadline = time.monotonic() + 60
+        while len(received) < 500 and time.monotonic() < deadline:
+            change = stream.next_change()
+            received.append(change["id"])
+            if len(received) % 120 == 0:  # drop the connection, resume like a browser would
+                stream.close()
+                stream = Stream(base, since=0, last_event_id=received[-1])
+        stream.close()
+        thread.join()
+    with engine.connect() as conn:
+        committed = list(
+            conn.execute(
+                sa.text("SELECT id FROM change_log WHERE id > :s ORDER BY id"), {"s": start}
+            ).scalars()
+        )
+    engine.dispose()
+    assert len(committed) == 500
+    assert received == committed
+
+
+def test_event_carries_feature_and_deletes(fresh_url):
+    engine = make_engine(fresh_url, 1)
+    with gunicorn(fresh_url, workers=1) as base:
+        stream = Stream(base)
+        time.sleep(0.3)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE projects SET name = '更名项目' WHERE id = 2"))
+        change = stream.next_change()
+        assert change["op"] == "update" and change["layer"] == "projects"
+        assert change["feature"]["properties"]["name"] == "更名项目"
+        feed = requests.get(f"{base}/layers/projects.geojson?limit=10").json()
+        assert (
+            next(f for f in feed["features"] if f["id"] == change["feature_id"])
+            == change["feature"]
+        )
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM projects WHERE id = 2"))
+        change = stream.next_change()
+        assert change["op"] == "delete" and change["feature"] is None
+        stream.close()
+    engine.dispose()
+
+
+def test_heartbeat(demo_url):
+    with gunicorn(demo_url, workers=1, heartbeat="0.3") as base:
+        stream = Stream(base)
+        frames = [stream.next_frame() for _ in range(3)]
+        stream.close()
+    assert frames[0] == {"retry": ["2000"]}
+    assert frames[1] == {"": ["heartbeat"]} and frames[2] == {"": ["heartbeat"]}
+
+
+def test_several_processes_see_every_change(fresh_url):
+    engine = make_engine(fresh_url, 1)
+    start = latest(engine)
+    with gunicorn(fresh_url, workers=3) as one, gunicorn(fresh_url, workers=2) as two:
+        streams = [Stream(base, since=start) for base in (one, one, one, two, two)]
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE projects SET status = 'completed' WHERE id <= 5"))
+        for stream in streams:
+            assert [stream.next_change()["id"] for _ in range(5)] == list(
+                range(start + 1, start + 6)
+            )
+            stream.close()
+        # a stream open on one worker does not block the others
+        assert requests.get(f"{one}/layers/projects.geojson?limit=1", timeout=5).status_code == 200
+    engine.dispose()

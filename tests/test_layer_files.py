@@ -1,0 +1,101 @@
+"""Layer files are validated at startup: every mistake names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mapserver import create_app
+from mapserver.errors import ConfigError
+from mapserver.layers import load_layers, parse_layer
+from mapserver.settings import ROOT
+
+GOOD = yaml.safe_load((ROOT / "layers" / "projects.yaml").read_text(encoding="utf-8"))
+
+
+def variant(**changes) -> dict:
+    doc = yaml.safe_load(yaml.safe_dump(GOOD, allow_unicode=True))
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        node = doc
+        for key in path:
+            node = node[key]
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    return doc
+
+
+DELETE = object()
+CASES = [
+    # (changes, key named in the message, words)
+    ({"colour": "red"}, "colour", "unknown key"),
+    ({"table": DELETE}, "table", "missing"),
+    ({"table": "projects; DROP TABLE x"}, "table", "plain lower-case SQL name"),
+    ({"properties__name__width": 3}, "properties.name.width", "unknown key"),
+    ({"properties__Bad Name": {}}, "properties.Bad Name", "plain lower-case SQL name"),
+    ({"filters": ["name"]}, "filters", "no values or labels"),
+    ({"filters": ["password_hash"]}, "filters", "not an exposed property"),
+    ({"popup": ["secret"]}, "popup", "not an exposed property"),
+    ({"limit__default": 0}, "limit.default", "positive integer"),
+    ({"limit__maximum": 5}, "limit.maximum", "unknown key"),
+    ({"style__classes__building": {"color": "red"}}, "style.classes.building", "not a value"),
+    ({"style__default__colour": "red"}, "style.default.colour", "unknown key"),
+    ({"style__property": "nope"}, "style.property", "not an exposed property"),
+    ({"properties__status__labels": {"table": "x", "key": "a", "label": "b"}}, "properties.status", "either"),
+    ({"properties__county__labels__column": "x"}, "properties.county.labels.column", "unknown key"),
+    ({"stats__sums": ["nope"]}, "stats.sums", "not an exposed property"),
+    ({"stats__ratio__numerator": "name"}, "stats.ratio.numerator", "not one of stats.sums"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "key", "words"), CASES)
+def test_bad_layer_file(tmp_path: Path, changes, key, words):
+    path = tmp_path / "projects.yaml"
+    path.write_text(yaml.safe_dump(variant(**changes), allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        parse_layer(path)
+    message = str(info.value)
+    assert str(path) in message and key in message and words in message
+
+
+def test_not_yaml(tmp_path: Path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("title: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
+        parse_layer(path)
+
+
+def test_empty_directory(tmp_path: Path):
+    with pytest.raises(ConfigError, match="no layer files"):
+        load_layers(tmp_path)
+
+
+DB_CASES = [
+    ({"properties__budget": {"title": "预算"}}, "properties.budget", "no such column"),
+    ({"table": "nonexistent"}, "table", "does not exist"),
+    ({"geometry_column": "shape"}, "geometry_column", "no column 'shape'"),
+    ({"properties__county__labels__label": "title"}, "properties.county.labels.label", "no column 'title'"),
+    ({"stats__sums": ["name"], "stats__ratio": DELETE}, "stats.sums", "not numeric"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("changes", "key", "words"), DB_CASES)
+def test_layer_checked_against_database(tmp_path: Path, demo_url, changes, key, words):
+    path = tmp_path / "projects.yaml"
+    path.write_text(yaml.safe_dump(variant(**changes), allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        create_app({"database_url": demo_url, "layers_dir": tmp_path})
+    message = str(info.value)
+    assert str(path) in message and key in message and words in message
+
+
+def test_layers_are_immutable(app):
+    layer = app.extensions["mapserver"].layers["projects"]
+    with pytest.raises(TypeError):
+        layer.properties["x"] = None
+    with pytest.raises(AttributeError):
+        layer.table = "users"
