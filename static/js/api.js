@@ -1,0 +1,81 @@
+// The HTTP API (docs/api.md): every request stays on this origin.
+
+const CONFIG_DEFAULTS = { tile_url: null, tile_attribution: '', kiosk_interval: 20 };
+
+/** An HTTP error with the problem+json detail when the server sent one. */
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(`HTTP ${status}${detail ? `：${detail}` : ''}`);
+    this.status = status;
+  }
+}
+
+async function checked(response) {
+  if (response.ok) return response;
+  let detail = '';
+  try {
+    const problem = await response.json();
+    detail = problem.detail || problem.title || '';
+  } catch {
+    detail = response.statusText;
+  }
+  throw new ApiError(response.status, detail);
+}
+
+/** GET a JSON document. */
+export async function getJSON(path, { signal } = {}) {
+  const response = await fetch(path, { signal, headers: { Accept: 'application/json' } });
+  return (await checked(response)).json();
+}
+
+/**
+ * Query string of a filter state: {county: ['511621', '511622']} → "county=511621,511622".
+ * Empty selections are left out (no filter).
+ */
+export function filterQuery(filters) {
+  const params = new URLSearchParams();
+  for (const [name, codes] of Object.entries(filters)) {
+    if (codes.length) params.set(name, codes.join(','));
+  }
+  return params.toString().replaceAll('%2C', ',');
+}
+
+function withQuery(path, query) {
+  return query ? `${path}?${query}` : path;
+}
+
+/** The layer catalog as a Map id → layer. */
+export async function fetchCatalog({ signal } = {}) {
+  const body = await getJSON('/layers', { signal });
+  return new Map(body.layers.map((layer) => [layer.id, layer]));
+}
+
+/** /config, or the defaults while the server does not offer it. */
+export async function fetchConfig({ signal } = {}) {
+  try {
+    return { ...CONFIG_DEFAULTS, ...(await getJSON('/config', { signal })) };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return { ...CONFIG_DEFAULTS };
+    throw error;
+  }
+}
+
+/**
+ * One layer's features: {collection, version}; version is X-Data-Version (null if absent).
+ * @param {{layerId: string, filters?: object, limit?: number, signal?: AbortSignal}} options
+ */
+export async function fetchFeatures({ layerId, filters = {}, limit, signal }) {
+  const params = [filterQuery(filters), limit ? `limit=${limit}` : ''].filter(Boolean);
+  const url = withQuery(`/layers/${encodeURIComponent(layerId)}.geojson`, params.join('&'));
+  const response = await checked(
+    await fetch(url, { signal, headers: { Accept: 'application/geo+json' } }),
+  );
+  const header = response.headers.get('X-Data-Version');
+  const collection = await response.json();
+  return { collection, version: header === null ? null : Number(header) };
+}
+
+/** /stats for a filter state. */
+export async function fetchStats({ filters = {}, signal } = {}) {
+  return getJSON(withQuery('/stats', filterQuery(filters)), { signal });
+}

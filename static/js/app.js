@@ -1,0 +1,183 @@
+// The battle map's behaviour: load the filtered feed, follow the change stream, keep the
+// statistics equal to what the map shows.
+
+import { fetchFeatures, fetchStats } from './api.js';
+import { markUpdated } from './clock.js';
+import { setHook, setText } from './dom.js';
+import { describe, matches } from './filters.js';
+import { fitTo } from './mapview.js';
+import { writeState } from './urlstate.js';
+
+const STATS_DEBOUNCE_MS = 200;
+const RETRY_MS = 5000;
+
+/**
+ * The controller. `parts`: {layer, map, basemap, projects, stats, detail, live, ticker,
+ * nodes: {updated, notice}}; `state`: {filters, selected, kiosk}.
+ */
+export function createApp(parts, state) {
+  const ctx = {
+    ...parts,
+    state,
+    statsScope: {},
+    afterStats: null,
+    feedAbort: null,
+    statsAbort: null,
+    statsTimer: null,
+    retryTimer: null,
+  };
+  return {
+    load: (options) => loadFeed(ctx, options),
+    setFilters: (filters) => setFilters(ctx, filters),
+    select: (code) => select(ctx, code),
+    applyChange: (change, id) => applyChange(ctx, change, id),
+    /** Statistics for a narrower scope than the map (kiosk: one county); {} for the map's. */
+    setStatsScope(scope) {
+      ctx.statsScope = scope;
+      updateCounts(ctx);
+      return refreshStats(ctx);
+    },
+    /** Call `listener()` after each statistics refresh (e.g. to refresh a second view). */
+    onStats(listener) {
+      ctx.afterStats = listener;
+    },
+  };
+}
+
+function showNotice(ctx, text) {
+  ctx.nodes.notice.hidden = !text;
+  setText(ctx.nodes.notice, text || '');
+}
+
+/** Counts of what the map holds; the statistics panel gets those within its scope. */
+function updateCounts(ctx) {
+  setHook('feature-count', ctx.projects.size());
+  setHook('drawn-count', ctx.projects.drawn());
+  if (!Object.keys(ctx.statsScope).length) {
+    ctx.stats.setMapCounts({ features: ctx.projects.size(), drawn: ctx.projects.drawn() });
+    return;
+  }
+  const inScope = ctx.projects.features().filter((f) => matches(f, ctx.statsScope));
+  ctx.stats.setMapCounts({ features: inScope.length, drawn: inScope.filter((f) => f.geometry).length });
+}
+
+function limitNotice(ctx, collection) {
+  const matched = collection.numberMatched;
+  const returned = collection.numberReturned;
+  const over = matched !== undefined && matched > returned;
+  showNotice(ctx, over ? `项目过多：仅显示前 ${returned} 个（共 ${matched} 个），请缩小筛选范围` : '');
+}
+
+async function loadFeed(ctx, { fit = true } = {}) {
+  clearTimeout(ctx.retryTimer);
+  ctx.feedAbort?.abort();
+  const abort = (ctx.feedAbort = new AbortController());
+  setHook('state', 'loading');
+  ctx.live.stop();
+  try {
+    const { collection, version } = await fetchFeatures({
+      layerId: ctx.layer.id,
+      filters: ctx.state.filters,
+      limit: ctx.layer.limit.max,
+      signal: abort.signal,
+    });
+    render(ctx, collection, { fit });
+    setHook('data-version', version);
+    ctx.live.start(version);
+    await refreshStats(ctx);
+    if (!abort.signal.aborted) setHook('state', 'ready');
+  } catch (error) {
+    if (abort.signal.aborted) return;
+    failed(ctx, error);
+  }
+}
+
+function failed(ctx, error) {
+  setHook('state', 'error');
+  showNotice(ctx, `数据加载失败（${error.message}），${RETRY_MS / 1000} 秒后重试`);
+  ctx.retryTimer = setTimeout(() => loadFeed(ctx, { fit: true }), RETRY_MS);
+}
+
+function render(ctx, collection, { fit }) {
+  ctx.projects.replaceAll(collection.features);
+  updateCounts(ctx);
+  limitNotice(ctx, collection);
+  markUpdated(ctx.nodes.updated);
+  ctx.stats.setScope(describe(ctx.layer.filters, ctx.state.filters));
+  if (fit && !ctx.state.kiosk) fitFiltered(ctx);
+  const selected = ctx.state.selected;
+  if (selected) select(ctx, selected);
+}
+
+/** The filtered projects' extent; the whole city when nothing is filtered. */
+function fitFiltered(ctx) {
+  const filtered = Object.values(ctx.state.filters).some((codes) => codes.length);
+  const city = ctx.basemap.bounds();
+  fitTo(ctx.map, filtered ? ctx.projects.bounds() : city, city);
+}
+
+function setFilters(ctx, filters) {
+  ctx.state.filters = filters;
+  writeState({ filters, project: ctx.state.selected });
+  return loadFeed(ctx, { fit: true });
+}
+
+function select(ctx, code) {
+  const feature = code ? ctx.projects.get(code) : null;
+  ctx.state.selected = feature ? code : null;
+  ctx.projects.select(ctx.state.selected);
+  if (feature) ctx.detail.show(feature);
+  else ctx.detail.clear();
+  setHook('selected', ctx.state.selected);
+  if (!ctx.state.kiosk) writeState({ filters: ctx.state.filters, project: ctx.state.selected });
+}
+
+/** One change from the stream, applied in place; then the statistics, debounced. */
+function applyChange(ctx, change, id) {
+  setHook('last-event-id', id);
+  if (change.layer !== ctx.layer.id) return;
+  const code = String(change.feature_id);
+  const before = ctx.projects.get(code);
+  const feature = change.feature;
+  const visible = Boolean(feature) && matches(feature, ctx.state.filters);
+  if (visible) ctx.projects.upsert(feature);
+  else ctx.projects.remove(code);
+  if (!before && !visible) return;
+  updateCounts(ctx);
+  markUpdated(ctx.nodes.updated);
+  ctx.ticker.add(change, before ? before.properties : null);
+  if (ctx.state.selected === code) {
+    if (visible) ctx.detail.show(feature);
+    else select(ctx, null);
+  }
+  scheduleStats(ctx);
+}
+
+function scheduleStats(ctx) {
+  clearTimeout(ctx.statsTimer);
+  ctx.statsTimer = setTimeout(() => {
+    ctx.statsTimer = null;
+    refreshStats(ctx).catch(() => {});
+  }, STATS_DEBOUNCE_MS);
+}
+
+function statsFilters(ctx) {
+  return { ...ctx.state.filters, ...ctx.statsScope };
+}
+
+/** Fetch and show /stats for the current filters; an older request in flight is dropped. */
+async function refreshStats(ctx) {
+  ctx.statsAbort?.abort();
+  const abort = (ctx.statsAbort = new AbortController());
+  try {
+    const stats = await fetchStats({ filters: statsFilters(ctx), signal: abort.signal });
+    if (abort.signal.aborted) return;
+    ctx.stats.render(stats);
+    setHook('stats-version', stats.version);
+    ctx.afterStats?.();
+  } catch (error) {
+    if (abort.signal.aborted) return;
+    showNotice(ctx, `统计加载失败（${error.message}）`);
+    throw error;
+  }
+}

@@ -1,0 +1,53 @@
+// Number and date formatting for the big screen (amounts are stored in 万元).
+
+const grouped = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+const integer = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 0 });
+
+/** 万元 → 亿元 with two decimals, e.g. 123456.7 → "12.35". */
+export function yi(wan) {
+  return grouped.format((Number(wan) || 0) / 10000);
+}
+
+/** 万元 with two decimals and thousands separators. */
+export function wan(value) {
+  return grouped.format(Number(value) || 0);
+}
+
+/** An amount in 万元 as text with its unit; large ones also in 亿元. */
+export function money(value) {
+  if (value === null || value === undefined || value === '') return '—';
+  const n = Number(value);
+  const text = `${wan(n)} 万元`;
+  return n >= 10000 ? `${text}（${yi(n)} 亿元）` : text;
+}
+
+/** A count, e.g. 1,234. */
+export function count(value) {
+  return integer.format(Number(value) || 0);
+}
+
+/** A rate 0…1 (or more) as a percentage with one decimal; null → "—". */
+export function percent(rate) {
+  if (rate === null || rate === undefined || !Number.isFinite(Number(rate))) return '—';
+  return `${(Number(rate) * 100).toFixed(1)}%`;
+}
+
+/** Annual-plan completion of one project: completed this year / annual plan. */
+export function completion(props) {
+  const plan = Number(props.annual_plan);
+  if (!plan) return null;
+  return Number(props.completed_this_year) / plan;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/** HH:MM:SS of a Date. */
+export function time(date) {
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/** YYYY年M月D日 星期X of a Date. */
+export function day(date) {
+  const weekday = '日一二三四五六'[date.getDay()];
+  return `${date.getFullYear()}年${date.getMonth() + 1}月${date.getDate()}日 星期${weekday}`;
+}

@@ -1,0 +1,117 @@
+// Entry point: fetch the layer catalog and settings, build the page, start the map.
+
+import { fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
+import { createApp } from './app.js';
+import { startClock } from './clock.js';
+import { showConnection } from './connection.js';
+import { byId, setHook } from './dom.js';
+import { createFilterPanel } from './filters.js';
+import { startKiosk } from './kiosk.js';
+import { renderLegend } from './legend.js';
+import { createLiveStream } from './live.js';
+import { createBasemap, createMap } from './mapview.js';
+import { createDetailPanel } from './panel.js';
+import { createProjectLayer } from './projects.js';
+import { createStatsPanel } from './stats.js';
+import { createTicker } from './ticker.js';
+import { readFilters, readOptions } from './urlstate.js';
+
+const BOOT_RETRY_MS = 5000;
+
+async function loadBasemap(map, catalog) {
+  const [counties, city] = await Promise.all([
+    fetchFeatures({ layerId: 'counties', limit: catalog.get('counties').limit.max }),
+    fetchFeatures({ layerId: 'city', limit: catalog.get('city').limit.max }),
+  ]);
+  return createBasemap({
+    map,
+    counties: counties.collection,
+    city: city.collection,
+    countiesStyle: catalog.get('counties').style,
+    cityStyle: catalog.get('city').style,
+  });
+}
+
+function connectionIndicator() {
+  const element = byId('connection');
+  const label = byId('connection-label');
+  return (status) => showConnection({ element, label, status });
+}
+
+function buildPanels({ layer, catalog, handlers }) {
+  renderLegend({
+    element: byId('legend'),
+    layer,
+    basemap: [catalog.get('counties'), catalog.get('city')].map((l) => ({ title: l.title, style: l.style })),
+  });
+  return {
+    stats: createStatsPanel({ element: byId('stats'), layer }),
+    detail: createDetailPanel({ element: byId('detail'), layer, onClose: () => handlers.select(null) }),
+    ticker: createTicker({ element: byId('ticker') }),
+  };
+}
+
+function initialState(layer, options) {
+  return {
+    filters: readFilters({ filters: layer.filters }),
+    selected: options.kiosk ? null : options.project,
+    kiosk: options.kiosk,
+  };
+}
+
+function startControls({ app, layer, state }) {
+  createFilterPanel({
+    element: byId('filters'),
+    filters: layer.filters,
+    state: state.filters,
+    onChange: (filters) => app.setFilters(filters),
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') app.select(null);
+  });
+}
+
+/** Let go of the stream when the page is left; reload when it comes back from the cache. */
+function followPageLifecycle({ app, live }) {
+  window.addEventListener('pagehide', () => live.stop());
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) app.load({ fit: false });
+  });
+}
+
+async function boot() {
+  const options = readOptions();
+  document.documentElement.classList.toggle('kiosk', options.kiosk);
+  startClock({ timeNode: byId('clock-time'), dayNode: byId('clock-day') });
+  const [catalog, config] = await Promise.all([fetchCatalog(), fetchConfig()]);
+  const layer = catalog.get('projects');
+  const map = createMap({ element: byId('map'), config });
+  const basemap = await loadBasemap(map, catalog);
+  const state = initialState(layer, options);
+  const handlers = {};
+  const panels = buildPanels({ layer, catalog, handlers });
+  const projects = createProjectLayer({ map, style: layer.style, onSelect: (code) => handlers.select(code) });
+  const live = createLiveStream({
+    onChange: (change, id) => handlers.applyChange(change, id),
+    onStatus: connectionIndicator(),
+  });
+  const nodes = { updated: byId('updated'), notice: byId('notice') };
+  const app = createApp({ layer, map, basemap, projects, live, nodes, ...panels }, state);
+  Object.assign(handlers, app);
+  followPageLifecycle({ app, live });
+  if (options.kiosk) {
+    await app.load({ fit: false });
+    startKiosk({ app, map, basemap, layer, stats: panels.stats, state, interval: options.interval || config.kiosk_interval });
+  } else {
+    startControls({ app, layer, state });
+    await app.load({ fit: true });
+  }
+}
+
+boot().catch((error) => {
+  setHook('state', 'error');
+  const notice = byId('notice');
+  notice.hidden = false;
+  notice.textContent = `页面启动失败（${error.message}），${BOOT_RETRY_MS / 1000} 秒后重试`;
+  setTimeout(() => window.location.reload(), BOOT_RETRY_MS);
+});

@@ -1,0 +1,38 @@
+// "最新动态": the latest changes as they arrive, a fixed number of rows (old ones drop off).
+
+import { el } from './dom.js';
+import * as fmt from './format.js';
+
+const OPS = { insert: '新增', update: '更新', delete: '删除' };
+
+function detail(change, before) {
+  const after = change.feature ? change.feature.properties : null;
+  if (!after) return before ? '已删除或移出' : '';
+  if (!before) return `${after.county_label || ''} · ${after.status_label || ''}`;
+  if (before.status !== after.status) return `${before.status_label} → ${after.status_label}`;
+  const delta = Number(after.completed_this_year) - Number(before.completed_this_year);
+  if (delta) return `本年完成 ${delta > 0 ? '+' : ''}${fmt.wan(delta)} 万元`;
+  return '信息更新';
+}
+
+/**
+ * The ticker in `element` (a list).
+ * @param {{element: HTMLElement, max?: number}} options
+ */
+export function createTicker({ element, max = 6 }) {
+  element.replaceChildren();
+  return {
+    /** Add a change; `before` is the feature's properties as they were on screen (if any). */
+    add(change, before) {
+      const props = (change.feature && change.feature.properties) || before || {};
+      const row = el('li', { attrs: { 'data-op': change.op } }, [
+        el('time', { text: fmt.time(new Date()) }),
+        el('span', { className: 'op', text: OPS[change.op] || change.op }),
+        el('span', { className: 'name', text: props.name || change.feature_id }),
+        el('span', { className: 'what', text: detail(change, before) }),
+      ]);
+      element.prepend(row);
+      while (element.children.length > max) element.lastElementChild.remove();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+"""Headless Chromium for the browser tests, and a real HTTP server for the app."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--no-first-run",
+)
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """The app on 127.0.0.1 and a free port, in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+@contextmanager
+def chromium(width: int = 1920, height: int = 1080) -> Iterator[webdriver.Chrome]:
+    """A fresh headless Chromium (own profile) that records the console."""
+    profile = tempfile.mkdtemp(prefix="mapserver-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={width},{height}")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10, interval: float = 0.02) -> Any:
+    """Poll until ``predicate()`` is truthy; its value, or AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+        time.sleep(interval)
+
+
+def hook(driver, name: str) -> str | None:
+    """A test hook: the data-<name> attribute of the document element."""
+    return driver.execute_script(
+        "return document.documentElement.getAttribute(arguments[0])", f"data-{name}"
+    )
+
+
+def wait_ready(driver, timeout: float = 10) -> None:
+    """Until the page has drawn the feed and the statistics for its current filters."""
+    wait_for(lambda: hook(driver, "state") == "ready", timeout)
+
+
+def severe_logs(driver) -> list[dict]:
+    """Console errors (level SEVERE) logged since the last call."""
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def stat_values(driver) -> dict[str, str]:
+    """Every figure of the statistics panel: data-stat → data-value."""
+    script = """
+      const out = {};
+      for (const node of document.querySelectorAll('#stats [data-stat]')) {
+        out[node.dataset.stat] = node.getAttribute('data-value');
+      }
+      return JSON.stringify(out);
+    """
+    return json.loads(driver.execute_script(script))
+
+
+class Relay:
+    """A TCP relay in front of a server that a test can cut (drop every connection and
+    refuse new ones) and restore, to see the page lose and regain its live stream."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self.sockets: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets |= {client, upstream}
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                self._drop(s)
+
+    def _drop(self, s: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            s.shutdown(socket.SHUT_RDWR)
+        s.close()
+        with self.lock:
+            self.sockets.discard(s)
+
+    def cut(self) -> None:
+        self.up = False
+        with self.lock:
+            current = list(self.sockets)
+        for s in current:
+            self._drop(s)
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
