@@ -98,6 +98,13 @@ def panel_matches(driver, expected: dict[str, float]) -> bool:
     return True
 
 
+def element_count(driver) -> int:
+    """Elements on the page, leaving out the change ticker (a fixed-length list)."""
+    return driver.execute_script(
+        "return document.querySelectorAll('body *:not(#ticker):not(#ticker *)').length"
+    )
+
+
 def detail_text(driver, field: str) -> str | None:
     """The text of a field of the detail panel (it is rebuilt on every change)."""
     return driver.execute_script(
@@ -108,7 +115,7 @@ def detail_text(driver, field: str) -> str | None:
 
 
 def assert_no_console_errors(driver) -> None:
-    assert severe_logs(driver) == []
+    assert [entry["message"] for entry in severe_logs(driver)] == []
 
 
 def mercator_y(lat: float) -> float:
@@ -227,6 +234,7 @@ def test_update_in_the_database_appears_within_two_seconds(driver, writable):
     wait_for(lambda: hook(driver, "connection") == "open")
     driver.execute_script("document.documentElement.setAttribute('data-no-reload', '1')")
     before = stat_values(driver)
+    nodes, count = element_count(driver), hook(driver, "feature-count")
     with engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE projects SET status = 'under_construction' WHERE code = :c"),
@@ -239,6 +247,8 @@ def test_update_in_the_database_appears_within_two_seconds(driver, writable):
         timeout=2 - (time.monotonic() - committed),
     )
     assert hook(driver, "no-reload") == "1"
+    assert hook(driver, "feature-count") == count
+    assert element_count(driver) == nodes  # restyled in place: no new layers or elements
     assert panel_matches(driver, expected_figures(stats(base, "")))
     assert (
         driver.find_element(By.CSS_SELECTOR, "#ticker li .name").text
@@ -313,6 +323,7 @@ def test_reconnects_after_losing_the_stream_and_misses_nothing(driver, writable)
         wait_for(lambda: hook(driver, "feature-count") == "98", timeout=3)
         wait_for(lambda: panel_matches(driver, expected_figures(stats(base, ""))), timeout=3)
     finally:
+        driver.get("about:blank")
         relay.close()
     driver.get_log("browser")  # the lost connection is logged as a network error: expected
 

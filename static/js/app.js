@@ -6,6 +6,7 @@ import { markUpdated } from './clock.js';
 import { setHook, setText } from './dom.js';
 import { describe, matches } from './filters.js';
 import { fitTo } from './mapview.js';
+import { classStyle } from './projects.js';
 import { writeState } from './urlstate.js';
 
 const STATS_DEBOUNCE_MS = 200;
@@ -21,6 +22,8 @@ export function createApp(parts, state) {
     state,
     statsScope: {},
     afterStats: null,
+    notices: new Map(),
+    statsPromise: null,
     feedAbort: null,
     statsAbort: null,
     statsTimer: null,
@@ -44,9 +47,13 @@ export function createApp(parts, state) {
   };
 }
 
-function showNotice(ctx, text) {
-  ctx.nodes.notice.hidden = !text;
-  setText(ctx.nodes.notice, text || '');
+/** One line per kind of trouble ('feed', 'stats', 'limit'); an empty text clears it. */
+function showNotice(ctx, kind, text) {
+  if (text) ctx.notices.set(kind, text);
+  else ctx.notices.delete(kind);
+  const all = [...ctx.notices.values()].join('；');
+  ctx.nodes.notice.hidden = !all;
+  setText(ctx.nodes.notice, all);
 }
 
 /** Counts of what the map holds; the statistics panel gets those within its scope. */
@@ -65,7 +72,7 @@ function limitNotice(ctx, collection) {
   const matched = collection.numberMatched;
   const returned = collection.numberReturned;
   const over = matched !== undefined && matched > returned;
-  showNotice(ctx, over ? `项目过多：仅显示前 ${returned} 个（共 ${matched} 个），请缩小筛选范围` : '');
+  showNotice(ctx, 'limit', over ? `项目过多：仅显示前 ${returned} 个（共 ${matched} 个），请缩小筛选范围` : '');
 }
 
 async function loadFeed(ctx, { fit = true } = {}) {
@@ -81,6 +88,7 @@ async function loadFeed(ctx, { fit = true } = {}) {
       limit: ctx.layer.limit.max,
       signal: abort.signal,
     });
+    showNotice(ctx, 'feed', '');
     render(ctx, collection, { fit });
     setHook('data-version', version);
     ctx.live.start(version);
@@ -94,7 +102,7 @@ async function loadFeed(ctx, { fit = true } = {}) {
 
 function failed(ctx, error) {
   setHook('state', 'error');
-  showNotice(ctx, `数据加载失败（${error.message}），${RETRY_MS / 1000} 秒后重试`);
+  showNotice(ctx, 'feed', `数据加载失败（${error.message}），${RETRY_MS / 1000} 秒后重试`);
   ctx.retryTimer = setTimeout(() => loadFeed(ctx, { fit: true }), RETRY_MS);
 }
 
@@ -116,6 +124,17 @@ function fitFiltered(ctx) {
   fitTo(ctx.map, filtered ? ctx.projects.bounds() : city, city);
 }
 
+/** Pan so that a selected project is not hidden behind the detail panel. */
+function keepInSight(ctx, code) {
+  const bounds = ctx.projects.boundsOf(code);
+  if (!bounds || !bounds.isValid()) return;
+  const margin = 24;
+  ctx.map.panInside(bounds.getCenter(), {
+    paddingTopLeft: [margin, margin],
+    paddingBottomRight: [ctx.detail.width() + 2 * margin, margin],
+  });
+}
+
 function setFilters(ctx, filters) {
   ctx.state.filters = filters;
   writeState({ filters, project: ctx.state.selected });
@@ -126,8 +145,10 @@ function select(ctx, code) {
   const feature = code ? ctx.projects.get(code) : null;
   ctx.state.selected = feature ? code : null;
   ctx.projects.select(ctx.state.selected);
-  if (feature) ctx.detail.show(feature);
-  else ctx.detail.clear();
+  if (feature) {
+    ctx.detail.show(feature);
+    keepInSight(ctx, code);
+  } else ctx.detail.clear();
   setHook('selected', ctx.state.selected);
   if (!ctx.state.kiosk) writeState({ filters: ctx.state.filters, project: ctx.state.selected });
 }
@@ -138,6 +159,7 @@ function applyChange(ctx, change, id) {
   if (change.layer !== ctx.layer.id) return;
   const code = String(change.feature_id);
   const before = ctx.projects.get(code);
+  const where = ctx.projects.boundsOf(code);
   const feature = change.feature;
   const visible = Boolean(feature) && matches(feature, ctx.state.filters);
   if (visible) ctx.projects.upsert(feature);
@@ -145,7 +167,8 @@ function applyChange(ctx, change, id) {
   if (!before && !visible) return;
   updateCounts(ctx);
   markUpdated(ctx.nodes.updated);
-  ctx.ticker.add(change, before ? before.properties : null);
+  ctx.ticker.add(change, before);
+  flash(ctx, visible ? ctx.projects.boundsOf(code) : where, visible ? feature : null);
   if (ctx.state.selected === code) {
     if (visible) ctx.detail.show(feature);
     else select(ctx, null);
@@ -153,31 +176,47 @@ function applyChange(ctx, change, id) {
   scheduleStats(ctx);
 }
 
-function scheduleStats(ctx) {
+/** Flash where a feature changed (its status colour), or where it was (red) when gone. */
+function flash(ctx, bounds, feature) {
+  if (!bounds || !bounds.isValid()) return;
+  const color = feature ? classStyle(ctx.layer.style, feature.properties).color : '#ff6b6b';
+  ctx.pulse.at(bounds.getCenter(), color);
+}
+
+function scheduleStats(ctx, delay = STATS_DEBOUNCE_MS) {
   clearTimeout(ctx.statsTimer);
   ctx.statsTimer = setTimeout(() => {
     ctx.statsTimer = null;
-    refreshStats(ctx).catch(() => {});
-  }, STATS_DEBOUNCE_MS);
+    refreshStats(ctx).catch(() => scheduleStats(ctx, RETRY_MS));
+  }, delay);
 }
 
 function statsFilters(ctx) {
   return { ...ctx.state.filters, ...ctx.statsScope };
 }
 
-/** Fetch and show /stats for the current filters; an older request in flight is dropped. */
-async function refreshStats(ctx) {
+/**
+ * Fetch and show /stats for the current filters. A newer call replaces an older one in
+ * flight; the older call's promise then settles with the newer one.
+ */
+function refreshStats(ctx) {
   ctx.statsAbort?.abort();
   const abort = (ctx.statsAbort = new AbortController());
+  ctx.statsPromise = fetchAndShowStats(ctx, abort.signal);
+  return ctx.statsPromise;
+}
+
+async function fetchAndShowStats(ctx, signal) {
   try {
-    const stats = await fetchStats({ filters: statsFilters(ctx), signal: abort.signal });
-    if (abort.signal.aborted) return;
+    const stats = await fetchStats({ filters: statsFilters(ctx), signal });
+    if (signal.aborted) return ctx.statsPromise;
     ctx.stats.render(stats);
     setHook('stats-version', stats.version);
+    showNotice(ctx, 'stats', '');
     ctx.afterStats?.();
   } catch (error) {
-    if (abort.signal.aborted) return;
-    showNotice(ctx, `统计加载失败（${error.message}）`);
+    if (signal.aborted) return ctx.statsPromise;
+    showNotice(ctx, 'stats', `统计加载失败（${error.message}），稍后重试`);
     throw error;
   }
 }

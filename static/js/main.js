@@ -12,6 +12,7 @@ import { createLiveStream } from './live.js';
 import { createBasemap, createMap } from './mapview.js';
 import { createDetailPanel } from './panel.js';
 import { createProjectLayer } from './projects.js';
+import { createPulse } from './pulse.js';
 import { createStatsPanel } from './stats.js';
 import { createTicker } from './ticker.js';
 import { readFilters, readOptions } from './urlstate.js';
@@ -96,7 +97,8 @@ async function boot() {
     onStatus: connectionIndicator(),
   });
   const nodes = { updated: byId('updated'), notice: byId('notice') };
-  const app = createApp({ layer, map, basemap, projects, live, nodes, ...panels }, state);
+  const pulse = createPulse({ map });
+  const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, ...panels }, state);
   Object.assign(handlers, app);
   followPageLifecycle({ app, live });
   if (options.kiosk) {

@@ -4,7 +4,6 @@ import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { el } from './dom.js';
 import { screenScale } from './mapview.js';
 
-const SELECTED = { color: '#ffffff', opacity: 1 };
 
 /** The style of one feature: layer default, then its class (e.g. its status). */
 export function classStyle(style, properties) {
@@ -22,6 +21,11 @@ function scaled(base, scale, kind) {
     s.weight = s.weight * 1.3;
   }
   return s;
+}
+
+/** The selected project: white outline, thicker and larger. */
+function selectedStyle(style, scale) {
+  return { ...style, color: '#ffffff', opacity: 1, weight: style.weight + 2 * scale, radius: style.radius * 1.4 };
 }
 
 function kindOf(layer) {
@@ -61,8 +65,11 @@ function eachPath(layer, fn) {
 function paint(ctx, entry) {
   if (!entry.layer) return;
   const base = classStyle(ctx.style, entry.feature.properties);
-  const extra = entry.code === ctx.selected ? SELECTED : {};
-  eachPath(entry.layer, (path) => path.setStyle({ ...scaled(base, ctx.scale, kindOf(path)), ...extra }));
+  const chosen = entry.code === ctx.selected;
+  eachPath(entry.layer, (path) => {
+    const style = scaled(base, ctx.scale, kindOf(path));
+    path.setStyle(chosen ? selectedStyle(style, ctx.scale) : style);
+  });
   if (entry.code === ctx.selected) entry.layer.bringToFront();
 }
 

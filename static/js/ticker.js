@@ -5,11 +5,13 @@ import * as fmt from './format.js';
 
 const OPS = { insert: '新增', update: '更新', delete: '删除' };
 
-function detail(change, before) {
+function detail(change, beforeFeature) {
   const after = change.feature ? change.feature.properties : null;
-  if (!after) return before ? '已删除或移出' : '';
+  const before = beforeFeature ? beforeFeature.properties : null;
+  if (!after) return change.op === 'delete' ? '项目已删除' : '不再符合当前筛选';
   if (!before) return `${after.county_label || ''} · ${after.status_label || ''}`;
   if (before.status !== after.status) return `${before.status_label} → ${after.status_label}`;
+  if (JSON.stringify(beforeFeature.geometry) !== JSON.stringify(change.feature.geometry)) return '位置调整';
   const delta = Number(after.completed_this_year) - Number(before.completed_this_year);
   if (delta) return `本年完成 ${delta > 0 ? '+' : ''}${fmt.wan(delta)} 万元`;
   return '信息更新';
@@ -19,12 +21,12 @@ function detail(change, before) {
  * The ticker in `element` (a list).
  * @param {{element: HTMLElement, max?: number}} options
  */
-export function createTicker({ element, max = 6 }) {
+export function createTicker({ element, max = 8 }) {
   element.replaceChildren();
   return {
-    /** Add a change; `before` is the feature's properties as they were on screen (if any). */
+    /** Add a change; `before` is the feature as it was on screen (if it was). */
     add(change, before) {
-      const props = (change.feature && change.feature.properties) || before || {};
+      const props = (change.feature && change.feature.properties) || (before && before.properties) || {};
       const row = el('li', { attrs: { 'data-op': change.op } }, [
         el('time', { text: fmt.time(new Date()) }),
         el('span', { className: 'op', text: OPS[change.op] || change.op }),
