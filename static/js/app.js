@@ -13,12 +13,15 @@ const STATS_DEBOUNCE_MS = 200;
 const RETRY_MS = 5000;
 
 /**
- * The controller. `parts`: {layer, map, basemap, projects, stats, detail, live, ticker,
- * nodes: {updated, notice}}; `state`: {filters, selected, kiosk}.
+ * The controller. `parts`: {layer, map, basemap (a promise: it loads alongside the feed),
+ * projects, stats, detail, live, ticker, pulse, nodes: {updated, notice}};
+ * `state`: {filters, selected, kiosk}.
  */
 export function createApp(parts, state) {
   const ctx = {
     ...parts,
+    basemapReady: parts.basemap,
+    basemap: null,
     state,
     statsScope: {},
     afterStats: null,
@@ -82,17 +85,18 @@ async function loadFeed(ctx, { fit = true } = {}) {
   setHook('state', 'loading');
   ctx.live.stop();
   try {
-    const { collection, version } = await fetchFeatures({
-      layerId: ctx.layer.id,
-      filters: ctx.state.filters,
-      limit: ctx.layer.limit.max,
-      signal: abort.signal,
-    });
+    const stats = refreshStats(ctx);
+    stats.catch(() => {}); // awaited below, after the features are drawn
+    const [{ collection, version }, basemap] = await Promise.all([
+      fetchFeatures({ layerId: ctx.layer.id, filters: ctx.state.filters, limit: ctx.layer.limit.max, signal: abort.signal }),
+      ctx.basemapReady,
+    ]);
+    ctx.basemap = basemap;
     showNotice(ctx, 'feed', '');
     render(ctx, collection, { fit });
     setHook('data-version', version);
     ctx.live.start(version);
-    await refreshStats(ctx);
+    await stats;
     if (!abort.signal.aborted) setHook('state', 'ready');
   } catch (error) {
     if (abort.signal.aborted) return;

@@ -87,7 +87,7 @@ async function boot() {
   const [catalog, config] = await Promise.all([fetchCatalog(), fetchConfig()]);
   const layer = catalog.get('projects');
   const map = createMap({ element: byId('map'), config });
-  const basemap = await loadBasemap(map, catalog);
+  const basemap = loadBasemap(map, catalog);
   const state = initialState(layer, options);
   const handlers = {};
   const panels = buildPanels({ layer, catalog, handlers });
@@ -103,7 +103,8 @@ async function boot() {
   followPageLifecycle({ app, live });
   if (options.kiosk) {
     await app.load({ fit: false });
-    startKiosk({ app, map, basemap, layer, stats: panels.stats, state, interval: options.interval || config.kiosk_interval });
+    const interval = options.interval || config.kiosk_interval;
+    startKiosk({ app, map, basemap: await basemap, layer, stats: panels.stats, state, interval });
   } else {
     startControls({ app, layer, state });
     await app.load({ fit: true });

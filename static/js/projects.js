@@ -1,9 +1,9 @@
-// The project features on the map: one Leaflet layer per project code, updated in place.
+// The project features on the map: a Map code → {feature, parts}, updated in place. Each
+// feature is drawn as one or a few canvas paths; events are handled once, on the group.
 
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { el } from './dom.js';
 import { screenScale } from './mapview.js';
-
 
 /** The style of one feature: layer default, then its class (e.g. its status). */
 export function classStyle(style, properties) {
@@ -18,7 +18,7 @@ function scaled(base, scale, kind) {
     s.fillOpacity = Math.max(base.fillOpacity ?? 0.35, 0.85);
     s.weight = Math.max(2, s.weight * 0.7);
   } else if (kind === 'line') {
-    s.weight = s.weight * 1.3;
+    s.weight *= 1.3;
   }
   return s;
 }
@@ -28,80 +28,89 @@ function selectedStyle(style, scale) {
   return { ...style, color: '#ffffff', opacity: 1, weight: style.weight + 2 * scale, radius: style.radius * 1.4 };
 }
 
-function kindOf(layer) {
-  if (layer instanceof L.CircleMarker) return 'point';
-  if (layer instanceof L.Polygon) return 'polygon';
+/** Path style by (class, kind, selected), computed once and shared. */
+function styleFor(ctx, properties, kind, chosen) {
+  const key = `${properties[ctx.style.property]}|${kind}|${chosen}`;
+  let style = ctx.styles.get(key);
+  if (!style) {
+    style = scaled(classStyle(ctx.style, properties), ctx.scale, kind);
+    if (chosen) style = selectedStyle(style, ctx.scale);
+    ctx.styles.set(key, style);
+  }
+  return style;
+}
+
+function kindOf(path) {
+  if (path instanceof L.CircleMarker) return 'point';
+  if (path instanceof L.Polygon) return 'polygon';
   return 'line';
 }
 
-function tooltipOf(entry) {
-  return () => el('span', { text: entry.feature.properties.name });
-}
+const toLatLngs = (coords, depth) => L.GeoJSON.coordsToLatLngs(coords, depth);
 
-function siteMarkers(geoLayer, renderer) {
-  const markers = [];
-  geoLayer.eachLayer((part) => {
-    if (part instanceof L.Polygon) markers.push(L.circleMarker(part.getBounds().getCenter(), { renderer }));
-  });
-  return markers;
-}
-
-/** Leaflet layer for a feature; polygons also get a marker so a small site shows at city scale. */
-function buildLayer(feature, renderer) {
-  if (!feature.geometry) return null;
-  const geo = L.geoJSON(feature, {
-    renderer,
-    pointToLayer: (_f, latlng) => L.circleMarker(latlng, { renderer }),
-  });
-  const markers = siteMarkers(geo, renderer);
-  return markers.length ? L.featureGroup([geo, ...markers]) : geo;
-}
-
-function eachPath(layer, fn) {
-  if (layer instanceof L.LayerGroup) layer.eachLayer((child) => eachPath(child, fn));
-  else fn(layer);
+/** Canvas paths for a geometry; a polygon also gets a marker so a small site shows at city scale. */
+function buildParts(geometry, renderer) {
+  const c = geometry.coordinates;
+  const marker = (latlng) => L.circleMarker(latlng, { renderer });
+  const area = (latlngs) => {
+    const polygon = L.polygon(latlngs, { renderer });
+    return [polygon, marker(polygon.getBounds().getCenter())];
+  };
+  switch (geometry.type) {
+    case 'Point':
+      return [marker(L.GeoJSON.coordsToLatLng(c))];
+    case 'MultiPoint':
+      return c.map((p) => marker(L.GeoJSON.coordsToLatLng(p)));
+    case 'LineString':
+    case 'MultiLineString':
+      return [L.polyline(toLatLngs(c, geometry.type === 'LineString' ? 0 : 1), { renderer })];
+    case 'Polygon':
+    case 'MultiPolygon':
+      return area(toLatLngs(c, geometry.type === 'Polygon' ? 1 : 2));
+    case 'GeometryCollection':
+      return geometry.geometries.flatMap((g) => buildParts(g, renderer));
+    default:
+      return [];
+  }
 }
 
 function paint(ctx, entry) {
-  if (!entry.layer) return;
-  const base = classStyle(ctx.style, entry.feature.properties);
   const chosen = entry.code === ctx.selected;
-  eachPath(entry.layer, (path) => {
-    const style = scaled(base, ctx.scale, kindOf(path));
-    path.setStyle(chosen ? selectedStyle(style, ctx.scale) : style);
-  });
-  if (entry.code === ctx.selected) entry.layer.bringToFront();
+  for (const path of entry.parts) {
+    path.setStyle(styleFor(ctx, entry.feature.properties, kindOf(path), chosen));
+    if (chosen) path.bringToFront();
+  }
 }
 
 function attach(ctx, entry) {
-  entry.layer = buildLayer(entry.feature, ctx.renderer);
-  if (!entry.layer) return;
-  entry.layer.on('click', () => ctx.onSelect(entry.code));
-  entry.layer.bindTooltip(tooltipOf(entry), { sticky: true, className: 'project-tip' });
+  entry.parts = entry.feature.geometry ? buildParts(entry.feature.geometry, ctx.renderer) : [];
   paint(ctx, entry);
-  ctx.group.addLayer(entry.layer);
-  ctx.drawn += 1;
+  for (const path of entry.parts) {
+    ctx.owner.set(path, entry);
+    ctx.group.addLayer(path);
+  }
+  if (entry.parts.length) ctx.drawn += 1;
 }
 
 function detach(ctx, entry) {
-  if (!entry.layer) return;
-  entry.layer.off();
-  entry.layer.unbindTooltip();
-  ctx.group.removeLayer(entry.layer);
-  entry.layer = null;
-  ctx.drawn -= 1;
+  for (const path of entry.parts) {
+    ctx.group.removeLayer(path);
+    ctx.owner.delete(path);
+  }
+  if (entry.parts.length) ctx.drawn -= 1;
+  entry.parts = [];
 }
 
 function sameGeometry(a, b) {
   return JSON.stringify(a.geometry) === JSON.stringify(b.geometry);
 }
 
-/** Add or update one feature: restyle in place, or rebuild its layer when it moved. */
+/** Add or update one feature: restyle in place, or redraw it when it moved. */
 function upsert(ctx, feature) {
   const code = String(feature.id);
   const entry = ctx.entries.get(code);
   if (!entry) {
-    const created = { code, feature, layer: null };
+    const created = { code, feature, parts: [] };
     ctx.entries.set(code, created);
     attach(ctx, created);
     return;
@@ -130,22 +139,49 @@ function select(ctx, code) {
   }
 }
 
+function boundsOf(ctx, code) {
+  const entry = ctx.entries.get(code);
+  if (!entry || !entry.parts.length) return null;
+  const bounds = L.latLngBounds([]);
+  for (const path of entry.parts) bounds.extend(path.getBounds ? path.getBounds() : path.getLatLng());
+  return bounds;
+}
+
+/** One tooltip for the whole layer: the project name under the pointer, as text. */
+function hoverNames(ctx, map) {
+  const text = el('span');
+  const tooltip = L.tooltip({ className: 'project-tip', direction: 'top', offset: [0, -8] }).setContent(text);
+  ctx.group.on('mouseover mousemove', (e) => {
+    const entry = ctx.owner.get(e.sourceTarget);
+    if (!entry) return;
+    text.textContent = entry.feature.properties.name;
+    tooltip.setLatLng(e.latlng);
+    if (!map.hasLayer(tooltip)) map.openTooltip(tooltip);
+  });
+  ctx.group.on('mouseout', () => map.closeTooltip(tooltip));
+}
+
 /**
- * The project layer: a Map code → {feature, layer}; features without a site are kept
- * (they count) but not drawn.
+ * The project layer. Features without a site are kept (they count) but not drawn.
  * @param {{map: L.Map, style: object, onSelect: function(string)}} options
  */
 export function createProjectLayer({ map, style, onSelect }) {
   const ctx = {
     style,
-    onSelect,
     renderer: L.canvas({ padding: 0.3, tolerance: 4 }),
     group: L.featureGroup().addTo(map),
     entries: new Map(),
+    owner: new WeakMap(),
+    styles: new Map(),
     scale: screenScale(),
     selected: null,
     drawn: 0,
   };
+  ctx.group.on('click', (e) => {
+    const entry = ctx.owner.get(e.sourceTarget);
+    if (entry) onSelect(entry.code);
+  });
+  hoverNames(ctx, map);
   return {
     upsert: (feature) => upsert(ctx, feature),
     remove: (code) => remove(ctx, code),
@@ -158,7 +194,7 @@ export function createProjectLayer({ map, style, onSelect }) {
     size: () => ctx.entries.size,
     drawn: () => ctx.drawn,
     bounds: () => ctx.group.getBounds(),
-    boundsOf: (code) => ctx.entries.get(code)?.layer?.getBounds() || null,
+    boundsOf: (code) => boundsOf(ctx, code),
     features: () => [...ctx.entries.values()].map((e) => e.feature),
   };
 }
