@@ -343,6 +343,27 @@ def test_kiosk_tours_the_counties_with_their_statistics(driver, base):
     assert_no_console_errors(driver)
 
 
+def test_configured_tile_layer_with_attribution_as_text(driver, demo_url):
+    tiles = "/static/vendor/leaflet-1.9.4/images/layers.png?z={z}&x={x}&y={y}"
+    attribution = "<b>天地图</b> 测试底图"
+    app = create_app({"database_url": demo_url, "tile_url": tiles, "tile_attribution": attribution})
+    with serve(app) as url:
+        open_page(driver, url + "/")
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "img.leaflet-tile-loaded"))
+        srcs = [
+            e.get_attribute("src")
+            for e in driver.find_elements(By.CSS_SELECTOR, "img.leaflet-tile")
+        ]
+        assert all(
+            src.startswith(url + "/static/vendor/leaflet-1.9.4/images/layers.png?z=")
+            for src in srcs
+        )
+        credit = driver.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution").text
+        assert attribution in credit
+        assert_no_console_errors(driver)
+        driver.get("about:blank")
+
+
 def test_big_screen_screenshot(driver, base):
     open_page(driver, base + "/")
     time.sleep(0.3)  # let the bars finish their transition
