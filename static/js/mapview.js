@@ -11,10 +11,11 @@ export function screenScale() {
   return Math.min(3, Math.max(0.75, window.innerWidth / 1920));
 }
 
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Leaflet shows attributions as HTML: escape the configured one so it shows as text. */
 function escapeHtml(text) {
-  const span = document.createElement('span');
-  span.textContent = text || '';
-  return span.innerHTML;
+  return String(text || '').replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
 function addTiles(map, config) {
