@@ -97,7 +97,7 @@ def _ratio(m: Measurement) -> str:
 def line(m: Measurement) -> str:
     a, p = m.app, m.pg
     return (
-        f"app {a.rps:7.1f} req/s p50 {_ms(a.p50_ms)} p99 {_ms(a.p99_ms)} ms"
+        f"{m.seconds:.0f} s: app {a.rps:7.1f} req/s p50 {_ms(a.p50_ms)} p99 {_ms(a.p99_ms)} ms"
         f"{f' ({a.errors} errors)' if a.errors else ''} | "
         f"PG {p.rps:7.1f}/s p50 {_ms(p.p50_ms)} p99 {_ms(p.p99_ms)} ms | "
         f"app/PG {_ratio(m)} | CPU ms/req app run gunicorn/postgres/wrk "
@@ -161,8 +161,10 @@ def markdown(
         f"{args.workers} workers × {args.app_threads} threads, pool {args.pool_size} "
         f"(+{2 * args.pool_size} overflow) per worker, access log on — "
         f"`mapserver.runner.gunicorn_command` as `make run` uses it |",
-        f"| load | {info['wrk']}: `wrk -c{c} -t{t} -d{d}s` after {args.warmup:g} s warm-up; "
-        f"`pgbench -c{c} -j{t} -T{d} --protocol={args.pgbench_protocol}` over the unix socket |",
+        f"| load | {info['wrk']}: `wrk -c{c} -t{t} -d<s>s` after {args.warmup:g} s warm-up; "
+        f"`pgbench -c{c} -j{t} -T<s> --protocol={args.pgbench_protocol}` over the unix socket; "
+        f"*s* (column) = {d} s, or up to {round(args.max_duration)} s for slow queries so that "
+        "about ten rounds of responses complete |",
         f"| code | commit {info['commit']} |",
         "",
         "**The machine has "
@@ -187,11 +189,11 @@ def markdown(
             "",
             f"### {r.n:,} projects (generated and loaded in {r.load_seconds:.0f} s)",
             "",
-            "| path | query | features | bytes | app req/s (requests) | p50 ms | p99 ms "
+            "| path | query | features | bytes | s | app req/s (requests) | p50 ms | p99 ms "
             "| PG req/s (statements) | p50 ms | p99 ms | app/PG "
             "| CPU ms/req, app run: gunicorn / PG / wrk | PG run: PG / pgbench "
             "| other load, cores: app / PG run |",
-            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for m in r.measurements:
             a, p = m.app, m.pg
@@ -199,6 +201,7 @@ def markdown(
             same = "" if m.same_bytes else " ⚠ PG bytes differ"
             out.append(
                 f"| {m.target} | {m.title}{same} | {m.features:,} | {m.body_bytes:,} "
+                f"| {m.seconds:.0f} "
                 f"| {a.rps:.1f} ({a.requests:,}){err} | {_ms(a.p50_ms)} | {_ms(a.p99_ms)} "
                 f"| {p.rps:.1f} ({p.requests:,}) | {_ms(p.p50_ms)} | {_ms(p.p99_ms)} "
                 f"| {_ratio(m)} "

@@ -64,6 +64,7 @@ class Measurement:
     body_bytes: int
     pg_bytes: int
     same_bytes: bool
+    seconds: float = 0.0  # wrk and pgbench duration for this query
     app: Load | None = None
     pg: Load | None = None
 
@@ -78,7 +79,13 @@ class SizeResult:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="10000,100000", help="table sizes, comma-separated")
-    p.add_argument("--duration", type=float, default=10, help="seconds per measurement")
+    p.add_argument("--duration", type=float, default=10, help="seconds per measurement (minimum)")
+    p.add_argument(
+        "--max-duration",
+        type=float,
+        default=30,
+        help="slow queries run longer, up to this, so that ~10 rounds of requests complete",
+    )
     p.add_argument("--warmup", type=float, default=2, help="seconds of wrk before each one")
     p.add_argument("--connections", type=int, default=16, help="wrk connections = pgbench clients")
     p.add_argument("--threads", type=int, default=2, help="wrk threads = pgbench jobs")
@@ -258,10 +265,12 @@ def check(
 ) -> Measurement:
     """One request to the app and one to PostgreSQL: the bytes must agree."""
     params = dict(query.params(n))
+    started = time.monotonic()
     with urllib.request.urlopen(target.url(base, params), timeout=120) as r:
         if r.status != 200:
             raise RuntimeError(f"{target.url(base, params)} answered {r.status}")
         body = r.read()
+    alone = time.monotonic() - started
     features, tail = split_body(body)
     with pg_engine.connect() as conn:
         value = conn.exec_driver_sql(statement).scalar() or ""
@@ -275,7 +284,23 @@ def check(
         body_bytes=len(body),
         pg_bytes=len(pg_bytes),
         same_bytes=pg_bytes == features,
+        seconds=alone,  # replaced by the planned duration
     )
+
+
+def planned_duration(args: argparse.Namespace, alone: float, warm: Load | None) -> float:
+    """At least --duration; longer for slow queries, up to --max-duration.
+
+    All connections start together, so responses come in rounds; a run that
+    holds only a few rounds over- or under-counts by up to one round. Aim for
+    ten. The round time is the warm-up's median latency, or, when the warm-up
+    completed too few requests, the request alone times connections per core.
+    """
+    if warm is not None and warm.requests >= args.connections:
+        round_time = warm.p50_ms / 1000
+    else:
+        round_time = alone * args.connections / (os.cpu_count() or 1)
+    return min(args.max_duration, max(args.duration, 10 * round_time))
 
 
 def bench_size(cluster: Cluster, n: int, args: argparse.Namespace, logdir: Path) -> SizeResult:
@@ -307,17 +332,19 @@ def bench_size(cluster: Cluster, n: int, args: argparse.Namespace, logdir: Path)
                         lo, hi = BBOX_RANGE
                         if not lo <= m.features <= hi:
                             print(f"bench: WARNING bbox returns {m.features}, not {lo}–{hi}")
+                    warm = None
                     if args.warmup > 0:
-                        wrk(url_q, args.warmup, args.connections, args.threads)
+                        warm = wrk(url_q, args.warmup, args.connections, args.threads)
                         settle(engine)
-                    m.app = wrk(url_q, args.duration, args.connections, args.threads, meter)
+                    m.seconds = planned_duration(args, m.seconds, warm)
+                    m.app = wrk(url_q, m.seconds, args.connections, args.threads, meter)
                     settle(engine)
                     m.pg = pgbench(
                         statements[q.name],
                         str(cluster.socketdir),
                         cluster.port,
                         dbname,
-                        args.duration,
+                        m.seconds,
                         args.connections,
                         args.threads,
                         args.pgbench_protocol,
