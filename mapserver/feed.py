@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from mapserver.query import FeatureQuery, count_sql, features_sql
 
-BATCH = 500
+CHUNK = 500
 GEOJSON = "application/geo+json"
 
 
@@ -39,6 +39,22 @@ def cheap_count(conn: sa.Connection, table: str, threshold: int) -> bool:
     return estimate is not None and estimate <= threshold
 
 
+def chunks_sql(q: FeatureQuery) -> tuple[str, dict]:
+    """The page as a few rows of ready bytes: features joined by PostgreSQL, CHUNK at a time.
+
+    Python then only forwards bytes (no per-feature objects, no decode/encode); the
+    ``limit + 1``-th row only tells whether a next page exists.
+    """
+    inner, params = features_sql(q)
+    sql = (
+        "SELECT convert_to(string_agg(f, ',' ORDER BY n) FILTER (WHERE n <= :page), 'UTF8'),"
+        " count(*) FILTER (WHERE n <= :page), bool_or(n > :page)"
+        f" FROM (SELECT s.f, row_number() OVER () AS n FROM ({inner}) s(f)) p"
+        f" GROUP BY (n - 1) / {CHUNK} ORDER BY min(n)"
+    )
+    return sql, {**params, "page": q.limit}
+
+
 def stream_collection(
     conn: sa.Connection,
     q: FeatureQuery,
@@ -47,17 +63,18 @@ def stream_collection(
 ) -> Iterator[bytes]:
     """The FeatureCollection as byte chunks; closes ``conn`` when done or abandoned."""
     try:
-        sql, params = features_sql(q)
-        result = conn.execution_options(yield_per=BATCH).execute(sa.text(sql), params)
+        sql, params = chunks_sql(q)
+        compiled = sa.text(sql).bindparams(**params).compile(dialect=conn.dialect)
+        cursor = conn.connection.driver_connection.cursor()
+        cursor.execute(str(compiled), compiled.construct_params(), binary=True)
         yield b'{"type":"FeatureCollection","features":['
         returned, more = 0, False
-        for rows in result.partitions():
-            if returned + len(rows) > q.limit:
-                rows, more = rows[: q.limit - returned], True
-            if rows:
-                head = b"," if returned else b""
-                yield head + ",".join(r[-1] for r in rows).encode()
-                returned += len(rows)
+        for chunk, n, extra in cursor:
+            more = more or bool(extra)
+            if chunk:
+                yield (b"," if returned else b"") + chunk
+                returned += n
+        cursor.close()
         tail = {"numberReturned": returned}
         matched = number_matched(conn, q, returned, more, count_threshold)
         if matched is not None:

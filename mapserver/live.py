@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -80,9 +79,12 @@ class Notifier:
         self._generation = 0
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def start(self) -> None:
         with self._lock:
+            if self._stopped.is_set():
+                return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._listen, name="notify", daemon=True)
                 self._thread.start()
@@ -102,19 +104,30 @@ class Notifier:
             self._generation += 1
             self._cond.notify_all()
 
+    def stop(self) -> None:
+        """End the listener thread (app shutdown, tests)."""
+        self._stopped.set()
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
     def _listen(self) -> None:
         delay = 0.5
-        while True:
+        while not self._stopped.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    if delay > 0.5:
+                        log.warning("LISTEN connection restored")
                     delay = 0.5
                     self._wake()  # anything missed while we were away gets read now
-                    for _ in conn.notifies():
-                        self._wake()
+                    while not self._stopped.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            self._wake()
             except psycopg.Error as exc:
-                log.warning("LISTEN connection lost (%s); retrying in %.1fs", exc, delay)
-            time.sleep(delay)
+                if delay == 0.5:
+                    log.warning("LISTEN connection lost (%s); retrying", exc)
+            self._stopped.wait(delay)
             delay = min(delay * 2, 10)
 
 
@@ -128,6 +141,12 @@ def follow(
     """SSE text: replay after ``since``, then live changes, with heartbeat comments."""
     notifier.start()
     yield "retry: 2000\n\n"
+    newest = latest_id(engine)
+    if since > newest:
+        # The client saw a history this database does not have (restored or replaced):
+        # it must reload everything rather than wait for ids that will never come.
+        yield f'event: reset\ndata: {{"latest":{newest}}}\n\n'
+        since = newest
     generation = notifier.generation
     while True:
         batch = changes_after(engine, layers, since)

@@ -67,7 +67,11 @@ def demo_engine(demo_url: str) -> Iterator[sa.Engine]:
 
 @pytest.fixture(scope="session")
 def app(demo_url: str):
-    return create_app({"database_url": demo_url})
+    app = create_app({"database_url": demo_url})
+    yield app
+    state = app.extensions["mapserver"]
+    state.notifier.stop()
+    state.engine.dispose()
 
 
 @pytest.fixture

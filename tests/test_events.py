@@ -142,3 +142,13 @@ def test_several_processes_see_every_change(fresh_url):
         # a stream open on one worker does not block the others
         assert requests.get(f"{one}/layers/projects.geojson?limit=1", timeout=5).status_code == 200
     engine.dispose()
+
+
+def test_since_beyond_history_asks_for_reset(demo_url):
+    with gunicorn(demo_url, workers=1) as base:
+        stream = Stream(base, since=10**9)
+        assert stream.next_frame() == {"retry": ["2000"]}
+        frame = stream.next_frame()
+        stream.close()
+    assert frame["event"] == ["reset"]
+    assert json.loads(frame["data"][0])["latest"] >= 100

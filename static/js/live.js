@@ -59,6 +59,8 @@ function open(ctx) {
   };
   source.onerror = () => retry(ctx);
   source.addEventListener('change', (event) => receive(ctx, source, event));
+  // The database's history is not the one this page saw (restored or replaced): start over.
+  source.addEventListener('reset', () => window.location.reload());
 }
 
 function receive(ctx, source, event) {
