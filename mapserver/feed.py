@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -60,8 +61,14 @@ def stream_collection(
     q: FeatureQuery,
     page_url: Callable[[int], str],
     count_threshold: int,
+    members: Mapping[str, Any] | None = None,
+    more_links: Sequence[Mapping[str, Any]] = (),
 ) -> Iterator[bytes]:
-    """The FeatureCollection as byte chunks; closes ``conn`` when done or abandoned."""
+    """The FeatureCollection as byte chunks; closes ``conn`` when done or abandoned.
+
+    ``members`` (e.g. OGC ``timeStamp``) go before ``links``; ``more_links`` after
+    the paging links.
+    """
     try:
         sql, params = chunks_sql(q)
         compiled = sa.text(sql).bindparams(**params).compile(dialect=conn.dialect)
@@ -79,7 +86,8 @@ def stream_collection(
         matched = number_matched(conn, q, returned, more, count_threshold)
         if matched is not None:
             tail["numberMatched"] = matched
-        tail["links"] = links(q, returned, more, page_url)
+        tail.update(members or {})
+        tail["links"] = [*links(q, returned, more, page_url), *more_links]
         yield b"]," + json.dumps(tail, ensure_ascii=False)[1:].encode()
     finally:
         conn.close()

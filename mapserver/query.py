@@ -11,12 +11,15 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from mapserver.errors import InvalidParameter
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
 PAGING = ("bbox", "limit", "offset", "count")
+TEMPORAL = "updated_at"  # the property ``datetime`` filters on, when a layer exposes it
+OPEN = {"", ".."}
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
 
@@ -32,20 +35,16 @@ class FeatureQuery:
     offset: int = 0
     count: bool = False
     ids: tuple[str, ...] | None = None
+    interval: tuple[str | None, str | None] | None = None  # [start, end) on TEMPORAL, ISO text
 
     def canonical(self) -> str:
         """A stable text of the query, for ETags."""
-        return json.dumps(
-            [
-                self.layer.id,
-                self.filters,
-                self.bbox,
-                self.limit,
-                self.offset,
-                self.count,
-            ],
-            separators=(",", ":"),
-        )
+        key = [self.layer.id, self.filters, self.bbox, self.limit, self.offset, self.count]
+        if self.interval is not None:
+            key.append(self.interval)
+        if self.ids is not None:
+            key.append(self.ids)
+        return json.dumps(key, separators=(",", ":"))
 
 
 def parse(
@@ -53,8 +52,13 @@ def parse(
     args: Mapping[str, Sequence[str]],
     vocab: Vocabulary,
     paging: Sequence[str] = PAGING,
+    clamp: bool = False,
 ) -> FeatureQuery:
-    """Check every parameter; raise :class:`InvalidParameter` naming the first bad one."""
+    """Check every parameter; raise :class:`InvalidParameter` naming the first bad one.
+
+    ``clamp``: a ``limit`` above the layer's maximum is lowered to it instead of refused
+    (OGC API – Features allows either; ``/layers`` refuses).
+    """
     allowed = (*layer.filters, *paging)
     for name in args:
         if name not in allowed:
@@ -66,6 +70,8 @@ def parse(
         (name, _codes(layer, name, args[name], vocab)) for name in layer.filters if name in args
     )
     limit = _integer("limit", single.get("limit"), layer.default_limit, 1)
+    if clamp:
+        limit = min(limit, layer.max_limit)
     if limit > layer.max_limit:
         raise InvalidParameter(
             f"limit {limit} is above this layer's maximum of {layer.max_limit}",
@@ -79,6 +85,7 @@ def parse(
         limit=limit,
         offset=_integer("offset", single.get("offset"), 0, 0),
         count=_boolean("count", single.get("count")),
+        interval=_interval(layer, single["datetime"]) if "datetime" in single else None,
     )
 
 
@@ -150,6 +157,52 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
     return tuple(numbers)  # type: ignore[return-value]
 
 
+def temporal_column(layer: Layer) -> str | None:
+    """The column ``datetime`` filters on: :data:`TEMPORAL` when the layer file exposes it."""
+    return TEMPORAL if TEMPORAL in layer.properties else None
+
+
+def _interval(layer: Layer, raw: str) -> tuple[str | None, str | None]:
+    """RFC 3339 instant or ``start/end`` (``..`` or empty = open) as a half-open [start, end)."""
+    if temporal_column(layer) is None:
+        raise InvalidParameter(f"layer {layer.id!r} has no time to filter", parameter="datetime")
+    parts = raw.split("/")
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] in OPEN and parts[1] in OPEN):
+        raise InvalidParameter(
+            f"datetime must be an instant or start/end, got {raw[:100]!r}", parameter="datetime"
+        )
+    if len(parts) == 1:
+        start, end = _instant(parts[0])
+        return start.isoformat(), end.isoformat()
+    start = None if parts[0] in OPEN else _instant(parts[0])[0]
+    end = None if parts[1] in OPEN else _instant(parts[1])[1]
+    if start is not None and end is not None and start >= end:
+        raise InvalidParameter(
+            f"datetime interval is inverted: {raw[:100]!r}", parameter="datetime"
+        )
+    return (start and start.isoformat(), end and end.isoformat())
+
+
+def _instant(text: str) -> tuple[datetime, datetime]:
+    """[start, end) covered by one value: a day for a date (UTC), one microsecond otherwise."""
+    bad = InvalidParameter(
+        f"datetime: {text[:100]!r} is not an RFC 3339 date-time (with Z or an offset) or date",
+        parameter="datetime",
+    )
+    if not text.isascii() or len(text) > 40:
+        raise bad
+    try:
+        if len(text) == 10:
+            day = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+            return day, day + timedelta(days=1)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise bad from None
+    if moment.tzinfo is None:
+        raise bad
+    return moment, moment + timedelta(microseconds=1)
+
+
 def where_sql(q: FeatureQuery) -> tuple[str, dict]:
     """The WHERE clause (alias ``t``) and its parameters."""
     clauses, params = ["TRUE"], {}
@@ -164,6 +217,12 @@ def where_sql(q: FeatureQuery) -> tuple[str, dict]:
         clauses.append(f't."{geom}" && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)')
         clauses.append(f'ST_Intersects(t."{geom}", ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))')
         params.update(zip(("bx0", "by0", "bx1", "by1"), q.bbox))
+    if q.interval is not None:
+        column = temporal_column(q.layer)
+        for name, op, value in zip(("t0", "t1"), (">=", "<"), q.interval):
+            if value is not None:
+                clauses.append(f't."{column}" {op} CAST(:{name} AS timestamptz)')
+                params[name] = value
     return " AND ".join(clauses), params
 
 
