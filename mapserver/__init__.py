@@ -31,10 +31,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
     )
 
-    from mapserver.blueprints import events, pages, problems, stats
+    from mapserver.blueprints import events, ogc, pages, problems, stats
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    for blueprint in (layers_bp.bp, stats.bp, events.bp, pages.bp):
+    for blueprint in (layers_bp.bp, stats.bp, events.bp, pages.bp, ogc.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,0 +1,214 @@
+"""OGC API – Features (Part 1 Core, GeoJSON): the documents, built from plain arguments.
+
+The web layer (:mod:`mapserver.blueprints.ogc`) passes in URLs, layers and a
+connection; nothing here reads the request. Items are not built here: they
+are the ``/layers`` feed (:mod:`mapserver.query` + :mod:`mapserver.feed`)
+with OGC links and members added.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from mapserver.errors import InvalidParameter, NotAcceptable, NotFound
+from mapserver.feed import GEOJSON
+from mapserver.layers import Layer
+from mapserver.query import FeatureQuery, features_sql, temporal_column
+from mapserver.vocabulary import Vocabulary
+
+JSON = "application/json"
+SCHEMA = "application/schema+json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+)
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+PAGING = ("bbox", "limit", "offset", "datetime")  # OGC items parameters besides the filters
+FORMATS = ("json",)  # values of ``f``; "html" joins when the HTML pages exist
+TITLE = "广安市重点项目“挂图作战” OGC API – Features"
+DESCRIPTION = "广安市省、市重点项目及行政区划图层，符合 OGC API – Features 第1部分（核心）"
+JSON_TYPES = {
+    "text": {"type": "string"},
+    "varchar": {"type": "string"},
+    "bool": {"type": "boolean"},
+    "int2": {"type": "integer"},
+    "int4": {"type": "integer"},
+    "int8": {"type": "integer"},
+    "numeric": {"type": "number"},
+    "float4": {"type": "number"},
+    "float8": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "timestamptz": {"type": "string", "format": "date-time"},
+    "timestamp": {"type": "string", "format": "date-time"},
+}
+
+
+def link(href: str, rel: str, media: str, title: str) -> dict[str, str]:
+    return {"href": href, "rel": rel, "type": media, "title": title}
+
+
+def negotiate(f: Sequence[str] | None, accepts_json: bool) -> str:
+    """The output format from ``f`` (wins) or the Accept header; only JSON for now."""
+    if f is not None:
+        if len(f) != 1:
+            raise InvalidParameter(f"parameter 'f' given {len(f)} times", parameter="f")
+        if f[0] not in FORMATS:
+            raise InvalidParameter(
+                f"f: unsupported format {f[0][:50]!r}", parameter="f", allowed=list(FORMATS)
+            )
+        return f[0]
+    if not accepts_json:
+        raise NotAcceptable("only JSON is offered here (Accept: application/json or use f=json)")
+    return "json"
+
+
+def no_other_parameters(args: Iterable[str]) -> None:
+    for name in args:
+        raise InvalidParameter(f"unknown parameter {name!r}", parameter=name, allowed=["f"])
+
+
+def landing(root: str) -> dict[str, Any]:
+    return {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "links": [
+            link(f"{root}?f=json", "self", JSON, "本文档 This document"),
+            link(f"{root}/conformance?f=json", "conformance", JSON, "符合性声明 Conformance"),
+            link(f"{root}/collections?f=json", "data", JSON, "要素集合 Collections"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": list(CONFORMANCE)}
+
+
+def collection(layer: Layer, extent: Mapping[str, Any] | None, root: str) -> dict[str, Any]:
+    """One collection: a layer, its extent (from :class:`ExtentCache`), CRS and links."""
+    here = f"{root}/collections/{layer.id}"
+    out: dict[str, Any] = {"id": layer.id, "title": layer.title, "description": layer.description}
+    if extent:
+        out["extent"] = dict(extent)
+    out.update(itemType="feature", crs=[CRS84], storageCrs=CRS84)
+    out["links"] = [
+        link(f"{here}?f=json", "self", JSON, layer.title),
+        link(f"{here}/items?f=json", "items", GEOJSON, f"{layer.title}（GeoJSON 要素）"),
+        link(f"{here}/queryables?f=json", REL_QUERYABLES, SCHEMA, "可查询属性 Queryables"),
+    ]
+    return out
+
+
+def collections(
+    layers: Iterable[Layer], extents: Mapping[str, Mapping | None], root: str
+) -> dict[str, Any]:
+    return {
+        "links": [link(f"{root}/collections?f=json", "self", JSON, "要素集合 Collections")],
+        "collections": [collection(layer, extents.get(layer.id), root) for layer in layers],
+    }
+
+
+class ExtentCache:
+    """Spatial (ST_Extent) and temporal (updated_at) extents, kept per data version."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str, str, int], dict | None] = {}
+
+    def get(self, conn: sa.Connection, layer: Layer, version: int) -> dict | None:
+        key = (str(conn.engine.url), layer.id, layer.digest, version)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = compute_extent(conn, layer)
+        with self._lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            self._cache[key] = value
+        return value
+
+
+def compute_extent(conn: sa.Connection, layer: Layer) -> dict | None:
+    """``extent`` of a collection; identifiers come from the layer file."""
+    time = temporal_column(layer)
+    times = f'min(t."{time}"), max(t."{time}")' if time else "NULL, NULL"
+    sql = (
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM"
+        f' (SELECT ST_Extent(t."{layer.geometry_column}") e, {times}'
+        f' FROM "{layer.table}" t) s(e, t0, t1)'
+    )
+    row = conn.execute(sa.text(sql)).one()
+    out: dict[str, Any] = {}
+    if row[0] is not None:
+        out["spatial"] = {"bbox": [[float(v) for v in row[:4]]], "crs": CRS84}
+    if time and row[4] is not None:
+        out["temporal"] = {"interval": [[_rfc3339(row[4]), _rfc3339(row[5])]], "trs": GREGORIAN}
+    return out or None
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def queryables(layer: Layer, vocab: Vocabulary, types: Mapping[str, str], url: str) -> dict:
+    """A JSON Schema of the layer's exposed properties; coded ones list their codes."""
+    props: dict[str, Any] = {}
+    for prop in layer.properties.values():
+        schema: dict[str, Any] = {"title": prop.title, **JSON_TYPES.get(types.get(prop.name), {})}
+        if prop.unit:
+            schema["description"] = f"单位：{prop.unit}"
+        if prop.coded:
+            schema["enum"] = list(vocab.labels(prop))
+        props[prop.name] = schema
+    props["geometry"] = {"title": "几何", "format": "geometry-any"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url,
+        "type": "object",
+        "title": layer.title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+def column_types(conn: sa.Connection, table: str) -> dict[str, str]:
+    rows = conn.execute(
+        sa.text(
+            "SELECT column_name, udt_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = :t"
+        ),
+        {"t": table},
+    )
+    return dict(rows.all())
+
+
+def item_query(layer: Layer, feature_id: str) -> FeatureQuery:
+    """The query for one feature; ids that cannot exist are refused before the database."""
+    if not feature_id or len(feature_id) > 200 or "\x00" in feature_id:
+        raise NotFound(f"no feature {feature_id[:100]!r} in {layer.id!r}", parameter="featureId")
+    return FeatureQuery(layer=layer, ids=(feature_id,), limit=1)
+
+
+def item(conn: sa.Connection, q: FeatureQuery, here: str, collection_url: str) -> str:
+    """One Feature as PostGIS renders it for the feed, plus ``links``."""
+    sql, params = features_sql(q)
+    text = conn.execute(sa.text(sql), params).scalar()
+    if text is None:
+        raise NotFound(f"no feature {q.ids[0][:100]!r} in {q.layer.id!r}", parameter="featureId")
+    links = [
+        link(here, "self", GEOJSON, "本要素 This feature"),
+        link(collection_url, "collection", JSON, q.layer.title),
+    ]
+    return text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
+
+
+def items_links(collection_url: str, layer: Layer) -> list[dict[str, str]]:
+    """Links an items page carries besides self/next/prev."""
+    return [link(collection_url, "collection", JSON, layer.title)]

@@ -1,0 +1,219 @@
+"""OGC API – Features Part 1 (Core, GeoJSON) under /ogc, checked resource by resource."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+ITEMS = "/ogc/collections/projects/items"
+
+
+def get(client, url: str, media: str = "application/json", status: int = 200, **kw) -> dict:
+    response = client.get(url, **kw)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == media
+    return json.loads(response.get_data())
+
+
+def rels(doc: dict) -> dict[str, dict]:
+    return {link["rel"]: link for link in doc["links"]}
+
+
+def codes(engine, where: str = "TRUE", **params) -> list[str]:
+    with engine.connect() as conn:
+        sql = f"SELECT code FROM projects WHERE {where} ORDER BY id"
+        return list(conn.execute(sa.text(sql), params).scalars())
+
+
+def test_landing_page(client):
+    doc = get(client, "/ogc")
+    assert doc["title"]
+    links = rels(doc)
+    assert links["self"]["type"] == "application/json"
+    assert links["conformance"]["href"].endswith("/ogc/conformance?f=json")
+    assert links["data"]["href"].endswith("/ogc/collections?f=json")
+    assert all(link["title"] for link in doc["links"])
+    assert get(client, "/ogc/?f=json") == doc
+
+
+def test_conformance_declares_only_what_is_done(client):
+    assert get(client, "/ogc/conformance")["conformsTo"] == [CORE, GEOJSON]
+
+
+def test_collections(client, demo_engine):
+    doc = get(client, "/ogc/collections")
+    assert rels(doc)["self"]["type"] == "application/json"
+    assert [c["id"] for c in doc["collections"]] == ["city", "counties", "projects"]
+    projects = doc["collections"][2]
+    assert projects == get(client, "/ogc/collections/projects")
+    assert projects["title"] == "省市重点项目"
+    assert projects["description"].startswith("广安市省、市重点项目")
+    assert projects["crs"] == [CRS84] and projects["storageCrs"] == CRS84
+    with demo_engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM (SELECT "
+                "ST_Extent(geom) e, min(updated_at) t0, max(updated_at) t1 FROM projects) s"
+            )
+        ).one()
+    assert projects["extent"]["spatial"]["bbox"] == [pytest.approx(list(row[:4]))]
+    assert projects["extent"]["spatial"]["crs"] == CRS84
+    start, end = projects["extent"]["temporal"]["interval"][0]
+    assert start.replace("Z", "+00:00") == row[4].isoformat()
+    assert end.replace("Z", "+00:00") == row[5].isoformat()
+    assert "temporal" not in doc["collections"][1]["extent"]
+    links = rels(projects)
+    assert links["items"]["type"] == "application/geo+json"
+    assert links["items"]["href"].endswith("/ogc/collections/projects/items?f=json")
+    queryables = links["http://www.opengis.net/def/rel/ogc/1.0/queryables"]
+    assert queryables["type"] == "application/schema+json"
+
+
+def test_queryables(client):
+    doc = get(client, "/ogc/collections/projects/queryables", "application/schema+json")
+    assert doc["type"] == "object" and doc["$schema"].startswith("https://json-schema.org/")
+    props = doc["properties"]
+    assert props["status"]["enum"] == [
+        "reserve", "preparing", "under_construction", "completed", "suspended"
+    ]  # fmt: skip
+    assert props["status"]["title"] == "项目状态"
+    assert "511621" in props["county"]["enum"]
+    assert props["total_investment"]["type"] == "number"
+    assert props["updated_at"]["format"] == "date-time"
+    assert "password_hash" not in props and "created_at" not in props
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "county=511621", "status=under_construction,completed&working_group=transport",
+     "county=511602&county=511681", "bbox=106.5,30.4,106.9,30.7", "limit=7&offset=14"],
+)  # fmt: skip
+def test_items_equal_the_layers_feed(client, query):
+    ogc = get(client, f"{ITEMS}?{query}", "application/geo+json")
+    feed = get(client, f"/layers/projects.geojson?{query}", "application/geo+json")
+    assert ogc["features"] == feed["features"]
+    assert ogc["numberReturned"] == feed["numberReturned"]
+    assert ogc["numberMatched"] == feed["numberMatched"]
+    assert ogc["timeStamp"].endswith("Z")
+
+
+def test_items_filters_match_sql(client, demo_engine):
+    body = get(client, f"{ITEMS}?county=511621&status=under_construction", "application/geo+json")
+    expected = codes(demo_engine, "county = '511621' AND status = 'under_construction'")
+    assert [f["id"] for f in body["features"]] == expected
+    assert body["numberMatched"] == body["numberReturned"] == len(expected)
+
+
+def test_paging_follows_next_links(client, demo_engine):
+    url, seen, pages = f"{ITEMS}?limit=30&f=json", [], 0
+    while url:
+        body = get(client, url, "application/geo+json")
+        links = rels(body)
+        assert links["self"]["type"] == "application/geo+json"
+        assert links["collection"]["type"] == "application/json"
+        if pages:
+            assert "prev" in links
+        seen += [f["id"] for f in body["features"]]
+        assert body["numberMatched"] == 100
+        url = links.get("next", {}).get("href")
+        if url:
+            assert parse_qs(urlsplit(url).query)["f"] == ["json"]
+        pages += 1
+    assert pages == 4 and seen == codes(demo_engine)
+
+
+def test_limit_above_maximum_is_lowered(client):
+    body = get(client, "/ogc/collections/counties/items?limit=5000", "application/geo+json")
+    assert body["numberReturned"] == 6
+    assert "limit=100" in rels(body)["self"]["href"]
+    assert client.get("/layers/counties.geojson?limit=5000").status_code == 400
+
+
+def test_default_limit_from_layer_file(client):
+    body = get(client, "/ogc/collections/city/items", "application/geo+json")
+    assert body["numberReturned"] == 1
+
+
+def test_datetime(client, demo_engine):
+    with demo_engine.connect() as conn:
+        newest = conn.execute(sa.text("SELECT max(updated_at) FROM projects")).scalar_one()
+    stamp = newest.isoformat()
+    assert (
+        get(client, f"{ITEMS}?datetime=../2000-01-01", "application/geo+json")["numberReturned"]
+        == 0
+    )
+    everything = get(client, f"{ITEMS}?datetime=2000-01-01T00:00:00Z/..", "application/geo+json")
+    assert everything["numberReturned"] == 100
+    exact = get(client, f"{ITEMS}?datetime={stamp.replace('+', '%2B')}", "application/geo+json")
+    expected = codes(demo_engine, "updated_at = :t", t=newest)
+    assert [f["id"] for f in exact["features"]] == expected
+
+
+def test_single_item(client, demo_engine):
+    code = codes(demo_engine)[0]
+    response = client.get(f"{ITEMS}/{code}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    feature = json.loads(response.get_data())
+    listed = get(client, f"{ITEMS}?limit=1", "application/geo+json")["features"][0]
+    assert {k: v for k, v in feature.items() if k != "links"} == listed
+    links = rels(feature)
+    assert links["self"]["href"].endswith(f"{ITEMS}/{code}")
+    assert links["collection"]["type"] == "application/json"
+    tag = response.headers["ETag"]
+    assert client.get(f"{ITEMS}/{code}", headers={"If-None-Match": tag}).status_code == 304
+    other = client.get(f"{ITEMS}/{codes(demo_engine)[1]}").headers["ETag"]
+    assert other != tag
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/ogc/collections/nope", "/ogc/collections/nope/items", "/ogc/collections/nope/queryables",
+     f"{ITEMS}/GA-0000-000", f"{ITEMS}/x%00y", f"{ITEMS}/{'x' * 5000}",
+     f"{ITEMS}/'%20OR%201=1--"],
+)  # fmt: skip
+def test_not_found(client, url):
+    body = get(client, url, "application/problem+json", 404)
+    assert body["status"] == 404 and body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        (f"{ITEMS}?f=xml", 400, "f"),
+        (f"{ITEMS}?f=json&f=json", 400, "f"),
+        ("/ogc/collections?f=html", 400, "f"),
+        (f"{ITEMS}?colour=red", 400, "colour"),
+        (f"{ITEMS}?count=true", 400, "count"),
+        (f"{ITEMS}?status='%20OR%201=1--", 400, "status"),
+        (f"{ITEMS}?bbox=1,2,3", 400, "bbox"),
+        (f"{ITEMS}?limit=0", 400, "limit"),
+        (f"{ITEMS}?limit=abc", 400, "limit"),
+        (f"{ITEMS}?offset=-1", 400, "offset"),
+        (f"{ITEMS}?datetime=yesterday", 400, "datetime"),
+        (f"{ITEMS}?datetime=2024-01-01T00:00:00", 400, "datetime"),
+        (f"{ITEMS}?datetime=../..", 400, "datetime"),
+        (f"{ITEMS}?datetime=2025-01-01/2024-01-01", 400, "datetime"),
+        (f"{ITEMS}?datetime=pg_sleep(10)", 400, "datetime"),
+        ("/ogc/collections/counties/items?datetime=2024-01-01", 400, "datetime"),
+        ("/ogc/conformance?x=1", 400, "x"),
+    ],
+)
+def test_bad_input(client, url, status, parameter):
+    body = get(client, url, "application/problem+json", status)
+    assert body["parameter"] == parameter and body["detail"]
+
+
+def test_content_negotiation(client):
+    for accept in ("application/json", "application/geo+json", "*/*", "text/html,*/*;q=0.8"):
+        get(client, ITEMS + "?limit=1", "application/geo+json", headers={"Accept": accept})
+    get(client, "/ogc", headers={"Accept": "application/json"})
+    body = get(client, "/ogc", "application/problem+json", 406, headers={"Accept": "text/html"})
+    assert body["status"] == 406
+    get(client, ITEMS, "application/problem+json", 406, headers={"Accept": "application/xml"})
