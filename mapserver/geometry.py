@@ -1,4 +1,4 @@
-"""Checking an incoming GeoJSON geometry before anything is written, and measuring it.
+"""Checking an incoming GeoJSON geometry before anything is written (sizes: measures.py).
 
 The write path hands check_geometry() the request body or the parsed ``geometry``
 member of a Feature. Every way a geometry can be unacceptable raises the one
@@ -25,21 +25,19 @@ from typing import Any, NoReturn
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.crs import CoordinateError, InputCrs, parse_crs, to_lonlat
+from mapserver.measures import Measures, measure
 
 MAX_VERTICES = 20_000
 MAX_DEPTH = 8  # levels of nested arrays in "coordinates"; a MultiPolygon needs 4
-M2_PER_MU = 10_000 / 15  # 1 亩 = 666.67 m², 15 亩 = 1 ha
 
 POINTS = frozenset({"Point", "MultiPoint"})
 LINES = frozenset({"LineString", "MultiLineString"})
 POLYGONS = frozenset({"Polygon", "MultiPolygon"})
 ALL_TYPES = POINTS | LINES | POLYGONS
 
-_GEOD = Geod(ellps="WGS84")
 _REASON = re.compile(r"(?P<reason>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]")
 # GEOS validity reasons -> (code, Chinese + English message)
 _GEOS_REASONS = {
@@ -68,29 +66,6 @@ class GeometryError(ValueError):
         self.message = message
         self.location = location
         self.code = code
-
-
-@dataclass(frozen=True)
-class Measures:
-    """Sizes on the WGS84 ellipsoid: area for polygons, length for lines, none for points."""
-
-    area_m2: float | None = None
-    perimeter_km: float | None = None  # outer rings only (holes excluded), as pyproj sums it
-    length_km: float | None = None
-
-    @property
-    def area_mu(self) -> float | None:
-        return None if self.area_m2 is None else self.area_m2 / M2_PER_MU
-
-    @property
-    def area_ha(self) -> float | None:
-        return None if self.area_m2 is None else self.area_m2 / 10_000
-
-    def as_dict(self) -> dict[str, float]:
-        """The measures a response carries (only those that apply)."""
-        values = {name: getattr(self, name) for name in ("area_mu", "area_ha")}
-        values |= {"perimeter_km": self.perimeter_km, "length_km": self.length_km}
-        return {name: value for name, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -158,23 +133,6 @@ def check_geometry(
             message = f"修复结果为 {geom.geom_type}，本图层不接受 Repair gave a {geom.geom_type}"
             _fail("wrong_type", f"{message}, which this layer does not accept", problem.location)
     return CheckedGeometry(geom, measure(geom), tuple(notes))
-
-
-def measure(geometry: BaseGeometry) -> Measures:
-    """Area and perimeter of polygons, length of lines, on the WGS84 ellipsoid (pyproj Geod).
-
-    ``geometry`` must be in EPSG:4326 lon/lat. Rings are oriented first because
-    pyproj subtracts holes by their signed area.
-    """
-    if geometry.is_empty:
-        return Measures()
-    dimension = shapely.get_dimensions(geometry)
-    if dimension == 2:
-        area, perimeter = _GEOD.geometry_area_perimeter(shapely.orient_polygons(geometry))
-        return Measures(area_m2=abs(area), perimeter_km=perimeter / 1000)
-    if dimension == 1:
-        return Measures(length_km=_GEOD.geometry_length(geometry) / 1000)
-    return Measures()
 
 
 def _fail(code: str, message: str, location: Location | None = None) -> NoReturn:
