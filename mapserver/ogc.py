@@ -24,11 +24,13 @@ from mapserver.vocabulary import Vocabulary
 
 JSON = "application/json"
 SCHEMA = "application/schema+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 )
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 PAGING = ("bbox", "limit", "offset", "datetime")  # OGC items parameters besides the filters
@@ -81,6 +83,7 @@ def landing(root: str) -> dict[str, Any]:
         "description": DESCRIPTION,
         "links": [
             link(f"{root}?f=json", "self", JSON, "本文档 This document"),
+            link(f"{root}/api?f=json", "service-desc", OPENAPI, "API 定义 (OpenAPI 3.0)"),
             link(f"{root}/conformance?f=json", "conformance", JSON, "符合性声明 Conformance"),
             link(f"{root}/collections?f=json", "data", JSON, "要素集合 Collections"),
         ],

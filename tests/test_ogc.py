@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+OAS30 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 ITEMS = "/ogc/collections/projects/items"
 
@@ -38,12 +40,14 @@ def test_landing_page(client):
     assert links["self"]["type"] == "application/json"
     assert links["conformance"]["href"].endswith("/ogc/conformance?f=json")
     assert links["data"]["href"].endswith("/ogc/collections?f=json")
+    assert links["service-desc"]["type"] == OPENAPI
+    assert links["service-desc"]["href"].endswith("/ogc/api?f=json")
     assert all(link["title"] for link in doc["links"])
     assert get(client, "/ogc/?f=json") == doc
 
 
 def test_conformance_declares_only_what_is_done(client):
-    assert get(client, "/ogc/conformance")["conformsTo"] == [CORE, GEOJSON]
+    assert get(client, "/ogc/conformance")["conformsTo"] == [CORE, GEOJSON, OAS30]
 
 
 def test_collections(client, demo_engine):
@@ -73,6 +77,29 @@ def test_collections(client, demo_engine):
     assert links["items"]["href"].endswith("/ogc/collections/projects/items?f=json")
     queryables = links["http://www.opengis.net/def/rel/ogc/1.0/queryables"]
     assert queryables["type"] == "application/schema+json"
+
+
+def test_openapi_document(client):
+    response = client.get("/ogc/api")
+    assert response.status_code == 200
+    assert response.content_type == OPENAPI
+    doc = json.loads(response.get_data())
+    assert doc["openapi"].startswith("3.0.") and doc["info"]["title"]
+    assert doc["servers"][0]["url"].endswith("/ogc")
+    for path in ("/", "/conformance", "/api", "/collections", "/collections/projects",
+                 "/collections/projects/queryables", "/collections/projects/items",
+                 "/collections/projects/items/{featureId}"):  # fmt: skip
+        assert doc["paths"][path]["get"]["responses"]["200"]
+    items = doc["paths"]["/collections/projects/items"]["get"]["parameters"]
+    names = [p.get("name") for p in items]
+    assert names[1:] == ["bbox", "limit", "offset", "datetime", "working_group", "status", "county"]
+    status = next(p for p in items if p.get("name") == "status")
+    assert status["schema"]["items"]["enum"][0] == "reserve"
+    refs = [
+        p["$ref"] for op in doc["paths"].values() for p in op["get"]["parameters"] if "$ref" in p
+    ]
+    assert refs and all(r.removeprefix("#/components/parameters/") in
+                        doc["components"]["parameters"] for r in refs)  # fmt: skip
 
 
 def test_queryables(client):

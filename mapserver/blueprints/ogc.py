@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, json, request, stream_with_context
 
-from mapserver import feed, ogc, query
+from mapserver import feed, ogc, ogc_openapi, query
 from mapserver.state import current
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -38,7 +38,7 @@ def _args(media: str) -> dict[str, list[str]]:
 
 
 def _json(body: dict, media: str = ogc.JSON) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), mimetype=media)
+    return Response(json.dumps(body, ensure_ascii=False), content_type=media)
 
 
 def _extent(conn, layer, version: int) -> dict | None:
@@ -56,6 +56,14 @@ def landing() -> Response:
 def conformance() -> Response:
     ogc.no_other_parameters(_args(ogc.JSON))
     return _json(ogc.conformance())
+
+
+@bp.get("/api")
+def api() -> Response:
+    ogc.no_other_parameters(_args(ogc.OPENAPI))
+    state = current()
+    body = ogc_openapi.document(state.layers.values(), state.vocabulary, _root())
+    return _json(body, ogc.OPENAPI)
 
 
 @bp.get("/collections")
