@@ -1,0 +1,111 @@
+"""Shared pieces of the browser benchmarks (issue #3 §6): bench.live and bench.pageload.
+
+The server side is bench.run's (private cluster, demo data, gunicorn as ``make run``);
+the browser is the browser tests' headless Chromium (tests/browser.py), a fresh
+profile per ``chromium()``. Everything started here is stopped on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+
+from bench.run import DEFAULTS
+from mapserver.settings import ROOT
+
+
+def add_server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=DEFAULTS.workers, help="gunicorn workers")
+    p.add_argument(
+        "--app-threads", type=int, default=DEFAULTS.threads, help="gunicorn threads per worker"
+    )
+    p.add_argument("--pool-size", type=int, default=DEFAULTS.pool_size)
+    p.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "RESULTS.md")
+    p.add_argument("--no-output", action="store_true", help="print only; leave RESULTS.md")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil
+    return ordered[int(rank) - 1]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "min": min(values),
+        "p50": statistics.median(values),
+        "p90": percentile(values, 90),
+        "p99": percentile(values, 99),
+        "max": max(values),
+    }
+
+
+def loadavg() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine_facts() -> dict[str, str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (x.split(":", 1)[1].strip() for x in cpuinfo.splitlines() if x.startswith("model name")),
+        "unknown",
+    )
+    chromium = subprocess.run(
+        ["/usr/bin/chromium", "--version"], check=False, capture_output=True, text=True
+    ).stdout.strip()
+    git = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        check=False,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "mapserver", "static", "layers"],
+        check=False,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": f"{model} — nproc {len(os.sched_getaffinity(0))}",
+        "kernel": platform.release(),
+        "browser": f"{chromium or 'chromium'}, selenium {metadata.version('selenium')}, "
+        "headless=new",
+        "app": f"Python {platform.python_version()}, gunicorn {metadata.version('gunicorn')}",
+        "commit": git + (" (mapserver/, static/ or layers/ modified)" if dirty else ""),
+    }
+
+
+def facts_table(facts: dict[str, str]) -> str:
+    rows = ["| | |", "|---|---|"]
+    rows += [f"| {k} | {v} |" for k, v in facts.items() if k != "date"]
+    return "\n".join(rows) + "\n"
+
+
+def write_live_part(path: Path, text: str, part: str) -> None:
+    """Put ``text`` in RESULTS.md's live section, between ``bench:live:<part>`` markers.
+
+    Both browser harnesses share the one ``<!-- bench:live begin/end -->`` section (other
+    sections, e.g. the feed benchmark's, are left as they are).
+    """
+    from bench import report
+
+    begin, end = "<!-- bench:live begin -->", "<!-- bench:live end -->"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    inner = old.split(begin, 1)[1].split(end, 1)[0].strip("\n") if begin in old else ""
+    sub_begin, sub_end = f"<!-- bench:live:{part} begin -->", f"<!-- bench:live:{part} end -->"
+    block = f"{sub_begin}\n{text.rstrip()}\n{sub_end}"
+    if sub_begin in inner and sub_end in inner:
+        head, rest = inner.split(sub_begin, 1)
+        inner = head + block + rest.split(sub_end, 1)[1]
+    else:
+        inner = (inner + "\n\n" if inner else "") + block
+    report.write_section(path, inner.strip("\n") + "\n", name="live")
