@@ -24,17 +24,19 @@ from mapserver.vocabulary import Vocabulary
 
 JSON = "application/json"
 SCHEMA = "application/schema+json"
+HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 )
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 PAGING = ("bbox", "limit", "offset", "datetime")  # OGC items parameters besides the filters
-FORMATS = ("json",)  # values of ``f``; "html" joins when the HTML pages exist
+FORMATS = ("json", "html")  # values of ``f``
 TITLE = "广安市重点项目“挂图作战” OGC API – Features"
 DESCRIPTION = "广安市省、市重点项目及行政区划图层，符合 OGC API – Features 第1部分（核心）"
 JSON_TYPES = {
@@ -57,8 +59,8 @@ def link(href: str, rel: str, media: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media, "title": title}
 
 
-def negotiate(f: Sequence[str] | None, accepts_json: bool) -> str:
-    """The output format from ``f`` (wins) or the Accept header; only JSON for now."""
+def negotiate(f: Sequence[str] | None, accepted: str | None) -> str:
+    """``json`` or ``html`` from ``f`` (wins) or the Accept header's best offered match."""
     if f is not None:
         if len(f) != 1:
             raise InvalidParameter(f"parameter 'f' given {len(f)} times", parameter="f")
@@ -67,9 +69,9 @@ def negotiate(f: Sequence[str] | None, accepts_json: bool) -> str:
                 f"f: unsupported format {f[0][:50]!r}", parameter="f", allowed=list(FORMATS)
             )
         return f[0]
-    if not accepts_json:
-        raise NotAcceptable("only JSON is offered here (Accept: application/json or use f=json)")
-    return "json"
+    if accepted is None:
+        raise NotAcceptable("offered here: JSON and HTML (see Accept, or use f=json / f=html)")
+    return "html" if accepted == HTML else "json"
 
 
 def no_other_parameters(args: Iterable[str]) -> None:
@@ -83,6 +85,7 @@ def landing(root: str) -> dict[str, Any]:
         "description": DESCRIPTION,
         "links": [
             link(f"{root}?f=json", "self", JSON, "本文档 This document"),
+            link(f"{root}?f=html", "alternate", HTML, "网页版 This document as HTML"),
             link(f"{root}/api?f=json", "service-desc", OPENAPI, "API 定义 (OpenAPI 3.0)"),
             link(f"{root}/conformance?f=json", "conformance", JSON, "符合性声明 Conformance"),
             link(f"{root}/collections?f=json", "data", JSON, "要素集合 Collections"),
@@ -90,8 +93,14 @@ def landing(root: str) -> dict[str, Any]:
     }
 
 
-def conformance() -> dict[str, Any]:
-    return {"conformsTo": list(CONFORMANCE)}
+def conformance(root: str) -> dict[str, Any]:
+    return {
+        "links": [
+            link(f"{root}/conformance?f=json", "self", JSON, "符合性声明 Conformance"),
+            link(f"{root}/conformance?f=html", "alternate", HTML, "符合性声明（网页）"),
+        ],
+        "conformsTo": list(CONFORMANCE),
+    }
 
 
 def collection(layer: Layer, extent: Mapping[str, Any] | None, root: str) -> dict[str, Any]:
@@ -103,7 +112,9 @@ def collection(layer: Layer, extent: Mapping[str, Any] | None, root: str) -> dic
     out.update(itemType="feature", crs=[CRS84], storageCrs=CRS84)
     out["links"] = [
         link(f"{here}?f=json", "self", JSON, layer.title),
+        link(f"{here}?f=html", "alternate", HTML, f"{layer.title}（网页）"),
         link(f"{here}/items?f=json", "items", GEOJSON, f"{layer.title}（GeoJSON 要素）"),
+        link(f"{here}/items?f=html", "items", HTML, f"{layer.title}（要素网页）"),
         link(f"{here}/queryables?f=json", REL_QUERYABLES, SCHEMA, "可查询属性 Queryables"),
     ]
     return out
@@ -113,7 +124,10 @@ def collections(
     layers: Iterable[Layer], extents: Mapping[str, Mapping | None], root: str
 ) -> dict[str, Any]:
     return {
-        "links": [link(f"{root}/collections?f=json", "self", JSON, "要素集合 Collections")],
+        "links": [
+            link(f"{root}/collections?f=json", "self", JSON, "要素集合 Collections"),
+            link(f"{root}/collections?f=html", "alternate", HTML, "要素集合（网页）"),
+        ],
         "collections": [collection(layer, extents.get(layer.id), root) for layer in layers],
     }
 
@@ -206,12 +220,16 @@ def item(conn: sa.Connection, q: FeatureQuery, here: str, collection_url: str) -
     if text is None:
         raise NotFound(f"no feature {q.ids[0][:100]!r} in {q.layer.id!r}", parameter="featureId")
     links = [
-        link(here, "self", GEOJSON, "本要素 This feature"),
+        link(f"{here}?f=json", "self", GEOJSON, "本要素 This feature"),
+        link(f"{here}?f=html", "alternate", HTML, "本要素（网页）"),
         link(collection_url, "collection", JSON, q.layer.title),
     ]
     return text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
 
 
-def items_links(collection_url: str, layer: Layer) -> list[dict[str, str]]:
+def items_links(collection_url: str, layer: Layer, as_html: str) -> list[dict[str, str]]:
     """Links an items page carries besides self/next/prev."""
-    return [link(collection_url, "collection", JSON, layer.title)]
+    return [
+        link(as_html, "alternate", HTML, f"{layer.title}（要素网页）"),
+        link(collection_url, "collection", JSON, layer.title),
+    ]

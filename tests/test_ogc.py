@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
 OAS30 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
+HTML = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 ITEMS = "/ogc/collections/projects/items"
@@ -47,7 +49,7 @@ def test_landing_page(client):
 
 
 def test_conformance_declares_only_what_is_done(client):
-    assert get(client, "/ogc/conformance")["conformsTo"] == [CORE, GEOJSON, OAS30]
+    assert get(client, "/ogc/conformance")["conformsTo"] == [CORE, GEOJSON, HTML, OAS30]
 
 
 def test_collections(client, demo_engine):
@@ -73,8 +75,10 @@ def test_collections(client, demo_engine):
     assert end.replace("Z", "+00:00") == row[5].isoformat()
     assert "temporal" not in doc["collections"][1]["extent"]
     links = rels(projects)
-    assert links["items"]["type"] == "application/geo+json"
-    assert links["items"]["href"].endswith("/ogc/collections/projects/items?f=json")
+    items = {link["type"]: link["href"] for link in projects["links"] if link["rel"] == "items"}
+    assert items["application/geo+json"].endswith("/ogc/collections/projects/items?f=json")
+    assert items["text/html"].endswith("/ogc/collections/projects/items?f=html")
+    assert links["alternate"]["type"] == "text/html"
     queryables = links["http://www.opengis.net/def/rel/ogc/1.0/queryables"]
     assert queryables["type"] == "application/schema+json"
 
@@ -191,7 +195,8 @@ def test_single_item(client, demo_engine):
     listed = get(client, f"{ITEMS}?limit=1", "application/geo+json")["features"][0]
     assert {k: v for k, v in feature.items() if k != "links"} == listed
     links = rels(feature)
-    assert links["self"]["href"].endswith(f"{ITEMS}/{code}")
+    assert links["self"]["href"].endswith(f"{ITEMS}/{code}?f=json")
+    assert links["alternate"]["href"].endswith(f"{ITEMS}/{code}?f=html")
     assert links["collection"]["type"] == "application/json"
     tag = response.headers["ETag"]
     assert client.get(f"{ITEMS}/{code}", headers={"If-None-Match": tag}).status_code == 304
@@ -215,7 +220,7 @@ def test_not_found(client, url):
     [
         (f"{ITEMS}?f=xml", 400, "f"),
         (f"{ITEMS}?f=json&f=json", 400, "f"),
-        ("/ogc/collections?f=html", 400, "f"),
+        ("/ogc/collections?f=xml", 400, "f"),
         (f"{ITEMS}?colour=red", 400, "colour"),
         (f"{ITEMS}?count=true", 400, "count"),
         (f"{ITEMS}?status='%20OR%201=1--", 400, "status"),
@@ -238,9 +243,77 @@ def test_bad_input(client, url, status, parameter):
 
 
 def test_content_negotiation(client):
-    for accept in ("application/json", "application/geo+json", "*/*", "text/html,*/*;q=0.8"):
+    for accept in ("application/json", "application/geo+json", "*/*"):
         get(client, ITEMS + "?limit=1", "application/geo+json", headers={"Accept": accept})
     get(client, "/ogc", headers={"Accept": "application/json"})
-    body = get(client, "/ogc", "application/problem+json", 406, headers={"Accept": "text/html"})
+    for accept in ("text/html", "text/html,application/xhtml+xml,*/*;q=0.8"):
+        assert client.get("/ogc", headers={"Accept": accept}).mimetype == "text/html"
+        assert client.get(ITEMS, headers={"Accept": accept}).mimetype == "text/html"
+    assert client.get("/ogc?f=json", headers={"Accept": "text/html"}).mimetype == "application/json"
+    body = get(client, "/ogc", "application/problem+json", 406, headers={"Accept": "image/png"})
     assert body["status"] == 406
     get(client, ITEMS, "application/problem+json", 406, headers={"Accept": "application/xml"})
+
+
+def html(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    text = response.get_data(as_text=True)
+    assert text.startswith("<!doctype html>") and '<html lang="zh-CN">' in text
+    for resource in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', text):
+        assert resource.startswith("/static/"), resource  # no internet needed
+    return text
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("/ogc?f=html", ["要素集合", "广安市重点项目"]),
+        ("/ogc/conformance?f=html", [CORE, HTML]),
+        ("/ogc/api?f=html", ["/collections/projects/items"]),
+        ("/ogc/collections?f=html", ["省市重点项目", "县（市、区）边界", "空间范围"]),
+        ("/ogc/collections/projects?f=html", ["省市重点项目", "时间范围", "浏览要素"]),
+        ("/ogc/collections/projects/queryables?f=html", ["项目状态", "under_construction"]),
+    ],
+)
+def test_html_pages(client, url, words):
+    text = html(client, url)
+    for word in words:
+        assert word in text
+
+
+def test_html_items_and_item(client, demo_engine):
+    text = html(client, f"{ITEMS}?f=html&limit=30&status=under_construction")
+    expected = codes(demo_engine, "status = 'under_construction'")
+    assert "leaflet-src.esm.js" in text or "/static/js/ogc-map.js" in text
+    assert f"共 {len(expected)} 个" in text
+    for code in expected[:30]:
+        assert f"/items/{code}?f=html" in text
+    page = text.split('id="ogc-features">')[1].split("</script>")[0]
+    assert [f["id"] for f in json.loads(page)] == expected[:30]
+    one = html(client, f"{ITEMS}/{expected[0]}?f=html")
+    assert "项目状态" in one and "在建" in one and "万元" in one
+
+
+def test_html_escapes_data(client, fresh_url):
+    from mapserver import create_app
+    from mapserver.db import make_engine
+
+    engine = make_engine(fresh_url, 1)
+    with engine.begin() as conn:
+        code = conn.execute(
+            sa.text("UPDATE projects SET name = '<script>alert(1)</script>' "
+                    "WHERE id = (SELECT min(id) FROM projects) RETURNING code")
+        ).scalar_one()  # fmt: skip
+    engine.dispose()
+    app = create_app({"database_url": fresh_url})
+    try:
+        c = app.test_client()
+        for url in (f"{ITEMS}?f=html&limit=5", f"{ITEMS}/{code}?f=html"):
+            text = c.get(url).get_data(as_text=True)
+            assert "<script>alert(1)" not in text
+            assert "&lt;script&gt;alert(1)" in text or "\u003cscript\u003e" in text
+    finally:
+        app.extensions["mapserver"].notifier.stop()
+        app.extensions["mapserver"].engine.dispose()

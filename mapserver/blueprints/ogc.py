@@ -1,7 +1,8 @@
-"""``/ogc``: OGC API – Features Part 1 (Core, GeoJSON), the thin web layer over mapserver.ogc.
+"""``/ogc``: OGC API – Features Part 1 (Core, GeoJSON, HTML), the thin web layer over mapserver.ogc.
 
 Items are the ``/layers`` feed: the same :func:`query.parse` and
 :func:`feed.stream_collection`, with a ``limit`` above the maximum lowered to it.
+HTML pages render the same documents (templates in ``mapserver/templates/ogc``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, json, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    json,
+    render_template,
+    request,
+    stream_with_context,
+)
 
 from mapserver import feed, ogc, ogc_openapi, query
 from mapserver.state import current
@@ -27,17 +36,24 @@ def _root() -> str:
     return request.url_root.rstrip("/") + "/ogc"
 
 
-def _args(media: str) -> dict[str, list[str]]:
-    """The query arguments without ``f``, once the output format is settled."""
+def _args(media: str) -> tuple[dict[str, list[str]], str]:
+    """The query arguments without ``f``, and the output format (``json`` or ``html``)."""
     args = request.args.to_dict(flat=False)
-    accepts = not request.accept_mimetypes or bool(
-        request.accept_mimetypes.best_match([media, ogc.JSON])
-    )
-    ogc.negotiate(args.pop("f", None), accepts)
-    return args
+    offered = [media, ogc.JSON, ogc.HTML]
+    accepted = request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else media
+    return args, ogc.negotiate(args.pop("f", None), accepted)
 
 
-def _json(body: dict, media: str = ogc.JSON) -> Response:
+def _plain(media: str) -> str:
+    args, fmt = _args(media)
+    ogc.no_other_parameters(args)
+    return fmt
+
+
+def _out(fmt: str, body: dict, page: str, media: str = ogc.JSON, **context) -> Response:
+    if fmt == "html":
+        html = render_template(f"ogc/{page}.html", doc=body, root=_root(), **context)
+        return Response(html, mimetype=ogc.HTML)
     return Response(json.dumps(body, ensure_ascii=False), content_type=media)
 
 
@@ -45,56 +61,71 @@ def _extent(conn, layer, version: int) -> dict | None:
     return current_app.extensions[CACHE].get(conn, layer, version)
 
 
+def _versioned(q: query.FeatureQuery, fmt: str, weak: bool) -> tuple:
+    """A REPEATABLE READ connection, the ETag headers, and whether the client's copy is fresh.
+
+    Items pages carry a ``timeStamp``, so their ETag is weak; one feature's is strong.
+    """
+    conn = current().engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    try:
+        version = feed.data_version(conn)
+        tag = feed.etag(q, version, request.base_url + fmt)
+    except BaseException:
+        conn.close()
+        raise
+    etag = f'W/"{tag}"' if weak else f'"{tag}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Data-Version": str(version)}
+    return conn, headers, request.if_none_match.contains_weak(tag)
+
+
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
-    ogc.no_other_parameters(_args(ogc.JSON))
-    return _json(ogc.landing(_root()))
+    return _out(_plain(ogc.JSON), ogc.landing(_root()), "landing")
 
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    ogc.no_other_parameters(_args(ogc.JSON))
-    return _json(ogc.conformance())
+    return _out(_plain(ogc.JSON), ogc.conformance(_root()), "conformance")
 
 
 @bp.get("/api")
 def api() -> Response:
-    ogc.no_other_parameters(_args(ogc.OPENAPI))
+    fmt = _plain(ogc.OPENAPI)
     state = current()
     body = ogc_openapi.document(state.layers.values(), state.vocabulary, _root())
-    return _json(body, ogc.OPENAPI)
+    return _out(fmt, body, "api", ogc.OPENAPI)
 
 
 @bp.get("/collections")
 def collections() -> Response:
-    ogc.no_other_parameters(_args(ogc.JSON))
+    fmt = _plain(ogc.JSON)
     state = current()
     with state.engine.connect() as conn:
         version = feed.data_version(conn)
         extents = {layer.id: _extent(conn, layer, version) for layer in state.layers.values()}
-    return _json(ogc.collections(state.layers.values(), extents, _root()))
+    return _out(fmt, ogc.collections(state.layers.values(), extents, _root()), "collections")
 
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
-    ogc.no_other_parameters(_args(ogc.JSON))
+    fmt = _plain(ogc.JSON)
     with state.engine.connect() as conn:
         extent = _extent(conn, layer, feed.data_version(conn))
-    return _json(ogc.collection(layer, extent, _root()))
+    return _out(fmt, ogc.collection(layer, extent, _root()), "collection")
 
 
 @bp.get("/collections/<collection_id>/queryables")
 def queryables(collection_id: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
-    ogc.no_other_parameters(_args(ogc.SCHEMA))
+    fmt = _plain(ogc.SCHEMA)
     with state.engine.connect() as conn:
         types = ogc.column_types(conn, layer.table)
     body = ogc.queryables(layer, state.vocabulary, types, request.base_url)
-    return _json(body, ogc.SCHEMA)
+    return _out(fmt, body, "queryables", ogc.SCHEMA, layer=layer)
 
 
 @bp.get("/collections/<collection_id>/items")
@@ -102,36 +133,29 @@ def items(collection_id: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
     f = request.args.getlist("f")
-    args = _args(feed.GEOJSON)
+    args, fmt = _args(feed.GEOJSON)
     q = query.parse(layer, args, state.vocabulary, paging=ogc.PAGING, clamp=True)
-    conn = state.engine.connect().execution_options(isolation_level="REPEATABLE READ")
-    try:
-        version = feed.data_version(conn)
-        tag = feed.etag(q, version, request.base_url)
-        headers = {
-            "ETag": f'W/"{tag}"',
-            "Cache-Control": "no-cache",
-            "X-Data-Version": str(version),
-        }
-        if request.if_none_match.contains_weak(tag):
-            conn.close()
-            return Response(status=304, headers=headers)
-    except BaseException:
+    conn, headers, fresh = _versioned(q, fmt, weak=True)
+    if fresh:
         conn.close()
-        raise
+        return Response(status=304, headers=headers)
     base = request.base_url
 
-    def page_url(offset: int) -> str:
-        params = {**args, **({"f": f} if f else {}), "limit": [str(q.limit)]}
+    def page_url(offset: int, formats: list[str] = f) -> str:
+        params = {**args, **({"f": formats} if formats else {}), "limit": [str(q.limit)]}
         if offset:
             params["offset"] = [str(offset)]
         return base + "?" + urlencode(params, doseq=True)
 
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    more = ogc.items_links(f"{_root()}/collections/{layer.id}?f=json", layer)
-    body = feed.stream_collection(
-        conn, q, page_url, state.settings.count_threshold, {"timeStamp": stamp}, more
-    )
+    collection_url = f"{_root()}/collections/{layer.id}?f=json"
+    more = ogc.items_links(collection_url, layer, page_url(q.offset, ["html"]))
+    threshold = state.settings.count_threshold
+    body = feed.stream_collection(conn, q, page_url, threshold, {"timeStamp": stamp}, more)
+    if fmt == "html":
+        doc = json.loads(b"".join(body))
+        context = {"layer": layer, "as_json": page_url(q.offset, ["json"])}
+        return _out(fmt, doc, "items", **context)
     return Response(stream_with_context(body), mimetype=feed.GEOJSON, headers=headers)
 
 
@@ -139,14 +163,14 @@ def items(collection_id: str) -> Response:
 def item(collection_id: str, feature_id: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
-    ogc.no_other_parameters(_args(feed.GEOJSON))
+    fmt = _plain(feed.GEOJSON)
     q = ogc.item_query(layer, feature_id)
-    with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        version = feed.data_version(conn)
-        tag = feed.etag(q, version, request.base_url)
-        headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache", "X-Data-Version": str(version)}
-        if request.if_none_match.contains_weak(tag):
+    conn, headers, fresh = _versioned(q, fmt, weak=False)
+    with conn:
+        if fresh:
             return Response(status=304, headers=headers)
-        here = request.base_url
-        text = ogc.item(conn, q, here, f"{_root()}/collections/{layer.id}?f=json")
+        collection_url = f"{_root()}/collections/{layer.id}?f=json"
+        text = ogc.item(conn, q, request.base_url, collection_url)
+    if fmt == "html":
+        return _out(fmt, json.loads(text), "item", layer=layer)
     return Response(text, mimetype=feed.GEOJSON, headers=headers)
