@@ -15,3 +15,4 @@ const layer = L.geoJSON({ type: 'FeatureCollection', features: data }, {
 const bounds = layer.getBounds();
 if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 15 });
 else map.setView([30.46, 106.63], 9);
+document.documentElement.setAttribute('data-drawn', String(layer.getLayers().length));
