@@ -196,11 +196,11 @@ def _instant(text: str) -> tuple[datetime, datetime]:
             day = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
             return day, day + timedelta(days=1)
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            raise bad
+        return moment, moment + timedelta(microseconds=1)
+    except (ValueError, OverflowError):  # OverflowError: the last day or instant of year 9999
         raise bad from None
-    if moment.tzinfo is None:
-        raise bad
-    return moment, moment + timedelta(microseconds=1)
 
 
 def where_sql(q: FeatureQuery) -> tuple[str, dict]:
