@@ -11,7 +11,7 @@ from typing import Any
 
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
-from mapserver.ogc import DESCRIPTION, FORMATS, JSON, OPENAPI, SCHEMA, TITLE
+from mapserver.ogc import DESCRIPTION, FORMATS, HTML, JSON, OPENAPI, SCHEMA, TITLE
 from mapserver.query import temporal_column
 from mapserver.vocabulary import Vocabulary
 
@@ -54,7 +54,10 @@ def _f() -> dict[str, Any]:
 def _responses(media: str, not_found: bool = False) -> dict[str, Any]:
     problem = {"content": {PROBLEM: {"schema": ANY_OBJECT}}}
     out = {
-        "200": {"description": "OK", "content": {media: {"schema": ANY_OBJECT}}},
+        "200": {
+            "description": "OK (HTML with f=html or Accept: text/html)",
+            "content": {media: {"schema": ANY_OBJECT}, HTML: {"schema": {"type": "string"}}},
+        },
         "400": {"description": "参数无效 Invalid parameter", **problem},
         "406": {"description": "格式不支持 Not acceptable", **problem},
     }

@@ -345,3 +345,24 @@ def test_hostile_values_are_refused_quickly(client, parameter, value):
 def test_names_outside_the_allowlist_are_refused(client, name):
     body = get(client, f"{ITEMS}?{name}=1", "application/problem+json", 400)
     assert body["parameter"] == name
+
+
+def test_every_documented_operation_answers_as_documented(client, demo_engine):
+    """Each path of /ogc/api, in each format, with a real and a missing feature id: the status
+    and the media type are among those the document declares for it."""
+    doc = get(client, "/ogc/api", "application/vnd.oai.openapi+json")
+    code = codes(demo_engine)[0]
+    checked = 0
+    for path, item in doc["paths"].items():
+        declared = item["get"]["responses"]
+        for fid in (code, "GA-0000-000"):
+            for f in ("json", "html", "xml"):
+                url = "/ogc" + path.replace("{featureId}", fid) + f"?f={f}"
+                response = client.get(url)
+                status = str(response.status_code)
+                assert status in declared, url
+                assert response.mimetype in {
+                    m.split(";")[0] for m in declared[status]["content"]
+                }, url
+                checked += 1
+    assert checked == len(doc["paths"]) * 6
