@@ -70,8 +70,9 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "layers": Target("layers", "/layers feed", f"/layers/{LAYER}.geojson"),
-    # Issue #5 §8 adds, once the OGC API exists:
-    # "ogc": Target("ogc", "OGC API items", f"/ogc/collections/{LAYER}/items"),
+    # Issue #5 §8: same query builder, OGC rendering (adds timeStamp and more links).
+    # (e) stays limit=1&offset=n/2 here too, so the two paths compare like for like.
+    "ogc": Target("ogc", "OGC API items", f"/ogc/collections/{LAYER}/items"),
 }
 
 
