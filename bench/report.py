@@ -24,19 +24,9 @@ GOAL_LIMIT100_RPS = 190
 GOAL_LIMIT10000_RATIO = 0.8
 
 
-def machine(cluster: Cluster, dbname: str) -> dict[str, str]:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next(
-        (x.split(":", 1)[1].strip() for x in cpuinfo.splitlines() if x.startswith("model name")),
-        "unknown",
-    )
-    mem = next(x for x in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in x)
-
-    def sql(q: str) -> str:
-        return cluster.psql(q, dbname).strip()
-
-    wrk_version = subprocess.run(["wrk", "-v"], check=False, capture_output=True, text=True).stdout
-    git = subprocess.run(
+def git_commit() -> str:
+    """HEAD, and whether the code under test differs from it (others edit concurrently)."""
+    head = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
         check=False,
         capture_output=True,
@@ -48,6 +38,21 @@ def machine(cluster: Cluster, dbname: str) -> dict[str, str]:
         capture_output=True,
         text=True,
     ).stdout.strip()
+    return (head or "unknown") + (" (mapserver/ or layers/ modified)" if dirty else "")
+
+
+def machine(cluster: Cluster, dbname: str, commit: str) -> dict[str, str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (x.split(":", 1)[1].strip() for x in cpuinfo.splitlines() if x.startswith("model name")),
+        "unknown",
+    )
+    mem = next(x for x in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in x)
+
+    def sql(q: str) -> str:
+        return cluster.psql(q, dbname).strip()
+
+    wrk_version = subprocess.run(["wrk", "-v"], check=False, capture_output=True, text=True).stdout
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpus": f"{os.cpu_count()} (nproc {len(os.sched_getaffinity(0))})",
@@ -67,7 +72,7 @@ def machine(cluster: Cluster, dbname: str) -> dict[str, str]:
         "gunicorn": metadata.version("gunicorn"),
         "psycopg": metadata.version("psycopg"),
         "wrk": wrk_version.split("[")[0].strip() or "wrk",
-        "commit": git + (" (mapserver/ or layers/ modified)" if dirty else ""),
+        "commit": commit,
     }
 
 

@@ -368,12 +368,15 @@ def main(argv: list[str] | None = None) -> int:
         else ""
     )
     started = time.monotonic()
+    commit = report.git_commit()  # at the start: the code gunicorn imports
+    start_date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: list[SizeResult] = []
     with tempfile.TemporaryDirectory(prefix="mapserver-bench-logs-") as logs:
         with private_cluster() as cluster:
             for n in args.sizes:
                 results.append(bench_size(cluster, n, args, Path(logs)))
-            machine = report.machine(cluster, f"bench_{args.sizes[-1]}")
+            machine = report.machine(cluster, f"bench_{args.sizes[-1]}", commit)
+            machine["date"] = start_date
     elapsed = time.monotonic() - started
     text = report.markdown(results, args, machine, command, elapsed)
     print("\n" + text)
