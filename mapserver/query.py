@@ -258,8 +258,11 @@ def features_sql(q: FeatureQuery, with_key: bool = False) -> tuple[str, dict]:
         f"""'{{"type":"Feature","id":' || to_json(t."{layer.id_column}")::text"""
         f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON(t."{geom}", 7, 0), 'null')"""
         f""" || ',"properties":' || {props}::text || '}}'"""
-        f' FROM "{layer.table}" t {joins} WHERE {where}'
-        f' ORDER BY t."{layer.order_by}" LIMIT :limit OFFSET :offset'
+        # Page first, then build JSON for that page only: PostgreSQL evaluates the
+        # select list for every row it skips with OFFSET, not just the ones it returns.
+        f' FROM (SELECT * FROM "{layer.table}" t WHERE {where}'
+        f' ORDER BY t."{layer.order_by}" LIMIT :limit OFFSET :offset) t {joins}'
+        f' ORDER BY t."{layer.order_by}"'
     )
     return sql, params
 
