@@ -284,7 +284,7 @@ class _Where:
 
 def check_columns(path: Path, layer: Layer, conn: sa.Connection) -> None:
     """Every column a layer names must exist in the database."""
-    columns = _columns(conn, layer.table)
+    columns = column_types(conn, layer.table)
     if not columns:
         raise ConfigError(f"{path}: table: {layer.table!r} does not exist")
     for key in ("id_column", "geometry_column", "order_by"):
@@ -294,7 +294,7 @@ def check_columns(path: Path, layer: Layer, conn: sa.Connection) -> None:
         if prop.name not in columns:
             raise ConfigError(f"{path}: properties.{prop.name}: no such column in {layer.table}")
         if prop.labels:
-            _check_labels(path, prop, _columns(conn, prop.labels.table))
+            _check_labels(path, prop, column_types(conn, prop.labels.table))
     for name in layer.stats.sums:
         if columns[name] not in NUMERIC:
             raise ConfigError(f"{path}: stats.sums: column {name!r} is not numeric")
@@ -309,7 +309,8 @@ def _check_labels(path: Path, prop: Property, label_columns: dict[str, str]) -> 
             )
 
 
-def _columns(conn: sa.Connection, table: str) -> dict[str, str]:
+def column_types(conn: sa.Connection, table: str) -> dict[str, str]:
+    """column -> PostgreSQL type name (udt_name) of a table in the current schema."""
     rows = conn.execute(
         sa.text(
             "SELECT column_name, udt_name FROM information_schema.columns "

@@ -195,17 +195,6 @@ def queryables(layer: Layer, vocab: Vocabulary, types: Mapping[str, str], url: s
     }
 
 
-def column_types(conn: sa.Connection, table: str) -> dict[str, str]:
-    rows = conn.execute(
-        sa.text(
-            "SELECT column_name, udt_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = :t"
-        ),
-        {"t": table},
-    )
-    return dict(rows.all())
-
-
 def item_query(layer: Layer, feature_id: str) -> FeatureQuery:
     """The query for one feature; ids that cannot exist are refused before the database."""
     if not feature_id or len(feature_id) > 200 or "\x00" in feature_id:

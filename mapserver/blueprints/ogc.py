@@ -21,6 +21,7 @@ from flask import (
 )
 
 from mapserver import feed, ogc, ogc_openapi, query
+from mapserver.layers import column_types
 from mapserver.state import current
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -123,7 +124,7 @@ def queryables(collection_id: str) -> Response:
     layer = state.layer(collection_id)
     fmt = _plain(ogc.SCHEMA)
     with state.engine.connect() as conn:
-        types = ogc.column_types(conn, layer.table)
+        types = column_types(conn, layer.table)
     body = ogc.queryables(layer, state.vocabulary, types, request.base_url)
     return _out(fmt, body, "queryables", ogc.SCHEMA, layer=layer)
 
