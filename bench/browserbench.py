@@ -16,8 +16,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from bench import report
 from bench.run import DEFAULTS
-from mapserver.settings import ROOT
 
 
 def add_server_options(p: argparse.ArgumentParser) -> None:
@@ -61,18 +61,6 @@ def machine_facts() -> dict[str, str]:
     chromium = subprocess.run(
         ["/usr/bin/chromium", "--version"], check=False, capture_output=True, text=True
     ).stdout.strip()
-    git = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-        check=False,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    dirty = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "mapserver", "static", "layers"],
-        check=False,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": f"{model} — nproc {len(os.sched_getaffinity(0))}",
@@ -80,7 +68,7 @@ def machine_facts() -> dict[str, str]:
         "browser": f"{chromium or 'chromium'}, selenium {metadata.version('selenium')}, "
         "headless=new",
         "app": f"Python {platform.python_version()}, gunicorn {metadata.version('gunicorn')}",
-        "commit": git + (" (mapserver/, static/ or layers/ modified)" if dirty else ""),
+        "commit": report.git_commit(("mapserver", "static", "layers")),
     }
 
 
@@ -96,7 +84,6 @@ def write_live_part(path: Path, text: str, part: str) -> None:
     Both browser harnesses share the one ``<!-- bench:live begin/end -->`` section (other
     sections, e.g. the feed benchmark's, are left as they are).
     """
-    from bench import report
 
     begin, end = "<!-- bench:live begin -->", "<!-- bench:live end -->"
     old = path.read_text(encoding="utf-8") if path.exists() else ""

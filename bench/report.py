@@ -24,7 +24,7 @@ GOAL_LIMIT100_RPS = 190
 GOAL_LIMIT10000_RATIO = 0.8
 
 
-def git_commit() -> str:
+def git_commit(paths: tuple[str, ...] = ("mapserver", "layers")) -> str:
     """HEAD, and whether the code under test differs from it (others edit concurrently)."""
     head = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -33,12 +33,13 @@ def git_commit() -> str:
         text=True,
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "mapserver", "layers"],
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", *paths],
         check=False,
         capture_output=True,
         text=True,
     ).stdout.strip()
-    return (head or "unknown") + (" (mapserver/ or layers/ modified)" if dirty else "")
+    changed = " or ".join(f"{p}/" for p in paths)
+    return (head or "unknown") + (f" ({changed} modified)" if dirty else "")
 
 
 def machine(cluster: Cluster, dbname: str, commit: str) -> dict[str, str]:
