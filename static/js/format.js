@@ -1,7 +1,25 @@
 // Number and date formatting for the big screen (amounts are stored in 万元).
 
-const grouped = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
-const integer = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 0 });
+// Hand-written rather than Intl.NumberFormat: building a zh-CN formatter loads ICU locale
+// data, ~100 ms of the page's start-up on the big-screen PCs we measured (bench/RESULTS.md).
+
+/** Thousands separators on the integer part of a plain decimal string, e.g. "-1234.50". */
+function group(text) {
+  const [whole, fraction] = text.split('.');
+  const sign = whole.startsWith('-') ? '-' : '';
+  const digits = sign ? whole.slice(1) : whole;
+  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? sign + grouped : `${sign}${grouped}.${fraction}`;
+}
+
+/** n rounded to `digits` decimals, grouped; never "-0". */
+function fixed(n, digits) {
+  const text = n.toFixed(digits);
+  return group(Number(text) === 0 ? (0).toFixed(digits) : text);
+}
+
+const grouped = { format: (n) => fixed(n, 2) };
+const integer = { format: (n) => fixed(n, 0) };
 
 /** 万元 → 亿元 with two decimals, e.g. 123456.7 → "12.35". */
 export function yi(wan) {
