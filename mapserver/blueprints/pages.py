@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from pathlib import Path
+from typing import Any
 
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from mapserver import catalog, startpage
 from mapserver.state import current
 
 bp = Blueprint("pages", __name__)
 
 
+def _config() -> dict[str, Any]:
+    s = current().settings
+    return {
+        "tile_url": s.tile_url,
+        "tile_attribution": s.tile_attribution,
+        "kiosk_interval": s.kiosk_interval,
+    }
+
+
 @bp.get("/")
 def battle_map() -> Response:
-    return current_app.send_static_file("index.html")
+    state = current()
+    base = request.url_root.rstrip("/")
+    layers = [catalog.describe(layer, state.vocabulary, base) for layer in state.layers.values()]
+    html = Path(current_app.static_folder, "index.html").read_text(encoding="utf-8")
+    page = startpage.render(
+        html,
+        {"layers": layers, "config": _config()},
+        startpage.first_requests(layers, request.args.to_dict(flat=False)),
+    )
+    return Response(page, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/config")
 def config() -> Response:
-    s = current().settings
-    return jsonify(
-        {
-            "tile_url": s.tile_url,
-            "tile_attribution": s.tile_attribution,
-            "kiosk_interval": s.kiosk_interval,
-        }
-    )
+    return jsonify(_config())

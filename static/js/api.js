@@ -50,6 +50,19 @@ export async function fetchCatalog({ signal } = {}) {
   return new Map(body.layers.map((layer) => [layer.id, layer]));
 }
 
+/**
+ * The catalog and settings the server put into the page (mapserver/startpage.py), or
+ * null when the page came without them; then fetchCatalog() and fetchConfig() ask.
+ */
+export function bootData(element) {
+  if (!element) return null;
+  const boot = JSON.parse(element.textContent);
+  return {
+    catalog: new Map(boot.layers.map((layer) => [layer.id, layer])),
+    config: { ...CONFIG_DEFAULTS, ...boot.config },
+  };
+}
+
 /** /config, or the defaults while the server does not offer it. */
 export async function fetchConfig({ signal } = {}) {
   try {

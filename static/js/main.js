@@ -1,6 +1,6 @@
 // Entry point: fetch the layer catalog and settings, build the page, start the map.
 
-import { fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
+import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
 import { createApp } from './app.js';
 import { startClock } from './clock.js';
 import { showConnection } from './connection.js';
@@ -84,7 +84,10 @@ async function boot() {
   const options = readOptions();
   document.documentElement.classList.toggle('kiosk', options.kiosk);
   startClock({ timeNode: byId('clock-time'), dayNode: byId('clock-day') });
-  const [catalog, config] = await Promise.all([fetchCatalog(), fetchConfig()]);
+  const inline = bootData(document.getElementById('boot'));
+  const [catalog, config] = inline
+    ? [inline.catalog, inline.config]
+    : await Promise.all([fetchCatalog(), fetchConfig()]);
   const layer = catalog.get('projects');
   const map = createMap({ element: byId('map'), config });
   const basemap = loadBasemap(map, catalog);
