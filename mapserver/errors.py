@@ -36,11 +36,60 @@ class NotAcceptable(ProblemError):
     title = "格式不支持 Not acceptable"
 
 
+class Unauthorized(ProblemError):
+    title = "未登录 Not authenticated"
+
+
+class Forbidden(ProblemError):
+    title = "无权操作 Forbidden"
+
+
+class Conflict(ProblemError):
+    title = "冲突 Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    """A stale ``If-Match``: someone else saved first."""
+
+    title = "版本已变化 Precondition failed"
+
+
+class PayloadTooLarge(ProblemError):
+    title = "请求体过大 Payload too large"
+
+
+class UnsupportedMediaType(ProblemError):
+    title = "内容类型不支持 Unsupported media type"
+
+
+class Unprocessable(ProblemError):
+    """Well-formed but refused: an invalid geometry, a rule of the layer."""
+
+    title = "内容无法处理 Unprocessable content"
+
+
+class PreconditionRequired(ProblemError):
+    title = "缺少 If-Match Precondition required"
+
+
+class TooManyRequests(ProblemError):
+    title = "请求过于频繁 Too many requests"
+
+
 STATUS: dict[type[ProblemError], int] = {
     ProblemError: 400,
     InvalidParameter: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     NotAcceptable: 406,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    Unprocessable: 422,
+    PreconditionRequired: 428,
+    TooManyRequests: 429,
 }
 
 

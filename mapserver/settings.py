@@ -41,6 +41,20 @@ class Settings:
     tile_attribution: str = field(default="", metadata={"doc": "attribution for tile_url"})
     kiosk_interval: int = field(default=20, metadata={"doc": "kiosk tour step, seconds"})
     heartbeat: float = field(default=15.0, metadata={"doc": "SSE heartbeat interval, seconds"})
+    secret_key: str | None = field(
+        default=None,
+        metadata={"doc": "signs session cookies; unset: a random key kept in var/secret_key"},
+    )
+    county_tolerance_m: float = field(
+        default=200.0,
+        metadata={"doc": "how far (m) a county editor's point or polygon may reach outside"},
+    )
+    max_body_bytes: int = field(
+        default=5 * 1024 * 1024, metadata={"doc": "largest request body accepted (bytes)"}
+    )
+    login_limit: str = field(
+        default="10 per minute", metadata={"doc": "login attempts allowed per address"}
+    )
 
     @classmethod
     def names(cls) -> list[str]:
