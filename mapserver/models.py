@@ -101,3 +101,63 @@ class ChangeLog(Base):
     layer: Mapped[str] = mapped_column(sa.Text, nullable=False)
     op: Mapped[str] = mapped_column(sa.Text, nullable=False)
     feature_id: Mapped[str] = mapped_column(sa.Text, nullable=False)
+
+
+class User(Base):
+    """A person who logs in; county editors are bound to one county."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('admin', 'dispatcher', 'county_editor', 'viewer')", name="users_role_check"
+        ),
+        sa.CheckConstraint(
+            "(role = 'county_editor') = (county IS NOT NULL)", name="users_county_check"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="")
+    role: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    county: Mapped[str | None] = mapped_column(sa.Text, sa.ForeignKey("counties.adcode"))
+    password_hash: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.true())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A login; ``id`` is the SHA-256 of the token in the session cookie."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A revocable bearer token for machine clients; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    token_hash: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))

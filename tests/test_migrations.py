@@ -12,7 +12,8 @@ from mapserver.db import make_engine
 from mapserver.models import Base
 from tests.conftest import new_database
 
-TABLES = {"cities", "counties", "working_groups", "projects", "change_log"}
+TABLES = {"cities", "counties", "working_groups", "projects", "change_log", "users"}
+TABLES |= {"user_sessions", "api_tokens"}
 
 
 def tables(engine) -> set[str]:
