@@ -35,6 +35,7 @@ LAYER_KEYS = {
     "popup",
     "legend_title",
     "stats",
+    "deleted_column",
 }
 PROPERTY_KEYS = {"title", "values", "labels", "unit"}
 LABELS_KEYS = {"table", "key", "label"}
@@ -104,6 +105,7 @@ class Layer:
     legend_title: str
     stats: StatsSpec
     digest: str  # changes whenever the file does; part of every ETag
+    deleted_column: str | None = None  # rows where it is set are deleted (restorable)
 
 
 def load_layers(directory: Path, engine: Engine | None = None) -> Mapping[str, Layer]:
@@ -161,6 +163,11 @@ def parse_layer(path: Path) -> Layer:
         legend_title=where.text(doc.get("legend_title", doc["title"]), "legend_title"),
         stats=_stats(where, doc.get("stats", {}), properties),
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
+        deleted_column=(
+            where.identifier(doc["deleted_column"], "deleted_column")
+            if "deleted_column" in doc
+            else None
+        ),
     )
 
 
@@ -287,8 +294,8 @@ def check_columns(path: Path, layer: Layer, conn: sa.Connection) -> None:
     columns = column_types(conn, layer.table)
     if not columns:
         raise ConfigError(f"{path}: table: {layer.table!r} does not exist")
-    for key in ("id_column", "geometry_column", "order_by"):
-        if getattr(layer, key) not in columns:
+    for key in ("id_column", "geometry_column", "order_by", "deleted_column"):
+        if getattr(layer, key) is not None and getattr(layer, key) not in columns:
             raise ConfigError(f"{path}: {key}: no column {getattr(layer, key)!r} in {layer.table}")
     for prop in layer.properties.values():
         if prop.name not in columns:

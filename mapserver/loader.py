@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from mapserver import boundaries, demo
+from mapserver.measures import measure
 
+MEASURE_COLUMNS = ("area_mu", "area_ha", "length_km")
 PROJECT_COLUMNS = (
     "code",
     "name",
@@ -56,9 +58,11 @@ def load_demo(engine: Engine, n: int = 100, seed: int = demo.SEED) -> int:
 
 def copy_projects(conn: sa.Connection, projects: Iterable[demo.DemoProject]) -> None:
     """COPY rows in: fast enough for the 100,000-project benchmark table."""
-    cols = ", ".join((*PROJECT_COLUMNS, "geom", "demo"))
+    cols = ", ".join((*PROJECT_COLUMNS, "geom", "demo", *MEASURE_COLUMNS))
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY projects ({cols}) FROM STDIN") as copy:
         for p in projects:
             geom = f"SRID=4326;{p.geom.wkt}" if p.geom is not None else None
-            copy.write_row([*(getattr(p, c) for c in PROJECT_COLUMNS), geom, True])
+            sizes = measure(p.geom).as_dict() if p.geom is not None else {}
+            row = [*(getattr(p, c) for c in PROJECT_COLUMNS), geom, True]
+            copy.write_row(row + [sizes.get(c) for c in MEASURE_COLUMNS])

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("reserve", "preparing", "under_construction", "completed", "suspended")
@@ -88,6 +89,12 @@ class Project(Base):
         sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     )
 
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(sa.Text)
+    area_mu: Mapped[float | None] = mapped_column(sa.Float)
+    area_ha: Mapped[float | None] = mapped_column(sa.Float)
+    length_km: Mapped[float | None] = mapped_column(sa.Float)
+
 
 class ChangeLog(Base):
     """One row per committed change to a layer's table, in commit order."""
@@ -161,3 +168,32 @@ class ApiToken(Base):
     )
     last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ProjectHistory(Base):
+    """One revision of a project, written by a trigger in the same transaction (append-only)."""
+
+    __tablename__ = "project_history"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "op IN ('create', 'update', 'delete', 'undelete', 'purge')",
+            name="project_history_op_check",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    code: Mapped[str] = mapped_column(sa.Text, nullable=False, index=True)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    op: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    actor: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    actor_role: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    changed: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text), nullable=False)
+    old_properties = mapped_column(JSONB)
+    new_properties = mapped_column(JSONB)
+    old_geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    new_geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from mapserver.errors import InvalidParameter, NotAcceptable, NotFound
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
-from mapserver.query import FeatureQuery, features_sql, temporal_column
+from mapserver.query import FeatureQuery, features_sql, live_sql, temporal_column
 from mapserver.vocabulary import Vocabulary
 
 JSON = "application/json"
@@ -159,7 +159,7 @@ def compute_extent(conn: sa.Connection, layer: Layer) -> dict | None:
     sql = (
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM"
         f' (SELECT ST_Extent(t."{layer.geometry_column}") e, {times}'
-        f' FROM "{layer.table}" t) s(e, t0, t1)'
+        f' FROM "{layer.table}" t WHERE {live_sql(layer)}) s(e, t0, t1)'
     )
     row = conn.execute(sa.text(sql)).one()
     out: dict[str, Any] = {}

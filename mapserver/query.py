@@ -203,9 +203,16 @@ def _instant(text: str) -> tuple[datetime, datetime]:
         raise bad from None
 
 
+def live_sql(layer: Layer, alias: str = "t") -> str:
+    """The condition for rows that are not (soft-)deleted."""
+    if layer.deleted_column is None:
+        return "TRUE"
+    return f'{alias}."{layer.deleted_column}" IS NULL'
+
+
 def where_sql(q: FeatureQuery) -> tuple[str, dict]:
     """The WHERE clause (alias ``t``) and its parameters."""
-    clauses, params = ["TRUE"], {}
+    clauses, params = [live_sql(q.layer)], {}
     if q.ids is not None:
         clauses.append(f't."{q.layer.id_column}" = ANY(:ids)')
         params["ids"] = list(q.ids)

@@ -13,7 +13,7 @@ from mapserver.models import Base
 from tests.conftest import new_database
 
 TABLES = {"cities", "counties", "working_groups", "projects", "change_log", "users"}
-TABLES |= {"user_sessions", "api_tokens"}
+TABLES |= {"user_sessions", "api_tokens", "project_history"}
 
 
 def tables(engine) -> set[str]:
