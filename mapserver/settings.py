@@ -52,6 +52,10 @@ class Settings:
     max_body_bytes: int = field(
         default=5 * 1024 * 1024, metadata={"doc": "largest request body accepted (bytes)"}
     )
+    write_role: str = field(
+        default="mapserver_app",
+        metadata={"doc": "database role every write runs as (SET LOCAL ROLE); empty: none"},
+    )
     login_limit: str = field(
         default="10 per minute", metadata={"doc": "login attempts allowed per address"}
     )
