@@ -35,6 +35,7 @@ from mapserver.errors import (
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
+EDITABLE = ("projects",)  # collections the write API serves
 MISSING: Any = object()
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MEASURES = ("area_mu", "area_ha", "length_km")
@@ -379,3 +380,14 @@ def history(engine: sa.Engine, code: str, limit: int = 500) -> str:
         if known.first() is None:
             raise NotFound(f"没有项目 no project {code[:70]!r}", parameter="featureId")
         return conn.execute(sa.text(HISTORY_SQL), {"code": code, "limit": limit}).scalar_one()
+
+
+def etag(version: int, fmt: str = "json") -> str:
+    """The strong ETag of one version of a project (the HTML page has its own)."""
+    return f'"v{version}"' if fmt == "json" else f'"v{version}-{fmt}"'
+
+
+def version_of(conn: sa.Connection, code: str) -> int | None:
+    """The current version of a live project, or None."""
+    sql = "SELECT version FROM projects WHERE code = :c AND deleted_at IS NULL"
+    return conn.execute(sa.text(sql), {"c": code}).scalar()

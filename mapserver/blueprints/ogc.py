@@ -20,7 +20,7 @@ from flask import (
     stream_with_context,
 )
 
-from mapserver import feed, ogc, ogc_openapi, query
+from mapserver import editing, feed, ogc, ogc_openapi, query
 from mapserver.layers import column_types
 from mapserver.state import current
 
@@ -168,6 +168,10 @@ def item(collection_id: str, feature_id: str) -> Response:
     q = ogc.item_query(layer, feature_id)
     conn, headers, fresh = _versioned(q, fmt, weak=False)
     with conn:
+        if layer.id in editing.EDITABLE:  # the ETag If-Match takes: the project's version
+            version = editing.version_of(conn, feature_id)
+            headers["ETag"] = editing.etag(version or 0, fmt)
+            fresh = headers["ETag"] in request.headers.get("If-None-Match", "")
         if fresh:
             return Response(status=304, headers=headers)
         collection_url = f"{_root()}/collections/{layer.id}?f=json"
