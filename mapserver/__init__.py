@@ -37,4 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     problems.register(app)
     for blueprint in (layers_bp.bp, stats.bp, events.bp, pages.bp, ogc.bp):
         app.register_blueprint(blueprint)
+    from mapserver.blueprints import editor
+
+    app.register_blueprint(editor.bp)
     return app
