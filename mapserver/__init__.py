@@ -31,10 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
     )
 
-    from mapserver.blueprints import events, ogc, pages, problems, stats
+    from mapserver.blueprints import auth, events, ogc, pages, problems, stats
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
     for blueprint in (layers_bp.bp, stats.bp, events.bp, pages.bp, ogc.bp):
         app.register_blueprint(blueprint)
+    auth.init_app(app)
     return app
