@@ -242,7 +242,7 @@ def identify(definition: str) -> InputCrs:
         return parse_crs(definition)
     except CrsError:
         if "[" not in definition:
-            raise
+            raise CrsError(_named(definition)) from None
     try:
         declared = CRS.from_wkt(definition)
         back = Transformer.from_crs(declared, "EPSG:4326", always_xy=True)
@@ -262,6 +262,16 @@ def identify(definition: str) -> InputCrs:
             if np.allclose(np.column_stack(back.transform(x, y)), _PROBES, rtol=0, atol=1e-7):
                 return candidate
     raise CrsError(declared.name + (f" (EPSG:{code})" if code else ""))
+
+
+def _named(definition: str) -> str:
+    """ "EPSG:32648" as "WGS 84 / UTM zone 48N (EPSG:32648)" for an error message."""
+    match = re.fullmatch(r"([A-Za-z]+):([0-9]{1,6})", definition.strip())
+    try:
+        name = CRS.from_authority(match[1], match[2]).name if match else None
+    except PyprojCrsError:
+        name = None
+    return f"{name} ({definition})" if name else definition
 
 
 def detect(xy: NDArray[np.float64]) -> InputCrs:

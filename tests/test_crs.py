@@ -261,7 +261,8 @@ def test_identify_takes_authority_codes(definition, key):
         (CRS("EPSG:32648").to_wkt(), "WGS 84 / UTM zone 48N (EPSG:32648)"),
         (CRS("EPSG:2383").to_wkt("WKT1_ESRI"), "EPSG:2383"),  # Xian 1980
         (CRS("EPSG:4214").to_wkt("WKT1_GDAL"), "Beijing 1954"),  # not taken as WGS84 lon/lat
-        ("EPSG:32648", "EPSG:32648"),
+        ("EPSG:32648", "WGS 84 / UTM zone 48N (EPSG:32648)"),
+        ("EPSG:999999", "EPSG:999999"),
         ("PROJCS[nonsense", "PROJCS[nonsense"),
         ("+proj=longlat +datum=WGS84", "+proj=longlat"),
     ],
