@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import math
 import re
 import zipfile
@@ -133,10 +134,9 @@ def prepare(filename: str, data: bytes, *, max_bytes: int, max_unzipped: int) ->
             return _from_zip(filename, data, max_unzipped, notes)
         except ArchiveError as exc:
             raise UploadError(exc.message, exc.code) from None
-    defaulted = family == "GeoJSON" and b'"crs"' not in data
-    return Dataset(
-        filename, family, _DRIVERS[family], _wrapped(family, data), tuple(notes), defaulted
-    )
+    defaulted = family == "GeoJSON" and _geojson_crs(filename, data) is None
+    payload = _wrapped(family, data)
+    return Dataset(filename, family, _DRIVERS[family], payload, tuple(notes), defaulted)
 
 
 def sniff(data: bytes) -> str | None:
@@ -161,6 +161,27 @@ def _unrecognised(filename: str, data: bytes, expected: str | None) -> str:
         f"无法读取文件 Cannot read file: {filename}: 内容 the content {what}; 支持 accepted: "
         + ACCEPTED
     )
+
+
+def _geojson_crs(filename: str, data: bytes) -> dict[str, Any] | None:
+    """The top-level "crs" member of a GeoJSON file, which must name its CRS: GDAL would
+    fetch a "link" CRS's URL, letting an upload make the server send requests."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        message = f"无法读取文件 Cannot read file: {filename}: GeoJSON 须为 UTF-8 must be UTF-8"
+        raise UploadError(message, "unreadable") from None
+    except (ValueError, RecursionError) as exc:
+        message = f"无法读取文件 Cannot read file: {filename}: JSON 格式错误 invalid JSON: {exc}"
+        raise UploadError(message[:300], "unreadable") from None
+    crs = document.get("crs") if isinstance(document, dict) else None
+    if crs is not None and not (isinstance(crs, dict) and crs.get("type") == "name"):
+        message = (
+            'GeoJSON 的 crs 只接受 "type": "name" 命名坐标系 Only a named GeoJSON crs is '
+            f'accepted ("type": "name"), not {json.dumps(crs, ensure_ascii=False)[:100]}'
+        )
+        raise UploadError(message, "unsupported_crs")
+    return crs
 
 
 def _from_zip(filename: str, data: bytes, max_unzipped: int, notes: list[str]) -> Dataset:

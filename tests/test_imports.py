@@ -373,6 +373,15 @@ def test_geojson_defaults_to_crs84():
     assert only(result).properties == {"name": "地块1"}
 
 
+def test_geojson_with_a_byte_order_mark():
+    data = b"\xef\xbb\xbf" + geojson({"type": "Point", "coordinates": [LON, LAT]})
+    assert only(read_upload("s.geojson", data)).properties == {"name": "地块1"}
+    error = refused(
+        "s.geojson", geojson({"type": "Point", "coordinates": [LON, LAT]}).decode().encode("gbk")
+    )
+    assert error.code == "unreadable" and "UTF-8" in error.message
+
+
 def test_geojson_with_a_crs_member_uses_it():
     x, y = to_crs("EPSG:4523", *WEST)
     data = geojson({"type": "Point", "coordinates": [x, y]}, crs="urn:ogc:def:crs:EPSG::4523")
@@ -534,6 +543,14 @@ def test_garbage_is_refused_readably(name, data):
     )
     assert "/vsimem/" not in error.message and "pyogrio_" not in error.message
     assert ".cpp" not in error.message
+
+
+def test_a_linked_geojson_crs_is_not_fetched():
+    """GDAL would GET a "link" CRS's href: an upload must not make the server send requests."""
+    data = geojson({"type": "Point", "coordinates": [LON, LAT]})
+    link = b', "crs": {"type": "link", "properties": {"href": "http://127.0.0.1:9/crs"}}}'
+    error = refused("s.geojson", data[:-1] + link)
+    assert error.code == "unsupported_crs" and '"type": "name"' in error.message
 
 
 def test_a_vrt_never_reaches_gdal():
