@@ -108,18 +108,18 @@ class Dataset:
 
 
 def prepare(filename: str, data: bytes, *, max_bytes: int, max_unzipped: int) -> Dataset:
-    """The Dataset for an upload; UploadError (or archives.ArchiveError) if it is unfit."""
+    """The Dataset for an upload, its format told by content; UploadError if it is unfit."""
     extension = PurePosixPath(filename.replace("\\", "/").lower()).suffix
     if extension and extension not in EXTENSIONS:
         message = (
             f"不支持的文件格式 Unsupported file format: {extension}; 支持 accepted: {ACCEPTED}"
         )
         raise UploadError(message, "unsupported_format")
-    if not data.strip():
-        raise UploadError(f"文件为空 The file is empty: {filename}", "empty")
     if len(data) > max_bytes:
         mb = max_bytes / 1024 / 1024
         raise UploadError(f"文件超过 {mb:g} MB The file exceeds {mb:g} MB", "too_large")
+    if not data.strip():
+        raise UploadError(f"文件为空 The file is empty: {filename}", "empty")
     family = sniff(data)
     if family is None:
         raise UploadError(_unrecognised(filename, data, EXTENSIONS.get(extension)), "unreadable")
