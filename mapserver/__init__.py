@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
     )
 
-    from mapserver.blueprints import events, ogc, pages, problems, stats
+    from mapserver.blueprints import auth, events, ogc, pages, problems, stats
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
@@ -40,4 +40,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mapserver.blueprints import editor
 
     app.register_blueprint(editor.bp)
+    auth.init_app(app)
     return app

@@ -1,6 +1,8 @@
 """The coordinate reference systems a client may send geometry in, and conversion to WGS84.
 
-Only a fixed list is accepted, so arbitrary PROJ strings never reach pyproj.
+Only a fixed list is accepted, so arbitrary PROJ strings never reach pyproj; a
+file's own declaration (WKT, e.g. a Shapefile's .prj) is matched to it by identify(),
+and detect() names the likely CRS of coordinates that came without one (DXF).
 Every supported CRS (codes checked against the EPSG database shipped with pyproj):
 
 ============  =====================================================================
@@ -38,13 +40,15 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as PyprojCrsError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from mapserver import chinacoords
 
 MERCATOR_MAX = 20037508.342789244  # half the Web Mercator square, metres
+_SEMI_MAJOR = 6378137.0  # of WGS84 and CGCS2000 alike (and of the Web Mercator sphere)
 
 
 class CrsError(ValueError):
@@ -126,6 +130,8 @@ DEFAULT = SUPPORTED["CRS84"]
 _GK = ("EPSG:4523", "EPSG:4524", "EPSG:4544", "EPSG:4545", "EPSG:4496", "EPSG:4507")
 # Zone prefix of a Gauss-Kruger easting (its millions) -> the prefixed CRS.
 ZONE_PREFIXES = {35: 4523, 36: 4524, 18: 4496}
+# Points across Guang'an (lon, lat) on which identify() compares a declared CRS with ours.
+_PROBES = np.array([[106.2, 30.0], [106.633, 30.456], [107.3, 30.9]])
 
 _CRS84 = re.compile(
     r"(?:https?://www\.opengis\.net/def/crs/ogc/(?:1\.3|0)/|urn:ogc:def:crs:ogc:(?:1\.3)?:|ogc:)?"
@@ -222,10 +228,97 @@ def detect_gk_zone(eastings: Iterable[float]) -> int | None:
     return ZONE_PREFIXES.get(prefixes.pop())
 
 
+def identify(definition: str) -> InputCrs:
+    """The supported CRS a file declares, as GDAL reports it ("EPSG:4524", "OGC:CRS84" or
+    WKT, e.g. an ArcGIS .prj); CrsError naming it otherwise.
+
+    WKT is matched by its EPSG code when pyproj is sure of it, else by what it does (WKT1
+    from a .prj often has no usable code): it must take probe points in Guang'an to the
+    same lon/lat as a supported CRS, on a WGS84/CGCS2000 ellipsoid (pyproj would take other
+    datums to WGS84 unchanged, ~100 m off, for want of parameters). Only WKT goes to pyproj
+    here, never PROJ strings.
+    """
+    try:
+        return parse_crs(definition)
+    except CrsError:
+        if "[" not in definition:
+            raise CrsError(_named(definition)) from None
+    try:
+        declared = CRS.from_wkt(definition)
+        back = Transformer.from_crs(declared, "EPSG:4326", always_xy=True)
+    except PyprojCrsError:
+        raise CrsError(definition[:80]) from None
+    code = declared.to_epsg(min_confidence=70)
+    if f"EPSG:{code}" in SUPPORTED:
+        return SUPPORTED[f"EPSG:{code}"]
+    ellipsoid = declared.ellipsoid
+    if ellipsoid is None or ellipsoid.semi_major_metre != _SEMI_MAJOR:  # Beijing 1954, Xian 1980
+        raise CrsError(declared.name + (f" (EPSG:{code})" if code else ""))
+    for candidate in SUPPORTED.values():
+        if candidate.pyproj_name is None:
+            continue
+        x, y = _from_lonlat(candidate.pyproj_name).transform(*_PROBES.T)
+        with np.errstate(invalid="ignore"):
+            if np.allclose(np.column_stack(back.transform(x, y)), _PROBES, rtol=0, atol=1e-7):
+                return candidate
+    raise CrsError(declared.name + (f" (EPSG:{code})" if code else ""))
+
+
+def _named(definition: str) -> str:
+    """ "EPSG:32648" as "WGS 84 / UTM zone 48N (EPSG:32648)" for an error message."""
+    match = re.fullmatch(r"([A-Za-z]+):([0-9]{1,6})", definition.strip())
+    try:
+        name = CRS.from_authority(match[1], match[2]).name if match else None
+    except PyprojCrsError:
+        name = None
+    return f"{name} ({definition})" if name else definition
+
+
+def detect(xy: NDArray[np.float64]) -> InputCrs:
+    """The CRS of coordinates that came without one (DXF drawings carry none).
+
+    Lon/lat degrees within China are CRS84; eastings with one zone prefix name their
+    Gauss-Kruger zone (detect_gk_zone). Anything else raises CoordinateError saying
+    what the user must choose: eastings without a prefix fit zone 35 and 36 alike.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if not len(xy) or not np.isfinite(xy).all():
+        raise CoordinateError("没有可用的坐标 No usable coordinates to tell the CRS from")
+    if np.all(chinacoords.in_china(xy[:, 0], xy[:, 1])):
+        return DEFAULT
+    north = bool(np.all((xy[:, 1] >= _NORTH[0]) & (xy[:, 1] <= _NORTH[1])))
+    prefixes = sorted({int(x // 1_000_000) for x in xy[:, 0]})
+    code = detect_gk_zone(xy[:, 0])
+    if north and code is not None:
+        return SUPPORTED[f"EPSG:{code}"]
+    if north and prefixes == [0] and np.all(xy[:, 0] > 0):
+        raise CoordinateError(
+            "东坐标没有带号，无法判断投影带，请选择坐标系 The eastings have no zone prefix, so "
+            "the zone cannot be told: choose EPSG:4544 (3° 带中央经线 CM 105°E, west of 106.5°E) "
+            "or EPSG:4545 (3° 带中央经线 CM 108°E, east of 106.5°E)"
+        )
+    if north and all(p in ZONE_PREFIXES for p in prefixes):
+        zones = ", ".join(map(str, prefixes))
+        raise CoordinateError(
+            f"东坐标分属多个投影带 {zones}，请选择坐标系 "
+            f"The eastings are in several zones ({zones}); choose the CRS"
+        )
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    raise CoordinateError(
+        f"无法识别坐标系，请选择坐标系 Cannot tell the CRS of coordinates x {x0:.6g}…{x1:.6g}, "
+        f"y {y0:.6g}…{y1:.6g}; choose one of: {', '.join(SUPPORTED)}"
+    )
+
+
 @cache
 def _transformer(name: str) -> Transformer:
     """One transformer per CRS (thread-safe since pyproj 3.1), x/y order in and out."""
     return Transformer.from_crs(name, "EPSG:4326", always_xy=True)
+
+
+@cache
+def _from_lonlat(name: str) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", name, always_xy=True)
 
 
 def _check_window(xy: NDArray[np.float64], crs: InputCrs) -> None:

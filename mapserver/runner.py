@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from mapserver import create_app, loader, schema
+from mapserver import create_app, loader, schema, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 from mapserver.settings import ROOT, Settings
@@ -27,11 +27,22 @@ def prepare(url: str) -> None:
         if loader.is_empty(engine):
             n = loader.load_demo(engine)
             print(f"mapserver: empty database; loaded the demo data set ({n} projects, 演示数据)")
+            print(demo_accounts_table(users.create_demo_users(engine)))
     finally:
         engine.dispose()
     # Fail here, with the file and key, rather than in every gunicorn worker.
     app = create_app({"database_url": url})
     app.extensions["mapserver"].engine.dispose()
+
+
+def demo_accounts_table(rows: list[tuple[str, str, str | None, str]]) -> str:
+    """The demo accounts for the console: the only place their passwords ever appear."""
+    lines = [
+        "mapserver: demo accounts (演示账号); passwords are shown only this once, write them down:",
+        f"  {'username':<16} {'role':<14} {'county':<7} password",
+    ]
+    lines += [f"  {u:<16} {r:<14} {c or '-':<7} {p}" for u, r, c, p in rows]
+    return "\n".join(lines)
 
 
 def gunicorn_command(settings: Settings) -> list[str]:

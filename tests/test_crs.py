@@ -231,3 +231,82 @@ def test_transformers_are_cached():
     crs.to_lonlat(np.array([[35_615_320.5, 3_365_066.9]]), "EPSG:4523")
     crs.to_lonlat(np.array([[35_615_320.5, 3_365_066.9]]), "EPSG:4523")
     assert crs._transformer.cache_info().hits >= 1
+
+
+# --- a file's declared CRS, and coordinates that came without one ------------------------
+
+
+@pytest.mark.parametrize("key", ["EPSG:4326", "EPSG:4490", "EPSG:3857", *GAUSS_KRUGER])
+@pytest.mark.parametrize("flavour", ["WKT1_ESRI", "WKT1_GDAL", "WKT2_2019"])
+def test_identify_a_declared_crs(key, flavour):
+    """As GDAL reports a .prj or GeoPackage srs: WKT with or without authority codes."""
+    wkt = CRS(key).to_wkt(flavour)
+    found = crs.identify(wkt)
+    if {found.key, key} <= {"EPSG:4544", "EPSG:4507"}:  # the same projection, 3° or 6° named
+        return
+    assert found.key == key
+
+
+@pytest.mark.parametrize(
+    ("definition", "key"),
+    [("EPSG:4524", "EPSG:4524"), ("OGC:CRS84", "CRS84"), ("EPSG:4326", "EPSG:4326")],
+)
+def test_identify_takes_authority_codes(definition, key):
+    assert crs.identify(definition).key == key
+
+
+@pytest.mark.parametrize(
+    ("definition", "named"),
+    [
+        (CRS("EPSG:32648").to_wkt(), "WGS 84 / UTM zone 48N (EPSG:32648)"),
+        (CRS("EPSG:2383").to_wkt("WKT1_ESRI"), "EPSG:2383"),  # Xian 1980
+        (CRS("EPSG:4214").to_wkt("WKT1_GDAL"), "Beijing 1954"),  # not taken as WGS84 lon/lat
+        ("EPSG:32648", "WGS 84 / UTM zone 48N (EPSG:32648)"),
+        ("EPSG:999999", "EPSG:999999"),
+        ("PROJCS[nonsense", "PROJCS[nonsense"),
+        ("+proj=longlat +datum=WGS84", "+proj=longlat"),
+    ],
+)
+def test_identify_names_an_unsupported_crs(definition, named):
+    with pytest.raises(crs.CrsError, match="Unsupported CRS") as caught:
+        crs.identify(definition)
+    assert named in str(caught.value)
+
+
+def _gk(key: str, points: list[tuple[float, float]]) -> np.ndarray:
+    return np.array([_forward(key).transform(lon, lat) for lon, lat in points])
+
+
+@pytest.mark.parametrize(
+    ("points", "key"),
+    [
+        ([(106.633, 30.456), (106.7, 30.5)], "CRS84"),
+        (_gk("EPSG:4524", [(106.6, 30.4), (107.2, 30.8)]), "EPSG:4524"),
+        (_gk("EPSG:4523", [(106.2, 30.4), (106.4, 30.8)]), "EPSG:4523"),
+        (_gk("EPSG:4496", [(106.2, 30.4)]), "EPSG:4496"),
+    ],
+)
+def test_detect_a_crs_from_coordinates(points, key):
+    assert crs.detect(np.array(points)).key == key
+
+
+@pytest.mark.parametrize(
+    ("points", "says"),
+    [
+        (_gk("EPSG:4545", [(106.6, 30.4), (106.9, 30.5)]), "EPSG:4544"),
+        (_gk("EPSG:4545", [(106.6, 30.4), (106.9, 30.5)]), "EPSG:4545"),
+        (
+            np.vstack([_gk("EPSG:4523", [(106.4, 30.4)]), _gk("EPSG:4524", [(106.6, 30.4)])]),
+            "several zones (35, 36)",
+        ),
+        (np.array([[0.0, 0.0], [1200.0, 800.0]]), "Cannot tell the CRS"),
+        (np.array([[37_500_000.0, 3_370_000.0]]), "Cannot tell the CRS"),
+        (np.array([[-122.4, 37.8]]), "Cannot tell the CRS"),
+        (np.empty((0, 2)), "No usable coordinates"),
+        (np.array([[math.nan, 30.0]]), "No usable coordinates"),
+    ],
+)
+def test_detect_says_what_to_choose(points, says):
+    with pytest.raises(crs.CoordinateError) as caught:
+        crs.detect(points)
+    assert says in caught.value.message
