@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
@@ -20,6 +19,7 @@ from tests.browser import (
     Relay,
     chromium,
     hook,
+    map_offset,
     serve,
     severe_logs,
     stat_values,
@@ -118,20 +118,11 @@ def assert_no_console_errors(driver) -> None:
     assert [entry["message"] for entry in severe_logs(driver)] == []
 
 
-def mercator_y(lat: float) -> float:
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-
 def click_at(driver, lon: float, lat: float) -> None:
-    """A real mouse click on the map at lon/lat (Web Mercator, from the page's map bounds)."""
-    west, south, east, north = map(float, hook(driver, "map-bounds").split(","))
+    """A real mouse click on the map at lon/lat."""
+    dx, dy = map_offset(driver, lon, lat)
     element = driver.find_element(By.ID, "map")
-    width, height = element.size["width"], element.size["height"]
-    x = (lon - west) / (east - west) * width
-    y = (mercator_y(north) - mercator_y(lat)) / (mercator_y(north) - mercator_y(south)) * height
-    ActionChains(driver).move_to_element_with_offset(
-        element, round(x - width / 2), round(y - height / 2)
-    ).click().perform()
+    ActionChains(driver).move_to_element_with_offset(element, dx, dy).click().perform()
 
 
 def coordinates(geometry: dict) -> list[tuple[float, float]]:
