@@ -2,9 +2,9 @@
 
 The page is static (static/edit.html and its ES modules); like the battle map it gets
 the layer catalog and settings inline, plus the editable fields as attributes.py
-defines them, so the form always offers exactly what the write API accepts. Whether
-the user is logged in is the page's own question (``/auth/me``): without a session it
-goes to ``/login?next=/edit``.
+defines them, so the form always offers exactly what the write API accepts. Without a login the
+request is sent to ``/login?next=/edit``; the page itself checks ``/auth/me`` too (a
+session can end while it is open, or the page come from the cache).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, redirect, request
 
 from mapserver import attributes, catalog, startpage
 from mapserver.accounts import ROLE_TITLES
+from mapserver.blueprints.auth import current_actor
 from mapserver.blueprints.pages import page_config
 from mapserver.layers import Layer
 from mapserver.state import current
@@ -23,6 +24,7 @@ from mapserver.vocabulary import Vocabulary
 
 bp = Blueprint("editor", __name__)
 EDITED_LAYER = "projects"
+LOGIN = "/login?next=/edit"
 
 
 def describe_fields(layer: Layer, vocab: Vocabulary) -> list[dict[str, Any]]:
@@ -48,6 +50,8 @@ def describe_fields(layer: Layer, vocab: Vocabulary) -> list[dict[str, Any]]:
 
 @bp.get("/edit")
 def edit_page() -> Response:
+    if current_actor() is None:
+        return redirect(LOGIN, 303)
     state = current()
     base = request.url_root.rstrip("/")
     layers = [catalog.describe(layer, state.vocabulary, base) for layer in state.layers.values()]
