@@ -31,9 +31,10 @@ COUNTY = "511602"  # 广安区
 NEIGHBOUR = "511603"  # 前锋区
 # A pentagon inside 广安区, over 2 km from every demo site and from the county line, so
 # Geoman's snapping (15 px) leaves the clicked vertices where they were clicked.
-SITE = [(106.675, 30.585), (106.695, 30.585), (106.698, 30.600), (106.685, 30.607), (106.672, 30.598)]
+SITE = [(106.675, 30.585), (106.695, 30.585), (106.698, 30.6), (106.685, 30.607), (106.672, 30.598)]
+HOSTILE = "<img src=x onerror=alert(1)>"  # must show as text, never run
 FORM = {
-    "name": "测试新建物流园",
+    "name": f"测试新建物流园{HOSTILE}",
     "owner_unit": "广安区测试责任单位",
     "total_investment": "12000",
     "annual_plan": "3000",
@@ -120,13 +121,20 @@ def open_project(driver, code: str, mode: str) -> None:
     wait_for(lambda: hook(driver, "selected") == code and hook(driver, "editor-mode") == mode)
 
 
+def field(driver, name: str):
+    return driver.find_element(By.CSS_SELECTOR, f'#attributes [name="{name}"]')
+
+
+def text_of(driver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
 def fill_form(driver, values: dict[str, str], choices: dict[str, str]) -> None:
     for name, value in values.items():
-        field = driver.find_element(By.CSS_SELECTOR, f'#attributes [name="{name}"]')
-        field.clear()
-        field.send_keys(value)
+        field(driver, name).clear()
+        field(driver, name).send_keys(value)
     for name, code in choices.items():
-        Select(driver.find_element(By.CSS_SELECTOR, f'#attributes [name="{name}"]')).select_by_value(code)
+        Select(field(driver, name)).select_by_value(code)
 
 
 def toolbar_visible(driver) -> bool:
@@ -144,12 +152,12 @@ def test_login_then_only_own_county_is_editable(editor, site):
     assert int(hook(driver, "editable-count")) == len(own)
     items = driver.find_elements(By.CSS_SELECTOR, "#project-list .project-item")
     assert {i.get_attribute("data-code") for i in items} == {f["id"] for f in every}
-    editable = {i.get_attribute("data-code") for i in items if i.get_attribute("data-editable") == "true"}
-    assert editable == own
+    editable = [i for i in items if i.get_attribute("data-editable") == "true"]
+    assert {i.get_attribute("data-code") for i in editable} == own
 
     other = next(f for f in every if f["properties"]["county"] != COUNTY and f["geometry"])
     open_project(driver, other["id"], "view")
-    assert driver.find_element(By.CSS_SELECTOR, '#attributes [name="name"]').get_attribute("disabled")
+    assert field(driver, "name").get_attribute("disabled")
     assert not driver.find_element(By.ID, "save").is_displayed()
     assert not toolbar_visible(driver)
 
@@ -157,7 +165,7 @@ def test_login_then_only_own_county_is_editable(editor, site):
     open_project(driver, mine["id"], "edit")
     assert toolbar_visible(driver)
     assert driver.find_elements(By.CSS_SELECTOR, ".leaflet-marker-pane .marker-icon")  # vertices
-    county = driver.find_element(By.CSS_SELECTOR, '#attributes [name="county"]')
+    county = field(driver, "county")
     assert county.get_attribute("disabled") and county.get_attribute("value") == COUNTY
     assert not driver.find_element(By.ID, "save").is_enabled()  # nothing changed yet
     assert errors(driver) == []
@@ -181,7 +189,7 @@ def draw_polygon(driver, vertices: list[tuple[float, float]]) -> None:
     for index, (lon, lat) in enumerate(vertices):
         click_map(driver, lon, lat)
         if index == 2:  # a triangle so far: its area shows while drawing
-            wait_for(lambda: "绘制中" in driver.find_element(By.ID, "live-sizes").text)
+            wait_for(lambda: "绘制中" in text_of(driver, "live-sizes"))
             assert float(hook(driver, "live-area-mu")) > 0
     click_map(driver, *vertices[0])
 
@@ -197,8 +205,10 @@ def test_draw_save_and_see_it_on_the_battle_map(editor, site):
     wait_for(lambda: hook(driver, "editor-mode") == "create")
     slack = 2 * degrees_per_pixel(driver)  # a click lands within a pixel of its point
     draw_polygon(driver, SITE)
-    wait_for(lambda: hook(driver, "dirty") == "true" and "绘制中" not in driver.find_element(By.ID, "live-sizes").text)
-    live = driver.find_element(By.ID, "live-sizes").text
+    wait_for(
+        lambda: hook(driver, "dirty") == "true" and "绘制中" not in text_of(driver, "live-sizes")
+    )
+    live = text_of(driver, "live-sizes")
     assert "亩" in live and "公顷" in live
     nominal = abs(Geod(ellps="WGS84").geometry_area_perimeter(outline)[0]) / (10000 / 15)
     assert float(hook(driver, "live-area-mu")) == pytest.approx(nominal, rel=0.05)
@@ -206,7 +216,7 @@ def test_draw_save_and_see_it_on_the_battle_map(editor, site):
     fill_form(driver, FORM, CHOICES)
     driver.find_element(By.ID, "save").click()
     wait_for(lambda: hook(driver, "save-state") in ("saved", "error"), 10)
-    assert hook(driver, "save-state") == "saved", driver.find_element(By.ID, "notice").text
+    assert hook(driver, "save-state") == "saved", text_of(driver, "notice")
     code = hook(driver, "selected")
     saved = next(f for f in features(site) if f["id"] == code)
     assert saved["properties"]["name"] == FORM["name"]
@@ -216,8 +226,11 @@ def test_draw_save_and_see_it_on_the_battle_map(editor, site):
     for (lon, lat), (want_lon, want_lat) in zip(ring, SITE, strict=False):
         assert abs(lon - want_lon) < slack and abs(lat - want_lat) < slack
     # After saving, the live figure is of the server's geometry: close to the server's own.
-    assert float(hook(driver, "live-area-mu")) == pytest.approx(saved["properties"]["area_mu"], rel=0.005)
-    assert "已保存" in driver.find_element(By.ID, "server-sizes").text
+    server_mu = saved["properties"]["area_mu"]
+    assert float(hook(driver, "live-area-mu")) == pytest.approx(server_mu, rel=0.005)
+    assert "已保存" in text_of(driver, "server-sizes")
+    item = driver.find_element(By.CSS_SELECTOR, f'#project-list [data-code="{code}"] .project-name')
+    assert item.text == FORM["name"] and not driver.find_elements(By.CSS_SELECTOR, "body img")
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "editor.png"))
     assert errors(driver) == []
