@@ -5,16 +5,10 @@
 import { el, setHook, setText } from '../dom.js';
 import { displayValue, normalize } from './form.js';
 import { L } from './leaflet.js';
-import { INERT } from './map.js';
+import { overlay } from './map.js';
 
-const THEIRS = { ...INERT, color: '#ffa94d', weight: 4, dashArray: '8 6', fillColor: '#ffa94d', fillOpacity: 0.15 };
-const YOURS = { ...INERT, color: '#2fe0ff', weight: 3, fillColor: '#2fe0ff', fillOpacity: 0.15 };
-
-function siteLayer(geometry, style, label) {
-  const layer = L.geoJSON(geometry, { ...style, pointToLayer: (_, latlng) => L.circleMarker(latlng, { ...style, radius: 9 }) });
-  layer.bindTooltip(el('span', { text: label }), { sticky: true });
-  return layer;
-}
+const THEIRS = { color: '#ffa94d', weight: 4, dashArray: '8 6', fillColor: '#ffa94d', fillOpacity: 0.15 };
+const YOURS = { color: '#2fe0ff', weight: 3, fillColor: '#2fe0ff', fillOpacity: 0.15 };
 
 function row(field, theirs, yours, mine) {
   const differs = normalize(field, theirs) !== normalize(field, yours);
@@ -27,7 +21,11 @@ function row(field, theirs, yours, mine) {
 }
 
 function table(fields, theirs, yours, changed) {
-  const head = el('tr', {}, [el('th', { text: '字段' }), el('th', { className: 'theirs', text: '最新版本（他人）' }), el('th', { className: 'yours', text: '我的修改' })]);
+  const head = el('tr', {}, [
+    el('th', { text: '字段' }),
+    el('th', { className: 'theirs', text: '最新版本（他人）' }),
+    el('th', { className: 'yours', text: '我的修改' }),
+  ]);
   const body = fields.map((f) => row(f, theirs.properties[f.name], yours.properties[f.name], changed.includes(f.name)));
   return el('table', { className: 'conflict-table' }, [el('thead', {}, [head]), el('tbody', {}, body)]);
 }
@@ -63,7 +61,7 @@ export function createConflictView({ element, map, fields }) {
       setText(element.querySelector('.conflict-summary'), summary(theirs, changed, geometryChanged));
       element.querySelector('.conflict-fields').replaceChildren(table(fields, theirs, yours, changed));
       layer.clearLayers();
-      const sites = [siteLayer(theirs.geometry, THEIRS, '最新版本（他人）'), siteLayer(yours.geometry, YOURS, '我的修改')];
+      const sites = [overlay(theirs.geometry, THEIRS, '最新版本（他人）'), overlay(yours.geometry, YOURS, '我的修改')];
       sites.forEach((s) => layer.addLayer(s));
       const bounds = L.featureGroup(sites).getBounds();
       if (bounds.isValid()) map.fitBounds(bounds.pad(0.4), { maxZoom: 17 });

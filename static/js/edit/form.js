@@ -44,7 +44,8 @@ function fieldRow(field) {
   if (field.unit) title.append(el('span', { className: 'unit', text: `（${field.unit}）` }));
   const input = control(field);
   const error = el('span', { className: 'field-error', attrs: { 'data-error-for': field.name, role: 'alert' } });
-  const row = el('label', { className: `field field-${field.kind}`, attrs: { 'data-field': field.name } }, [title, input, error]);
+  const attrs = { 'data-field': field.name };
+  const row = el('label', { className: `field field-${field.kind}`, attrs }, [title, input, error]);
   return { row, input, error };
 }
 
@@ -54,47 +55,54 @@ function readValue(field, input) {
   return field.kind === 'amount' ? Number(raw) : raw;
 }
 
+function showValues(ctx, properties) {
+  for (const { field, input } of ctx.rows.values()) {
+    const value = normalize(field, properties[field.name]);
+    input.value = value === null ? '' : String(value);
+  }
+  if (ctx.countyLocked) ctx.rows.get('county').input.value = ctx.fixedCounty;
+}
+
+function readValues(ctx) {
+  return Object.fromEntries([...ctx.rows.values()].map(({ field, input }) => [field.name, readValue(field, input)]));
+}
+
+function showError(ctx, name, text) {
+  const row = ctx.rows.get(name);
+  if (!row) return false;
+  setText(row.error, text);
+  row.row.classList.add('invalid');
+  row.input.focus();
+  return true;
+}
+
 /**
  * The form in `element`. `fixedCounty`: a county editor's county, shown but not changeable.
  * @param {{element: HTMLFormElement, fields: object[], fixedCounty: string|null, onInput: function()}} options
  */
 export function createAttributeForm({ element, fields, fixedCounty, onInput }) {
   const rows = new Map(fields.map((field) => [field.name, { field, ...fieldRow(field) }]));
+  const ctx = { rows, fixedCounty, countyLocked: fixedCounty !== null && rows.has('county') };
   element.replaceChildren(...[...rows.values()].map((r) => r.row));
   element.addEventListener('input', () => onInput());
   element.addEventListener('submit', (event) => event.preventDefault());
-  const countyLocked = () => fixedCounty !== null && rows.has('county');
   return {
     /** Show a project's properties (a new project: the defaults given). */
-    setValues(properties) {
-      for (const { field, input } of rows.values()) {
-        const value = normalize(field, properties[field.name]);
-        input.value = value === null ? '' : String(value);
-      }
-      if (countyLocked()) rows.get('county').input.value = fixedCounty;
-    },
+    setValues: (properties) => showValues(ctx, properties),
     /** Every field's value, typed for the write API. */
-    values() {
-      return Object.fromEntries([...rows.values()].map(({ field, input }) => [field.name, readValue(field, input)]));
-    },
+    values: () => readValues(ctx),
     /** Names of the fields whose value differs from `properties`. */
     changedFrom(properties) {
-      const now = this.values();
+      const now = readValues(ctx);
       return fields.filter((f) => normalize(f, now[f.name]) !== normalize(f, properties[f.name])).map((f) => f.name);
     },
     setDisabled(disabled) {
       for (const { field, input } of rows.values()) {
-        input.disabled = disabled || (field.name === 'county' && countyLocked());
+        input.disabled = disabled || (field.name === 'county' && ctx.countyLocked);
       }
     },
-    showError(name, text) {
-      const row = rows.get(name);
-      if (!row) return false;
-      setText(row.error, text);
-      row.row.classList.add('invalid');
-      row.input.focus({ preventScroll: false });
-      return true;
-    },
+    /** A server message under its field; false when no such field is in the form. */
+    showError: (name, text) => showError(ctx, name, text),
     clearErrors() {
       for (const { row, error } of rows.values()) {
         setText(error, '');

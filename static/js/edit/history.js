@@ -3,10 +3,10 @@
 
 import { el, setHook, setText } from '../dom.js';
 import { L } from './leaflet.js';
-import { INERT } from './map.js';
+import { overlay } from './map.js';
 
 const OPS = { create: '新建', update: '修改', delete: '删除', undelete: '恢复删除', purge: '彻底删除' };
-const PREVIEW = { ...INERT, color: '#c77dff', weight: 3, dashArray: '6 4', fillColor: '#c77dff', fillOpacity: 0.15 };
+const PREVIEW = { color: '#c77dff', weight: 3, dashArray: '6 4', fillColor: '#c77dff', fillOpacity: 0.15 };
 const pad = (n) => String(n).padStart(2, '0');
 
 /** An ISO time as local "YYYY-MM-DD HH:MM:SS". */
@@ -18,7 +18,8 @@ function when(iso) {
 }
 
 function button(text, action, revision) {
-  return el('button', { className: 'small', text, attrs: { type: 'button', 'data-action': action, 'data-revision': revision } });
+  const attrs = { type: 'button', 'data-action': action, 'data-revision': revision };
+  return el('button', { className: 'small', text, attrs });
 }
 
 function revisionItem(ctx, rev) {
@@ -37,16 +38,15 @@ function revisionItem(ctx, rev) {
   if (rev.note) node.append(el('div', { className: 'revision-note', text: rev.note }));
   const actions = el('div', { className: 'revision-actions' });
   if ((rev.new || rev.old)?.geometry) actions.append(button('在地图上查看', 'preview', rev.revision));
-  if (rev.new && ctx.canRestore() && rev.version !== ctx.version) actions.append(button('恢复此版本', 'restore', rev.revision));
+  const restorable = rev.new && ctx.canRestore() && rev.version !== ctx.version;
+  if (restorable) actions.append(button('恢复此版本', 'restore', rev.revision));
   node.append(actions);
   return node;
 }
 
 function preview(ctx, rev) {
   ctx.layer.clearLayers();
-  const geometry = (rev.new || rev.old).geometry;
-  const layer = L.geoJSON(geometry, { ...PREVIEW, pointToLayer: (_, latlng) => L.circleMarker(latlng, { ...PREVIEW, radius: 8 }) });
-  layer.bindTooltip(el('span', { text: `版本 ${rev.version}（${when(rev.at)}）` }), { sticky: true });
+  const layer = overlay((rev.new || rev.old).geometry, PREVIEW, `版本 ${rev.version}（${when(rev.at)}）`);
   ctx.layer.addLayer(layer);
   ctx.map.fitBounds(layer.getBounds().pad(0.5), { maxZoom: 17 });
   setHook('history-preview', rev.revision);
@@ -65,7 +65,8 @@ function onClick(ctx, event) {
  *          roles: object, canRestore: function(): boolean, onRestore: function(object)}} options
  */
 export function createHistoryPanel({ element, status, map, titles, roles, canRestore, onRestore }) {
-  const ctx = { map, titles, roles, canRestore, onRestore, revisions: [], version: null, layer: L.layerGroup().addTo(map) };
+  const ctx = { map, titles, roles, canRestore, onRestore, revisions: [], version: null };
+  ctx.layer = L.layerGroup().addTo(map);
   element.addEventListener('click', (event) => onClick(ctx, event));
   return {
     /** Show revisions (newest first); `version` is the one being edited (not offered for restoring). */

@@ -5,11 +5,11 @@
 import { el, setHook, setText } from '../dom.js';
 import { ProblemError, previewImport } from './api.js';
 import { L } from './leaflet.js';
-import { INERT } from './map.js';
+import { overlay } from './map.js';
 import { describeSizes, measureGeometry } from './measures.js';
 
-const STYLE = { ...INERT, color: '#f783ac', weight: 3, fillColor: '#f783ac', fillOpacity: 0.2 };
-const ERROR_STYLE = { ...INERT, radius: 8, color: '#ff4d4f', weight: 3, fillOpacity: 0.4 };
+const STYLE = { color: '#f783ac', weight: 3, fillColor: '#f783ac', fillOpacity: 0.2 };
+const ERROR_STYLE = { radius: 8, color: '#ff4d4f', weight: 3, fillOpacity: 0.4 };
 
 function sizesOf(feature) {
   const p = feature.properties || {};
@@ -17,18 +17,20 @@ function sizesOf(feature) {
   return describeSizes(given) || describeSizes(measureGeometry(feature.geometry));
 }
 
+function button(text, action, className = 'small') {
+  return el('button', { className, text, attrs: { type: 'button', 'data-action': action } });
+}
+
 function item(feature, index) {
   const p = feature.properties || {};
+  const sizes = feature.geometry ? `${feature.geometry.type} · ${sizesOf(feature)}` : '无图形';
   const node = el('li', { className: 'import-item', attrs: { 'data-index': index } }, [
     el('span', { className: 'import-name', text: p.name || `要素 ${index + 1}` }),
-    el('span', { className: 'import-sizes', text: feature.geometry ? `${feature.geometry.type} · ${sizesOf(feature)}` : '无图形' }),
+    el('span', { className: 'import-sizes', text: sizes }),
   ]);
   if (p.error) node.append(el('span', { className: 'import-error', text: p.error.message || p.error.code }));
   const actions = el('div', { className: 'import-actions' });
-  if (feature.geometry) {
-    actions.append(el('button', { className: 'small', text: '在地图上查看', attrs: { type: 'button', 'data-action': 'show' } }));
-    actions.append(el('button', { className: 'small primary', text: '使用此图形', attrs: { type: 'button', 'data-action': 'use' } }));
-  }
+  if (feature.geometry) actions.append(button('在地图上查看', 'show'), button('使用此图形', 'use', 'small primary'));
   node.append(actions);
   return node;
 }
@@ -37,13 +39,10 @@ function draw(ctx, features) {
   ctx.layer.clearLayers();
   features.forEach((feature, index) => {
     const error = feature.properties?.error;
-    if (feature.geometry) {
-      const layer = L.geoJSON(feature.geometry, { ...STYLE, pointToLayer: (_, latlng) => L.circleMarker(latlng, { ...STYLE, radius: 7 }) });
-      layer.bindTooltip(el('span', { text: feature.properties?.name || `要素 ${index + 1}` }), { sticky: true });
-      ctx.layer.addLayer(layer);
-    }
+    const name = feature.properties?.name || `要素 ${index + 1}`;
+    if (feature.geometry) ctx.layer.addLayer(overlay(feature.geometry, STYLE, name));
     const at = Array.isArray(error?.location) ? error.location : error?.location?.coordinates;
-    if (at) ctx.layer.addLayer(L.circleMarker([at[1], at[0]], ERROR_STYLE).bindTooltip(el('span', { text: error.message || error.code })));
+    if (at) ctx.layer.addLayer(overlay({ type: 'Point', coordinates: at }, ERROR_STYLE, error.message || error.code));
   });
   const bounds = ctx.layer.getLayers().length ? L.featureGroup(ctx.layer.getLayers()).getBounds() : null;
   if (bounds && bounds.isValid()) ctx.map.fitBounds(bounds.pad(0.3), { maxZoom: 17 });
@@ -76,8 +75,8 @@ async function run(ctx) {
   }
   setText(ctx.nodes.status, '正在读取…');
   try {
-    const options = { crs: ctx.nodes.crs.value, layer: ctx.nodes.layer.value, asPolygons: ctx.nodes.asPolygons.checked };
-    const result = await previewImport(file, options);
+    const { crs, layer, asPolygons } = ctx.nodes;
+    const result = await previewImport(file, { crs: crs.value, layer: layer.value, asPolygons: asPolygons.checked });
     offerLayers(ctx.nodes.layer, result);
     ctx.features = result.features || [];
     draw(ctx, ctx.features);
@@ -92,7 +91,8 @@ async function run(ctx) {
 }
 
 /**
- * @param {{nodes: {file, crs, layer, asPolygons, run, list, status}, map: L.Map, onUse: function(object, object)}} options
+ * @param {{nodes: {file, crs, layer, asPolygons, run, list, status}, map: L.Map,
+ *          onUse: function(object, object)}} options
  */
 export function createImportPanel({ nodes, map, onUse }) {
   const ctx = { nodes, map, features: [], layer: L.featureGroup().addTo(map) };

@@ -12,7 +12,8 @@ function matches(feature, query) {
 function item(feature, editable, selected) {
   const p = feature.properties;
   const meta = [String(feature.id), p.county_label || p.county, p.status_label || p.status].filter(Boolean).join(' · ');
-  const node = el('li', { className: 'project-item', attrs: { 'data-code': feature.id, 'data-editable': editable, tabindex: 0 } }, [
+  const attrs = { 'data-code': feature.id, 'data-editable': editable, tabindex: 0 };
+  const node = el('li', { className: 'project-item', attrs }, [
     el('span', { className: 'project-name', text: p.name }),
     el('span', { className: 'project-meta', text: meta }),
   ]);

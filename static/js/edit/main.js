@@ -5,7 +5,9 @@ import { fetchFeatures } from '../api.js';
 import { byId, setHook, setText } from '../dom.js';
 import { logout } from './api.js';
 import { createConflictView } from './conflict.js';
-import { close, confirmDiscard, isDirty, markDirty, refreshHistory, select, showSizes, startNew, discard, useGeometry } from './editor.js';
+import {
+  close, confirmDiscard, discard, isDirty, markDirty, refreshHistory, select, showSizes, startNew, useGeometry,
+} from './editor.js';
 import { createAttributeForm } from './form.js';
 import { createHistoryPanel } from './history.js';
 import { createImportPanel } from './importer.js';
@@ -34,19 +36,30 @@ function showUser(me, perms) {
   setHook('role', me.role);
 }
 
-function nodes() {
-  const ids = { side: 'side', mode: 'editor-mode', title: 'editor-title', save: 'save', discard: 'discard', del: 'delete', repair: 'save-repaired', liveSizes: 'live-sizes', serverSizes: 'server-sizes' };
+/** {key: element} for {key: element id}. */
+function elements(ids) {
   return Object.fromEntries(Object.entries(ids).map(([key, id]) => [key, byId(id)]));
 }
 
+const EDITOR_NODES = {
+  side: 'side', mode: 'editor-mode', title: 'editor-title', save: 'save', discard: 'discard', del: 'delete',
+  repair: 'save-repaired', liveSizes: 'live-sizes', serverSizes: 'server-sizes',
+};
+const IMPORT_NODES = {
+  file: 'import-file', crs: 'import-crs', layer: 'import-layer', asPolygons: 'import-as-polygons',
+  run: 'import-run', list: 'import-list', status: 'import-status',
+};
+
 function panels(ctx, { fields, roles, style }) {
   const { map, perms } = ctx;
-  ctx.form = createAttributeForm({ element: byId('attributes'), fields, fixedCounty: perms.county, onInput: () => markDirty(ctx) });
+  const onInput = () => markDirty(ctx);
+  ctx.form = createAttributeForm({ element: byId('attributes'), fields, fixedCounty: perms.county, onInput });
   ctx.problems = createProblemView({ map, form: ctx.form, notice: ctx.notice });
   ctx.sites = createSiteLayer({ map, style, mayEdit: perms.mayEdit, onSelect: (code) => select(ctx, code) });
   ctx.list = createProjectList({
-    element: byId('project-list'), search: byId('search'), onlyEditable: byId('only-editable'), summary: byId('list-summary'),
-    mayEdit: perms.mayEdit, onSelect: (code) => select(ctx, code),
+    ...elements({ element: 'project-list', search: 'search', onlyEditable: 'only-editable', summary: 'list-summary' }),
+    mayEdit: perms.mayEdit,
+    onSelect: (code) => select(ctx, code),
   });
   ctx.conflict = createConflictView({ element: byId('conflict'), map, fields });
   ctx.history = createHistoryPanel({
@@ -54,7 +67,8 @@ function panels(ctx, { fields, roles, style }) {
     titles: new Map(fields.map((f) => [f.name, f.title]).concat([['geom', '位置']])),
     canRestore: () => Boolean(ctx.current?.editable), onRestore: (revision) => restore(ctx, revision),
   });
-  ctx.tabs = createTabs({ root: byId('tabs'), onShow: (name) => (name === 'history' ? refreshHistory(ctx) : ctx.history.hidePreview()) });
+  const onShow = (name) => (name === 'history' ? refreshHistory(ctx) : ctx.history.hidePreview());
+  ctx.tabs = createTabs({ root: byId('tabs'), onShow });
 }
 
 function geometryEditor(ctx) {
@@ -71,9 +85,8 @@ function geometryEditor(ctx) {
 }
 
 function importPanel(ctx) {
-  const ids = { file: 'import-file', crs: 'import-crs', layer: 'import-layer', asPolygons: 'import-as-polygons', run: 'import-run', list: 'import-list', status: 'import-status' };
   createImportPanel({
-    nodes: Object.fromEntries(Object.entries(ids).map(([key, id]) => [key, byId(id)])),
+    nodes: elements(IMPORT_NODES),
     map: ctx.map,
     onUse: (geometry, properties) => useGeometry(ctx, geometry, properties),
   });
@@ -109,7 +122,7 @@ function keyboard(ctx) {
 /** First view: the user's county (a county editor), else every site, else the city. */
 function firstView(ctx, counties) {
   const own = ctx.perms.county ? counties.boundsOf(ctx.perms.county) : null;
-  const sites = ctx.sites.bounds(() => true);
+  const sites = ctx.sites.bounds();
   const target = own || (sites.isValid() ? sites : counties.layer.getBounds());
   ctx.ownBounds = own;
   if (target.isValid()) ctx.map.fitBounds(target, { padding: [24, 24] });
@@ -127,7 +140,9 @@ async function boot() {
   showUser(me, perms);
   const map = createEditMap({ element: byId('map'), config });
   const countyLayer = addCounties(map, counties.collection, perms.county);
-  const ctx = { map, perms, current: null, geometryDirty: false, busy: false, ownBounds: null, nodes: nodes() };
+  // current: the open project {code, base, etag, editable} or null; see editor.js.
+  const ctx = { map, perms, current: null, geometryDirty: false, busy: false, ownBounds: null };
+  ctx.nodes = elements(EDITOR_NODES);
   ctx.notice = createNotice(byId('notice'));
   panels(ctx, { fields, roles, style: layer.style });
   geometryEditor(ctx);

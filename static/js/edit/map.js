@@ -32,11 +32,24 @@ export function createEditMap({ element, config }) {
 const COUNTY_STYLE = { color: '#5fb4ff', weight: 1.5, opacity: 0.8, fillColor: '#0b2a48', fillOpacity: 0.25 };
 
 /**
+ * A geometry drawn over the map for looking only (previews, conflicts): points as circles,
+ * neither edited nor snapped to. `label` becomes its tooltip, as text.
+ */
+export function overlay(geometry, style, label) {
+  const options = { ...INERT, ...style };
+  const pointToLayer = (_, latlng) => L.circleMarker(latlng, { radius: 8, ...options });
+  const layer = L.geoJSON(geometry, { ...options, pointToLayer });
+  if (label) layer.bindTooltip(el('span', { text: label }), { sticky: true });
+  return layer;
+}
+
+/**
  * County boundaries with their names; `own` (a county code, or null) is drawn stronger.
  * Returns {layer, boundsOf(code)}.
  */
 export function addCounties(map, collection, own) {
-  const style = (feature) => (String(feature.id) === own ? { ...COUNTY_STYLE, weight: 3, color: '#7fd8ff' } : COUNTY_STYLE);
+  const ownStyle = { ...COUNTY_STYLE, weight: 3, color: '#7fd8ff' };
+  const style = (feature) => (String(feature.id) === own ? ownStyle : COUNTY_STYLE);
   const layer = L.geoJSON(collection, { ...SNAP_ONLY, pane: 'counties', interactive: false, style }).addTo(map);
   const byCode = new Map();
   layer.eachLayer((county) => {

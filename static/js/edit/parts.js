@@ -9,7 +9,7 @@ import { kindOfType, measureGeometry } from './measures.js';
 
 const PART_STYLE = { color: '#2fe0ff', weight: 3, opacity: 1, fillColor: '#2fe0ff', fillOpacity: 0.22 };
 /** A site shown but not editable (someone else's project, or a viewer): white, dashed. */
-const VIEW_STYLE = { color: '#ffffff', weight: 3, opacity: 0.9, dashArray: '6 5', fillColor: '#ffffff', fillOpacity: 0.12 };
+const VIEW_STYLE = { ...PART_STYLE, color: '#fff', dashArray: '6 5', fillColor: '#fff', fillOpacity: 0.12 };
 const KIND_NAMES = { point: '点', line: '线', polygon: '面' };
 /** What every drawn or edited part obeys; snapping reaches other sites and county lines. */
 const GEOMAN_OPTIONS = {

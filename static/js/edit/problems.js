@@ -5,7 +5,8 @@ import { el, setHook } from '../dom.js';
 import { L } from './leaflet.js';
 import { INERT } from './map.js';
 
-const MARKER = { ...INERT, radius: 9, color: '#ff4d4f', weight: 3, fillColor: '#ff4d4f', fillOpacity: 0.45, className: 'problem-marker' };
+const MARKER = { ...INERT, radius: 9, color: '#ff4d4f', weight: 3, fillOpacity: 0.45, className: 'problem-marker' };
+const TIP = { permanent: true, direction: 'top', className: 'problem-tip', offset: [0, -10] };
 
 function fieldOf(pointer) {
   const match = /^\/properties\/([^/]+)$/.exec(pointer || '');
@@ -39,7 +40,7 @@ export function createProblemView({ map, form, notice }) {
       const place = placeOf(problem);
       if (place) {
         const tip = el('span', { className: 'problem-text', text });
-        L.circleMarker(place, MARKER).bindTooltip(tip, { permanent: true, direction: 'top', className: 'problem-tip', offset: [0, -10] }).addTo(layer);
+        L.circleMarker(place, MARKER).bindTooltip(tip, TIP).addTo(layer);
         if (!map.getBounds().pad(-0.1).contains(place)) map.panTo(place);
       }
       const field = fieldOf(problem.pointer);

@@ -32,7 +32,8 @@ function saved(ctx, { feature, etag }, verb = '已保存') {
   ctx.list.setFeatures(ctx.sites.features());
   open(ctx, feature, etag);
   const notes = (feature.notes || []).join('；');
-  ctx.notice.show(`${verb}：${feature.properties.name}（版本 ${feature.properties.version}）${notes ? `。${notes}` : ''}`, 'ok');
+  const { name, version } = feature.properties;
+  ctx.notice.show(`${verb}：${name}（版本 ${version}）${notes ? `。${notes}` : ''}`, 'ok');
   setHook('save-state', 'saved');
 }
 
@@ -99,7 +100,8 @@ async function conflict(ctx, sent) {
   if (!theirs) return;
   const yours = { type: 'Feature', geometry: ctx.parts.geometry(), properties: ctx.form.values() };
   const changed = Object.keys(sent.properties || {});
-  const choice = await ctx.conflict.show({ theirs: theirs.feature, yours, changed, geometryChanged: 'geometry' in sent });
+  const geometryChanged = 'geometry' in sent;
+  const choice = await ctx.conflict.show({ theirs: theirs.feature, yours, changed, geometryChanged });
   if (choice === 'reload') {
     open(ctx, theirs.feature, theirs.etag);
     ctx.notice.show(`已载入最新版本（版本 ${theirs.feature.properties.version}），您的修改已放弃`, 'info');

@@ -68,8 +68,7 @@ export function createSiteLayer({ map, style, mayEdit, onSelect }) {
     setInteractive(on) {
       map.getPane(PANE).classList.toggle('inert', !on);
     },
-    get: (code) => entries.get(code)?.feature || null,
     features: () => [...entries.values()].map((e) => e.feature),
-    bounds: (filter) => L.featureGroup([...entries.values()].filter((e) => filter(e.feature)).map((e) => e.layer)).getBounds(),
+    bounds: () => group.getBounds(),
   };
 }
