@@ -70,18 +70,23 @@ def site(fresh_url) -> Iterator[Site]:
     engine.dispose()
 
 
-@pytest.fixture
-def editor(driver, site) -> Iterator:
-    """The editor page, logged in through the login form; extra windows closed after."""
-    driver.get(site.base + "/edit")
+def login(driver, base: str, username: str, password: str) -> None:
+    """Open /edit, get sent to the login form, log in, and be back on a ready editor."""
+    driver.get(base + "/edit")
     wait_for(lambda: urlsplit(driver.current_url).path == "/login")
     assert "next=/edit" in driver.current_url.replace("%2F", "/")
-    driver.find_element(By.NAME, "username").send_keys("editor_t")
-    driver.find_element(By.NAME, "password").send_keys(site.password)
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
     wait_for(lambda: urlsplit(driver.current_url).path == "/edit")
     wait_for(lambda: hook(driver, "state") in ("ready", "error"), 20)
     assert hook(driver, "state") == "ready"
+
+
+@pytest.fixture
+def editor(driver, site) -> Iterator:
+    """The editor page for the county editor; extra windows closed after."""
+    login(driver, site.base, "editor_t", site.password)
     yield driver
     for handle in driver.window_handles[1:]:
         driver.switch_to.window(handle)
@@ -316,3 +321,16 @@ def test_refused_input_shows_next_to_the_field_and_on_the_map(editor, site):
     assert driver.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path.problem-marker")
     assert len(features(site)) == count  # nothing was saved
     assert errors(driver, expected=(422,)) == []
+
+
+def test_a_viewer_reads_but_cannot_edit(driver, site):
+    _, password = users.create_user(site.engine, "viewer_t", "viewer")
+    login(driver, site.base, "viewer_t", password)
+    assert driver.find_element(By.ID, "readonly-banner").is_displayed()
+    assert not driver.find_element(By.ID, "new-project").is_displayed()
+    assert hook(driver, "editable-count") == "0"
+    first = driver.find_element(By.CSS_SELECTOR, "#project-list .project-item")
+    open_project(driver, first.get_attribute("data-code"), "view")
+    assert field(driver, "name").get_attribute("disabled")
+    assert not toolbar_visible(driver) and not driver.find_element(By.ID, "save").is_displayed()
+    assert errors(driver) == []
