@@ -55,7 +55,7 @@ export async function confirmDiscard(ctx) {
 
 function fitToSite(ctx) {
   const bounds = ctx.parts.bounds();
-  if (bounds.isValid()) ctx.map.fitBounds(bounds.pad(1.5), { maxZoom: 16 });
+  if (bounds.isValid()) ctx.map.fitBounds(bounds.pad(1.5), { maxZoom: 15 });
   else if (ctx.ownBounds) ctx.map.fitBounds(ctx.ownBounds, { padding: [24, 24] });
 }
 
