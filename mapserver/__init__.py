@@ -31,11 +31,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
     )
 
-    from mapserver.blueprints import auth, events, ogc, pages, problems, stats
+    from mapserver.blueprints import auth, events, imports, items, ogc, pages, problems, stats
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    for blueprint in (layers_bp.bp, stats.bp, events.bp, pages.bp, ogc.bp):
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    blueprints = (layers_bp, stats, events, pages, ogc, items, imports)
+    for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     from mapserver.blueprints import editor
 

@@ -1,0 +1,135 @@
+"""Writing items: OGC API – Features Part 4 (create, replace, update, delete) for projects,
+plus each project's history and restoring a revision. The browser editor uses these too.
+
+Optimistic locking: GET an item for its ``ETag`` (``"v<version>"``); PUT, PATCH, DELETE and
+restore need it back in ``If-Match`` (428 without, 412 when someone saved first).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, json, request
+
+from mapserver import editing, ogc
+from mapserver.blueprints.auth import require_actor
+from mapserver.errors import (
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+)
+from mapserver.feed import GEOJSON
+from mapserver.state import current
+
+bp = Blueprint("items", __name__, url_prefix="/ogc/collections/<collection_id>/items")
+BODY_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
+TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
+
+
+def _editor(collection_id: str, *, write: bool = True) -> editing.Editor:
+    state = current()
+    layer = state.layer(collection_id)
+    if layer.id not in editing.EDITABLE:
+        raise NotFound(f"图层 {layer.id!r} 只读 collection {layer.id!r} is read-only")
+    actor = require_actor(write=write)
+    s = state.settings
+    return editing.Editor(
+        state.engine, layer, state.vocabulary, actor, s.county_tolerance_m, s.write_role
+    )
+
+
+def _body() -> bytes:
+    limit = current().settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"请求体超过 {limit} 字节 body larger than {limit} bytes")
+    if request.mimetype not in BODY_TYPES:
+        raise UnsupportedMediaType(
+            f"Content-Type {request.mimetype or '(none)'!r} 不支持", allowed=list(BODY_TYPES)
+        )
+    return request.get_data(cache=False)
+
+
+def _payload(ed: editing.Editor, *, complete: bool) -> editing.Payload:
+    crs = request.headers.get("Content-Crs") or request.args.get("crs")
+    repair = request.args.get("repair", "false").lower()
+    if repair not in ("true", "false", "1", "0"):
+        raise InvalidParameter("repair 应为 true 或 false", parameter="repair")
+    body = _body()
+    return editing.read_payload(
+        ed, body, complete=complete, crs=crs, repair=repair in ("true", "1")
+    )
+
+
+def _if_match() -> int | None:
+    """The version named by If-Match; None for ``*``."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise PreconditionRequired("需要 If-Match（先 GET 取得 ETag） If-Match required")
+    if header.strip() == "*":
+        return None
+    for weak, tag in TAG.findall(header):
+        match = re.fullmatch(r"v(\d{1,9})", tag)
+        if match and not weak:
+            return int(match.group(1))
+    raise PreconditionFailed(
+        "If-Match 不是本项目的版本 If-Match names no version", header="If-Match"
+    )
+
+
+def _saved(ed: editing.Editor, saved: editing.Saved, status: int) -> Response:
+    """The item as the read side renders it, with its new ETag (and what repair changed)."""
+    here = f"{request.url_root.rstrip('/')}/ogc/collections/{ed.layer.id}/items/{saved.code}"
+    with current().engine.connect() as conn:
+        text = ogc.item(conn, ogc.item_query(ed.layer, saved.code), here, here.rsplit("/", 2)[0])
+    if saved.notes:
+        doc = json.loads(text)
+        doc["notes"] = list(saved.notes)
+        text = json.dumps(doc, ensure_ascii=False)
+    headers = {"ETag": editing.etag(saved.version), "Cache-Control": "no-cache"}
+    if status == 201:
+        headers["Location"] = here
+    return Response(text, status, mimetype=GEOJSON, headers=headers)
+
+
+@bp.post("")
+def create(collection_id: str) -> Response:
+    ed = _editor(collection_id)
+    return _saved(ed, editing.create(ed, _payload(ed, complete=True)), 201)
+
+
+@bp.put("/<feature_id>")
+def replace(collection_id: str, feature_id: str) -> Response:
+    ed = _editor(collection_id)
+    payload, version = _payload(ed, complete=True), _if_match()
+    return _saved(ed, editing.change(ed, feature_id, payload, version, replace=True), 200)
+
+
+@bp.patch("/<feature_id>")
+def update(collection_id: str, feature_id: str) -> Response:
+    ed = _editor(collection_id)
+    payload, version = _payload(ed, complete=False), _if_match()
+    return _saved(ed, editing.change(ed, feature_id, payload, version, replace=False), 200)
+
+
+@bp.delete("/<feature_id>")
+def delete(collection_id: str, feature_id: str) -> Response:
+    ed = _editor(collection_id)
+    saved = editing.delete(ed, feature_id, _if_match())
+    return Response(status=204, headers={"ETag": editing.etag(saved.version)})
+
+
+@bp.get("/<feature_id>/history")
+def history(collection_id: str, feature_id: str) -> Response:
+    ed = _editor(collection_id, write=False)
+    revisions = editing.history(ed.engine, feature_id)
+    body = f'{{"code":{json.dumps(feature_id)},"revisions":{revisions}}}'
+    return Response(body, mimetype="application/json", headers={"Cache-Control": "no-cache"})
+
+
+@bp.post("/<feature_id>/history/<int:revision>/restore")
+def restore(collection_id: str, feature_id: str, revision: int) -> Response:
+    ed = _editor(collection_id)
+    return _saved(ed, editing.restore(ed, feature_id, revision, _if_match()), 200)
