@@ -31,16 +31,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
     )
 
-    from mapserver.blueprints import auth, events, imports, items, ogc, pages, problems, stats
+    from mapserver.blueprints import (
+        auth,
+        editor,
+        events,
+        imports,
+        items,
+        ogc,
+        pages,
+        problems,
+        stats,
+    )
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    blueprints = (layers_bp, stats, events, pages, ogc, items, imports)
+    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
-    from mapserver.blueprints import editor
-
-    app.register_blueprint(editor.bp)
     auth.init_app(app)
     return app
