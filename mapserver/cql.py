@@ -30,7 +30,7 @@ MAX_BYTES = 10_000
 MAX_DEPTH = 20  # nested conditions (a chain of ANDs or of ORs counts once)
 MAX_NODES = 200
 MAX_JSON_NESTING = 60  # containers, counted before pygeofilter's recursive walk
-FUNCTIONS = ("s_dwithin", "t_intersects")  # predicates pygeofilter has no node for
+FUNCTIONS = ("s_dwithin", "t_intersects", "t_disjoint")  # predicates pygeofilter lacks
 TEMPORAL_OPS = (
     "AFTER|BEFORE|CONTAINS|DISJOINT|DURING|EQUALS|FINISHEDBY|FINISHES|INTERSECTS|MEETS|METBY"
     "|OVERLAPPEDBY|OVERLAPS|STARTEDBY|STARTS"
@@ -158,6 +158,8 @@ def _normalise(node: Any) -> Any:
         return node
     if "bbox" in node:
         return {"function": {"name": "bbox", "arguments": _normalise(node["bbox"])}}
+    if node.get("type") == "GeometryCollection" and "coordinates" not in node:
+        return {**node, "coordinates": None}  # pygeofilter knows geometries by "coordinates"
     if "op" not in node:
         return node
     op, args = node["op"], node.get("args")
