@@ -1,7 +1,8 @@
 """The OpenAPI 3.0 document of ``/ogc`` (``/ogc/api``), generated from the layer files.
 
-Each collection gets its own paths so its filters list their codes; parts 2–4
-add parameters and operations here as they land.
+Each collection gets its own paths so its filters list their codes and its
+``sortby``/``properties`` their names; Part 2 adds ``crs``/``bbox-crs``, Part 3
+``filter``/``filter-lang``/``filter-crs``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mapserver import cql, outcrs
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
 from mapserver.ogc import DESCRIPTION, FORMATS, HTML, JSON, OPENAPI, SCHEMA, TITLE
-from mapserver.query import temporal_column
+from mapserver.query import FEATURE_ID, temporal_column
 from mapserver.vocabulary import Vocabulary
 
 PROBLEM = "application/problem+json"
@@ -37,7 +39,7 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         "info": {"title": TITLE, "description": DESCRIPTION, "version": "1.0.0"},
         "servers": [{"url": root}],
         "paths": paths,
-        "components": {"parameters": {"f": _f()}},
+        "components": {"parameters": {"f": _f(), "crs": _crs("crs", "输出坐标参考系 Output CRS")}},
     }
 
 
@@ -61,6 +63,9 @@ def _responses(media: str, not_found: bool = False) -> dict[str, Any]:
         "400": {"description": "参数无效 Invalid parameter", **problem},
         "406": {"description": "格式不支持 Not acceptable", **problem},
     }
+    if media == GEOJSON:
+        crs = {"description": "坐标参考系 CRS of the geometry: <uri>", "schema": {"type": "string"}}
+        out["200"]["headers"] = {"Content-Crs": crs}
     if not_found:
         out["404"] = {"description": "未找到 Not found", **problem}
     return out
@@ -82,11 +87,21 @@ def _query(name: str, description: str, schema: dict, **extra: Any) -> dict[str,
             "schema": schema, **extra}  # fmt: skip
 
 
+def _crs(name: str, description: str) -> dict[str, Any]:
+    schema = {"type": "string", "format": "uri", "enum": outcrs.URIS, "default": outcrs.DEFAULT.uri}
+    return _query(name, description, schema)
+
+
+def _names(names: list[str]) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "enum": names}}
+
+
 def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
     params = [
-        _query("bbox", "minlon,minlat,maxlon,maxlat (CRS84)",
+        _query("bbox", "minx,miny,maxx,maxy in bbox-crs, its axis order (default CRS84 lon/lat)",
                {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                style="form", explode=False),
+        _crs("bbox-crs", "bbox 的坐标参考系 CRS of bbox"),
         _query("limit", f"每页要素数，默认 {layer.default_limit}，超过 {layer.max_limit} 按最大值",
                {"type": "integer", "minimum": 1, "default": layer.default_limit}),
         _query("offset", "跳过的要素数", {"type": "integer", "minimum": 0, "default": 0}),
@@ -94,6 +109,20 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
     if temporal_column(layer):
         params.append(_query("datetime", "更新时间 (RFC 3339 instant or interval)",
                              {"type": "string"}))  # fmt: skip
+    names = list(layer.properties)
+    signed = [f"{sign}{n}" for n in [FEATURE_ID, *names] for sign in ("", "+", "-")]
+    params += [
+        {"$ref": "#/components/parameters/crs"},
+        _query("filter", "CQL2 过滤条件 filter (queryables: see …/queryables)",
+               {"type": "string", "maxLength": cql.MAX_BYTES}),
+        _query("filter-lang", "过滤语言 filter language",
+               {"type": "string", "enum": list(cql.LANGS), "default": cql.LANGS[0]}),
+        _crs("filter-crs", "过滤条件中几何的坐标参考系 CRS of geometries in filter"),
+        _query("sortby", "排序 sort keys: name (+ ascending) or -name", _names(signed),
+               style="form", explode=False),
+        _query("properties", "只返回这些属性 only these properties", _names(names),
+               style="form", explode=False),
+    ]  # fmt: skip
     for name in layer.filters:
         prop = layer.properties[name]
         codes = {"type": "string", "enum": list(vocab.labels(prop))}
@@ -104,4 +133,5 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
 
 def _item(layer: Layer) -> dict[str, Any]:
     fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
-    return _get(f"{layer.id}-item", f"{layer.title}：单个要素", GEOJSON, [fid])
+    crs = {"$ref": "#/components/parameters/crs"}
+    return _get(f"{layer.id}-item", f"{layer.title}：单个要素", GEOJSON, [fid, crs])

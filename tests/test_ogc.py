@@ -49,8 +49,20 @@ def test_landing_page(client):
     assert get(client, "/ogc/?f=json") == doc
 
 
+CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
+PART3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+
+
 def test_conformance_declares_only_what_is_done(client):
-    assert get(client, "/ogc/conformance")["conformsTo"] == [CORE, GEOJSON, HTML, OAS30]
+    assert get(client, "/ogc/conformance")["conformsTo"] == [
+        CORE, GEOJSON, HTML, OAS30,
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        PART3 + "filter", PART3 + "features-filter",
+        CQL2 + "cql2-text", CQL2 + "cql2-json", CQL2 + "basic-cql2",
+        CQL2 + "advanced-comparison-operators", CQL2 + "case-insensitive-comparison",
+        CQL2 + "basic-spatial-functions", CQL2 + "basic-spatial-functions-plus",
+        CQL2 + "spatial-functions",
+    ]  # fmt: skip
 
 
 def test_collections(client, demo_engine):
@@ -61,7 +73,8 @@ def test_collections(client, demo_engine):
     assert projects == get(client, "/ogc/collections/projects")
     assert projects["title"] == "省市重点项目"
     assert projects["description"].startswith("广安市省、市重点项目")
-    assert projects["crs"] == [CRS84] and projects["storageCrs"] == CRS84
+    assert projects["crs"][0] == CRS84 and projects["storageCrs"] == CRS84
+    assert "http://www.opengis.net/def/crs/EPSG/0/4545" in projects["crs"]
     with demo_engine.connect() as conn:
         row = conn.execute(
             sa.text(
@@ -97,7 +110,9 @@ def test_openapi_document(client):
         assert doc["paths"][path]["get"]["responses"]["200"]
     items = doc["paths"]["/collections/projects/items"]["get"]["parameters"]
     names = [p.get("name") for p in items]
-    assert names[1:] == ["bbox", "limit", "offset", "datetime", "working_group", "status", "county"]
+    assert names[1:] == ["bbox", "bbox-crs", "limit", "offset", "datetime", None, "filter",
+                         "filter-lang", "filter-crs", "sortby", "properties", "working_group",
+                         "status", "county"]  # fmt: skip
     status = next(p for p in items if p.get("name") == "status")
     assert status["schema"]["items"]["enum"][0] == "reserve"
     refs = [
@@ -328,8 +343,10 @@ HOSTILE = ["'", "' OR 1=1--", "1; SELECT pg_sleep(10)--", "/* x */", "a\x00b", "
 
 @pytest.mark.parametrize("value", HOSTILE)
 @pytest.mark.parametrize(
-    "parameter", ["f", "bbox", "limit", "offset", "datetime", "working_group", "status", "county"]
-)
+    "parameter",
+    ["f", "bbox", "limit", "offset", "datetime", "working_group", "status", "county", "crs",
+     "bbox-crs", "filter", "filter-lang", "filter-crs", "sortby", "properties"],
+)  # fmt: skip
 def test_hostile_values_are_refused_quickly(client, parameter, value):
     started = time.monotonic()
     response = client.get(ITEMS, query_string={parameter: value})
