@@ -46,6 +46,10 @@ CONFORMANCE = (
     f"{_SPEC}cql2/1.0/conf/basic-spatial-functions",
     f"{_SPEC}cql2/1.0/conf/basic-spatial-functions-plus",
     f"{_SPEC}cql2/1.0/conf/spatial-functions",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/create-replace-delete",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/update",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/features",
 )
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # OGC items parameters besides the layer's code filters

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mapserver import cql, outcrs
+from mapserver.editing import EDITABLE
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
 from mapserver.ogc import DESCRIPTION, FORMATS, HTML, JSON, OPENAPI, SCHEMA, TITLE
@@ -34,12 +35,17 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         paths[f"{here}/queryables"] = _get(f"{layer.id}-queryables", "可查询属性", SCHEMA)
         paths[f"{here}/items"] = _items(layer, vocab)
         paths[f"{here}/items/{{featureId}}"] = _item(layer)
+        if layer.id in EDITABLE:
+            _add_writes(paths, here, layer)
     return {
         "openapi": "3.0.3",
         "info": {"title": TITLE, "description": DESCRIPTION, "version": "1.0.0"},
         "servers": [{"url": root}],
         "paths": paths,
-        "components": {"parameters": {"f": _f(), "crs": _crs("crs", "输出坐标参考系 Output CRS")}},
+        "components": {
+            "parameters": {"f": _f(), "crs": _crs("crs", "输出坐标参考系 Output CRS")},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 
@@ -135,3 +141,83 @@ def _item(layer: Layer) -> dict[str, Any]:
     fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
     crs = {"$ref": "#/components/parameters/crs"}
     return _get(f"{layer.id}-item", f"{layer.title}：单个要素", GEOJSON, [fid, crs])
+
+
+# -- Part 4: create, replace, update, delete (docs/editing.md) ------------------------------
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "API token (gams_…)"},
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "login session (/login); writes also need the X-CSRFToken header",
+    },
+}
+SECURED = [{"bearer": []}, {"session": []}]
+WRITE_ERRORS = {
+    "400": "请求有误 Bad request (e.g. JSON with NaN)",
+    "401": "未登录 Not authenticated",
+    "403": "无权操作 Forbidden (role or county rule)",
+    "404": "未找到 Not found",
+    "413": "请求体过大 Payload too large",
+    "415": "内容类型不支持 Unsupported media type",
+    "422": "几何或属性无效 Invalid geometry or property (with location)",
+}
+LOCKING_ERRORS = {
+    "412": "版本已变化 Stale If-Match",
+    "428": "缺少 If-Match",
+}
+
+
+def _header(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": required,
+            "description": description, "schema": {"type": "string"}}  # fmt: skip
+
+
+def _write(op: str, summary: str, ok: str, *, locked: bool, body: bool = True) -> dict[str, Any]:
+    problem = {"content": {PROBLEM: {"schema": ANY_OBJECT}}}
+    errors = {**WRITE_ERRORS, **(LOCKING_ERRORS if locked else {})}
+    responses = {code: {"description": text, **problem} for code, text in errors.items()}
+    etag = {"ETag": {"description": '新版本 "v<version>"', "schema": {"type": "string"}}}
+    responses[ok] = {"description": "OK", "headers": etag}
+    if ok in ("200", "201"):
+        responses[ok]["content"] = {GEOJSON: {"schema": ANY_OBJECT}}
+    params = [_header("If-Match", '"v<version>" from GET (or *)', required=True)] if locked else []
+    if body:
+        params += [
+            _header("Content-Crs", "输入坐标参考系 input CRS, e.g. <EPSG:4524>, gcj02"),
+            _query("repair", "用 make_valid 修复无效几何", {"type": "boolean", "default": False}),
+        ]
+    out: dict[str, Any] = {"operationId": op, "summary": summary, "parameters": params,
+                           "responses": responses, "security": SECURED}  # fmt: skip
+    if body:
+        media = {m: {"schema": ANY_OBJECT} for m in (GEOJSON, JSON)}
+        out["requestBody"] = {"required": True, "content": media}
+    return out
+
+
+def _add_writes(paths: dict[str, Any], here: str, layer: Layer) -> None:
+    fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
+    paths[f"{here}/items"]["post"] = _write(
+        f"{layer.id}-create", "新建要素 Create", "201", locked=False
+    )
+    item = paths[f"{here}/items/{{featureId}}"]
+    for method, summary, ok in (("put", "替换 Replace", "200"), ("patch", "修改 Update", "200")):
+        item[method] = _write(f"{layer.id}-{method}", summary, ok, locked=True)
+        item[method]["parameters"].insert(0, fid)
+    item["delete"] = _write(
+        f"{layer.id}-delete", "删除（可恢复） Delete", "204", locked=True, body=False
+    )
+    item["delete"]["parameters"].insert(0, fid)
+    history = _get(f"{layer.id}-history", "修订历史 History", JSON, [fid])
+    history["get"]["security"] = SECURED
+    history["get"]["responses"]["401"] = {
+        "description": WRITE_ERRORS["401"],
+        "content": {PROBLEM: {"schema": ANY_OBJECT}},
+    }
+    paths[f"{here}/items/{{featureId}}/history"] = history
+    rev = {"name": "revision", "in": "path", "required": True, "schema": {"type": "integer"}}
+    restore = _write(f"{layer.id}-restore", "恢复到此修订 Restore", "200", locked=True, body=False)
+    restore["parameters"][:0] = [fid, rev]
+    paths[f"{here}/items/{{featureId}}/history/{{revision}}/restore"] = {"post": restore}
