@@ -261,16 +261,21 @@ export class SiteCanvas extends L.Layer {
 
   /** Redraw at the next animation frame: any number of changes in one task cost one drawing. */
   requestDraw() {
-    if (this._map && !this._frame) this._frame = requestAnimationFrame(() => this._draw());
+    if (this._map && !this._frame) this._frame = requestAnimationFrame(() => this._frameDue());
   }
 
+  /**
+   * The canvas is sized and drawn at the next frame, not here: the page adds this layer in
+   * the task that requests the features, and a 2-D context plus a canvas of 2–3 Mpx cost
+   * tens of milliseconds that would delay that request.
+   */
   onAdd(map) {
     this._projector = projectorFor(map.options.crs);
     this._canvas = this._canvas || L.DomUtil.create('canvas', 'leaflet-zoom-animated site-canvas');
-    this._ctx = this._canvas.getContext('2d');
     this.getPane().appendChild(this._canvas);
     this._frameKey = null;
-    this._update();
+    this._view = null;
+    this.requestDraw();
   }
 
   onRemove() {
@@ -365,6 +370,7 @@ export class SiteCanvas extends L.Layer {
       this._canvas.style.height = `${extent.y}px`;
     }
     this._ratio = ratio;
+    this._ctx = this._ctx || this._canvas.getContext('2d');
   }
 
   /** Draw every site in view: areas, lines, then points; the selected one last, on top. */
@@ -407,6 +413,13 @@ export class SiteCanvas extends L.Layer {
     // Leaflet's own overlays place themselves for a zoom in progress with this map method.
     const offset = map._latLngToNewLayerPoint(this._frameOrigin.latlng, zoom, center);
     L.DomUtil.setTransform(this._canvas, offset, scale);
+  }
+
+  /** A requested frame: a drawing, or the first placing (which draws) if none was made yet. */
+  _frameDue() {
+    this._frame = null;
+    if (this._view) this._draw();
+    else this._update();
   }
 
   _onAnimZoom(event) {
