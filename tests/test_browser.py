@@ -118,11 +118,23 @@ def assert_no_console_errors(driver) -> None:
     assert [entry["message"] for entry in severe_logs(driver)] == []
 
 
-def click_at(driver, lon: float, lat: float) -> None:
-    """A real mouse click on the map at lon/lat."""
+def pointer_to(driver, lon: float, lat: float) -> ActionChains:
+    """Real mouse actions that start by moving to lon/lat on the map."""
     dx, dy = map_offset(driver, lon, lat)
     element = driver.find_element(By.ID, "map")
-    ActionChains(driver).move_to_element_with_offset(element, dx, dy).click().perform()
+    return ActionChains(driver).move_to_element_with_offset(element, dx, dy)
+
+
+def click_at(driver, lon: float, lat: float) -> None:
+    """A real mouse click on the map at lon/lat."""
+    pointer_to(driver, lon, lat).click().perform()
+
+
+def tooltip_text(driver) -> str | None:
+    """The text of the project name tooltip, if one is open."""
+    return driver.execute_script(
+        "const n = document.querySelector('.project-tip'); return n ? n.textContent : null;"
+    )
 
 
 def coordinates(geometry: dict) -> list[tuple[float, float]]:
@@ -283,6 +295,13 @@ def test_hostile_name_is_shown_as_text_and_runs_nothing(driver, writable):
             {"name": HOSTILE, "lon": lon, "lat": lat},
         )
     wait_for(lambda: int(hook(driver, "feature-count")) == count + 1, timeout=2)
+    pointer_to(driver, lon, lat).perform()  # hovering shows the name in a tooltip, as text
+    wait_for(lambda: tooltip_text(driver) == HOSTILE)
+    rect = driver.find_element(By.ID, "map").rect
+    dx, dy = map_offset(driver, lon, lat)
+    x, y = rect["x"] + rect["width"] / 2 + dx, rect["y"] + rect["height"] / 2 + dy
+    cursor = "return getComputedStyle(document.elementFromPoint(arguments[0], arguments[1])).cursor"
+    assert driver.execute_script(cursor, x, y) == "pointer"
     click_at(driver, lon, lat)
     wait_for(lambda: hook(driver, "selected") == "GA-TEST-XSS")
     name = driver.find_element(By.CSS_SELECTOR, '#detail [data-field="name"]')

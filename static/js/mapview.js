@@ -18,12 +18,11 @@ function addTiles(map, config) {
 }
 
 /**
- * The map in `element`, with a canvas renderer for the projects.
+ * The map in `element`. The projects draw themselves on their own canvas (sitecanvas.js).
  * @param {{element: HTMLElement, config: object}} options
  */
 export function createMap({ element, config }) {
   const map = L.map(element, {
-    preferCanvas: true,
     zoomControl: false,
     zoomSnap: 0.25,
     zoomDelta: 0.5,
