@@ -1,0 +1,423 @@
+"""The battle-map mechanism: milestones, monthly investment, problems, 点球 call-outs,
+published red/black lists; their history, the county rule, and project health.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-26
+
+As for projects (0004): a trigger checks who may write what for the acting user the app
+sets per transaction, another records every change in an append-only ``record_history``,
+and the change log (0002) tells live clients, also about the project whose health the
+change may move. A published red/black list (``ranking_periods``) can never change.
+
+Health is derived, never stored: the ``battle_projects`` view is the projects table plus
+``health`` and the overdue flags, computed for ``mapserver_today()`` (Guang'an's date, or
+the ``mapserver.today`` setting for rehearsals and tests) with the thresholds in the
+one-row ``health_rules`` table (written from layers/rules/battle.yaml at startup).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+APP_ROLE = "mapserver_app"
+RECORDS = ("milestones", "investment_reports", "problems", "callouts")
+# What a county editor may do, per table (the app checks the same, see mapserver/records.py):
+# (may create, columns they may change, statuses they may set).
+COUNTY_EDITOR = {
+    "milestones": ("false", "actual_date,note", ""),
+    "investment_reports": ("true", "amount,remarks", ""),
+    "problems": ("true", "status,resolution,resolved_on", "open,resolved"),
+    "callouts": ("false", "status,response,responded_on", "responded"),
+    "ranking_periods": ("false", "", ""),
+}
+
+TODAY = """
+CREATE FUNCTION mapserver_today() RETURNS date LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(current_setting('mapserver.today', true), '')::date,
+                    (now() AT TIME ZONE 'Asia/Shanghai')::date)
+$$
+"""
+
+CHECK_RECORD_ACTOR = f"""
+CREATE FUNCTION mapserver_check_record_actor() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    actor_role text := nullif(current_setting('mapserver.actor_role', true), '');
+    actor_county text := nullif(current_setting('mapserver.actor_county', true), '');
+    may_create boolean := TG_ARGV[0]::boolean;
+    may_change text[] := string_to_array(nullif(TG_ARGV[1], ''), ',');
+    may_set text[] := string_to_array(nullif(TG_ARGV[2], ''), ',');
+    project_county text;
+    refused text;
+    old_status text;
+    new_status text;
+BEGIN
+    IF actor_role IS NULL THEN
+        -- Maintenance by the owner (migrations, loaders) has no acting user; the app has.
+        IF pg_has_role(current_user, '{APP_ROLE}', 'MEMBER')
+           AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            RAISE EXCEPTION 'no acting user for this write' USING ERRCODE = '42501';
+        END IF;
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    ELSIF actor_role IN ('admin', 'dispatcher') THEN
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    ELSIF actor_role <> 'county_editor' OR TG_OP = 'DELETE'
+          OR (TG_OP = 'INSERT' AND NOT may_create) THEN
+        RAISE EXCEPTION 'role % may not % %', actor_role, lower(TG_OP), TG_TABLE_NAME
+            USING ERRCODE = '42501';
+    END IF;
+    SELECT county INTO project_county FROM projects WHERE id = NEW.project_id;
+    IF project_county IS DISTINCT FROM actor_county THEN
+        RAISE EXCEPTION '% of project % (county %): not county %', TG_TABLE_NAME,
+            NEW.project_id, project_county, actor_county USING ERRCODE = '42501';
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT string_agg(k, ', ' ORDER BY k) INTO refused
+        FROM jsonb_object_keys(to_jsonb(NEW)) k
+        WHERE k NOT IN ('version', 'updated_at') AND k <> ALL (coalesce(may_change, '{{}}'))
+          AND to_jsonb(OLD) -> k IS DISTINCT FROM to_jsonb(NEW) -> k;
+        IF refused IS NOT NULL THEN
+            RAISE EXCEPTION 'a county editor may not change % of %', refused, TG_TABLE_NAME
+                USING ERRCODE = '42501';
+        END IF;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        old_status := to_jsonb(OLD) ->> 'status';
+    END IF;
+    new_status := to_jsonb(NEW) ->> 'status';
+    IF new_status IS DISTINCT FROM old_status
+       AND new_status <> ALL (coalesce(may_set, '{{}}')) THEN
+        RAISE EXCEPTION 'a county editor may not set % to %', TG_TABLE_NAME, new_status
+            USING ERRCODE = '42501';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+RECORD_HISTORY = """
+CREATE FUNCTION mapserver_record_row_history() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    old_doc jsonb := CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) END;
+    new_doc jsonb := CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) END;
+    row_doc jsonb := coalesce(new_doc, old_doc);
+    changed text[];
+BEGIN
+    SELECT coalesce(array_agg(k ORDER BY k), '{}') INTO changed
+    FROM jsonb_object_keys(row_doc) k
+    WHERE k NOT IN ('version', 'updated_at')
+      AND (old_doc IS NULL OR new_doc IS NULL OR old_doc -> k IS DISTINCT FROM new_doc -> k);
+    INSERT INTO record_history (table_name, row_id, version, op, actor, actor_role, changed,
+                                old_values, new_values)
+    VALUES (TG_TABLE_NAME, (row_doc ->> 'id')::bigint, (row_doc ->> 'version')::int,
+            CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'purge' END,
+            coalesce(nullif(current_setting('mapserver.actor', true), ''), session_user),
+            nullif(current_setting('mapserver.actor_role', true), ''),
+            changed, old_doc, new_doc);
+    RETURN NULL;
+END $$
+"""
+
+LOG_PROJECT = """
+CREATE FUNCTION mapserver_log_project_change() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    project_code text;
+    new_id bigint;
+BEGIN
+    -- A record changed: its project's health may have too; live maps re-read the project.
+    SELECT code INTO project_code FROM projects
+    WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.project_id ELSE NEW.project_id END;
+    IF project_code IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock(7243190);
+        new_id := nextval('change_log_id_seq');
+        INSERT INTO change_log (id, layer, op, feature_id)
+            VALUES (new_id, 'projects', 'update', project_code);
+        PERFORM pg_notify('mapserver_changes', new_id::text);
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+# Exact arithmetic, as mapserver/health.py: behind by at least `points` of the time-line
+# ⇔ 100·doy/diy − 100·ytd/plan ≥ points ⇔ 100·doy·plan − 100·ytd·diy ≥ points·diy·plan.
+BEHIND = """
+CREATE FUNCTION mapserver_behind(plan numeric, ytd numeric, day date, points numeric)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT plan > 0 AND 100 * extract(doy FROM day) * plan
+        - 100 * ytd * extract(doy FROM make_date(extract(year FROM day)::int, 12, 31))
+        >= points * extract(doy FROM make_date(extract(year FROM day)::int, 12, 31)) * plan
+$$
+"""
+
+VIEW = """
+CREATE VIEW battle_projects AS
+SELECT p.*,
+    CASE WHEN NOT p.status = ANY (r.statuses) THEN 'not_tracked'
+         WHEN m.days_late >= r.seriously_lagging_days
+              OR mapserver_behind(p.annual_plan, i.ytd, d.today, r.seriously_lagging_points)
+         THEN 'seriously_lagging'
+         WHEN m.days_late >= r.lagging_days
+              OR mapserver_behind(p.annual_plan, i.ytd, d.today, r.lagging_points)
+         THEN 'lagging'
+         ELSE 'on_track' END AS health,
+    (c.overdue + q.overdue) > 0 AS overdue,
+    m.days_late,
+    CASE WHEN p.annual_plan > 0 THEN round(100 * extract(doy FROM d.today)
+        / extract(doy FROM make_date(extract(year FROM d.today)::int, 12, 31))
+        - 100 * i.ytd / p.annual_plan, 2) END AS points_behind,
+    i.ytd AS year_to_date,
+    q.open AS open_problems,
+    c.overdue AS overdue_callouts
+FROM projects p
+CROSS JOIN health_rules r
+CROSS JOIN (SELECT mapserver_today() AS today) d
+CROSS JOIN LATERAL (
+    SELECT coalesce(max(d.today - planned_date), 0) AS days_late FROM milestones
+    WHERE project_id = p.id AND actual_date IS NULL AND planned_date < d.today) m
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(amount), 0) AS ytd FROM investment_reports
+    WHERE project_id = p.id AND month >= date_trunc('year', d.today) AND month <= d.today) i
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE status = 'open') AS open,
+           count(*) FILTER (WHERE status = 'open' AND due_date < d.today) AS overdue
+    FROM problems WHERE project_id = p.id) q
+CROSS JOIN LATERAL (
+    SELECT count(*) AS overdue FROM callouts
+    WHERE project_id = p.id AND status = 'issued' AND deadline < d.today) c
+"""
+
+
+def _stamps() -> list[sa.Column]:
+    now = sa.func.now()
+    return [
+        sa.Column("demo", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=now),
+    ]
+
+
+def _project(index: bool = True) -> sa.Column:
+    # Projects are deleted softly; purging one (maintenance) purges its records too.
+    fk = sa.ForeignKey("projects.id", ondelete="CASCADE")
+    return sa.Column("project_id", sa.BigInteger(), fk, nullable=False, index=index)
+
+
+def _records() -> None:
+    op.create_table(
+        "milestones",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        _project(),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("planned_date", sa.Date(), nullable=False),
+        sa.Column("actual_date", sa.Date()),
+        sa.Column("note", sa.Text()),
+        *_stamps(),
+        sa.CheckConstraint("name <> ''", name="milestones_name_check"),
+    )
+    op.create_table(
+        "investment_reports",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        _project(index=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("amount", sa.Numeric(14, 2), nullable=False),
+        sa.Column("remarks", sa.Text()),
+        *_stamps(),
+        sa.UniqueConstraint("project_id", "month", name="investment_reports_project_month_key"),
+        sa.CheckConstraint(
+            "month = date_trunc('month', month)::date", name="investment_reports_month_check"
+        ),
+        sa.CheckConstraint("amount >= 0", name="investment_reports_amount_check"),
+    )
+    op.create_table(
+        "problems",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        _project(),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("category", sa.Text()),
+        sa.Column("raised_on", sa.Date(), nullable=False),
+        sa.Column("responsible_unit", sa.Text(), nullable=False),
+        sa.Column("due_date", sa.Date()),
+        sa.Column("status", sa.Text(), nullable=False, server_default="open"),
+        sa.Column("resolution", sa.Text()),
+        sa.Column("resolved_on", sa.Date()),
+        *_stamps(),
+        sa.CheckConstraint("status IN ('open', 'resolved')", name="problems_status_check"),
+        sa.CheckConstraint(
+            "(status = 'resolved') = (resolved_on IS NOT NULL)", name="problems_resolved_check"
+        ),
+        sa.CheckConstraint(
+            "due_date >= raised_on AND resolved_on >= raised_on", name="problems_dates_check"
+        ),
+    )
+    _callouts()
+
+
+def _callouts() -> None:
+    op.create_table(
+        "callouts",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        _project(),
+        sa.Column("responsible_unit", sa.Text(), nullable=False),
+        sa.Column("issued_by", sa.Text(), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=False),
+        sa.Column("demand", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False, server_default="issued"),
+        sa.Column("response", sa.Text()),
+        sa.Column("responded_on", sa.Date()),
+        sa.Column("closed_on", sa.Date()),
+        *_stamps(),
+        sa.CheckConstraint(
+            "status IN ('issued', 'responded', 'closed')", name="callouts_status_check"
+        ),
+        sa.CheckConstraint(
+            "CASE status WHEN 'issued' THEN responded_on IS NULL AND closed_on IS NULL"
+            " WHEN 'responded' THEN responded_on IS NOT NULL AND closed_on IS NULL"
+            " ELSE closed_on IS NOT NULL END",
+            name="callouts_state_check",
+        ),
+        sa.CheckConstraint(
+            "deadline >= issued_on AND responded_on >= issued_on AND closed_on >= issued_on",
+            name="callouts_dates_check",
+        ),
+    )
+
+
+def _other_tables() -> None:
+    op.create_table(
+        "ranking_periods",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("period", sa.Text(), nullable=False, unique=True),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column(
+            "published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+        sa.Column("published_by", sa.Text(), nullable=False),
+        sa.Column("rules", JSONB(), nullable=False),
+        sa.Column("snapshot", JSONB(), nullable=False),
+        sa.CheckConstraint(
+            "(kind = 'month' AND period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$')"
+            " OR (kind = 'quarter' AND period ~ '^[0-9]{4}-Q[1-4]$')",
+            name="ranking_periods_period_check",
+        ),
+    )
+    op.create_table(
+        "record_history",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("table_name", sa.Text(), nullable=False),
+        sa.Column("row_id", sa.BigInteger(), nullable=False),
+        sa.Column("version", sa.Integer()),
+        sa.Column("op", sa.Text(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("actor_role", sa.Text()),
+        sa.Column("changed", sa.ARRAY(sa.Text()), nullable=False),
+        sa.Column("old_values", JSONB()),
+        sa.Column("new_values", JSONB()),
+        sa.CheckConstraint("op IN ('create', 'update', 'purge')", name="record_history_op_check"),
+    )
+    op.create_index("ix_record_history_row", "record_history", ["table_name", "row_id"])
+    _health_rules()
+
+
+def _health_rules() -> None:
+    op.create_table(
+        "health_rules",
+        sa.Column("id", sa.Boolean(), primary_key=True, server_default=sa.true()),
+        sa.Column("lagging_days", sa.Integer(), nullable=False),
+        sa.Column("seriously_lagging_days", sa.Integer(), nullable=False),
+        sa.Column("lagging_points", sa.Numeric(), nullable=False),
+        sa.Column("seriously_lagging_points", sa.Numeric(), nullable=False),
+        sa.Column("statuses", sa.ARRAY(sa.Text()), nullable=False),
+        sa.CheckConstraint("id", name="health_rules_one_row"),
+        sa.CheckConstraint(
+            "1 <= lagging_days AND lagging_days <= seriously_lagging_days"
+            " AND 0 < lagging_points AND lagging_points <= seriously_lagging_points",
+            name="health_rules_order_check",
+        ),
+    )
+    # The documented defaults; the server writes layers/rules/battle.yaml's at startup.
+    op.execute(
+        "INSERT INTO health_rules VALUES (true, 1, 30, 10, 25,"
+        " ARRAY['preparing', 'under_construction', 'suspended'])"
+    )
+
+
+def _triggers() -> None:
+    for table in (*RECORDS, "ranking_periods"):
+        create, columns, statuses = COUNTY_EDITOR[table]
+        op.execute(
+            f"CREATE TRIGGER {table}_check_actor BEFORE INSERT OR UPDATE OR DELETE ON {table}"
+            f" FOR EACH ROW EXECUTE FUNCTION mapserver_check_record_actor("
+            f"'{create}', '{columns}', '{statuses}')"
+        )
+    for table in RECORDS:
+        op.execute(
+            f"CREATE TRIGGER {table}_bump_version BEFORE UPDATE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION mapserver_bump_version()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_record_history AFTER INSERT OR UPDATE OR DELETE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION mapserver_record_row_history()"
+        )
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER {table}_log_project AFTER INSERT OR UPDATE OR DELETE"
+            f" ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+            " EXECUTE FUNCTION mapserver_log_project_change()"
+        )
+    logged = [(t, t, "id") for t in RECORDS] + [("ranking_periods", "ranking", "period")]
+    for table, layer, key in logged:
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER {table}_log_change AFTER INSERT OR UPDATE OR DELETE"
+            f" ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+            f" EXECUTE FUNCTION mapserver_log_change('{layer}', '{key}')"
+        )
+    for table in ("ranking_periods", "record_history"):
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION mapserver_append_only()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION mapserver_append_only()"
+        )
+
+
+def _grants() -> None:
+    tables = (*RECORDS, "ranking_periods", "record_history", "health_rules", "battle_projects")
+    op.execute(f"GRANT SELECT ON {', '.join(tables)} TO {APP_ROLE}")
+    op.execute(f"GRANT INSERT, UPDATE ON {', '.join(RECORDS)} TO {APP_ROLE}")
+    op.execute(f"GRANT INSERT ON ranking_periods TO {APP_ROLE}")
+    op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    op.execute("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON record_history FROM PUBLIC")
+
+
+def upgrade() -> None:
+    _records()
+    _other_tables()
+    for sql in (TODAY, CHECK_RECORD_ACTOR, RECORD_HISTORY, LOG_PROJECT, BEHIND, VIEW):
+        op.execute(sql)
+    _triggers()
+    _grants()
+
+
+def downgrade() -> None:
+    op.execute("DROP VIEW battle_projects")
+    for table in ("ranking_periods", "record_history", "health_rules", *reversed(RECORDS)):
+        op.drop_table(table)
+    for fn in (
+        "mapserver_behind(numeric, numeric, date, numeric)",
+        "mapserver_log_project_change()",
+        "mapserver_record_row_history()",
+        "mapserver_check_record_actor()",
+        "mapserver_today()",
+    ):
+        op.execute(f"DROP FUNCTION {fn}")
