@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from mapserver import rules
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.layers import load_layers
@@ -23,12 +24,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise ConfigError("MAPSERVER_DATABASE_URL is not set (`make run` sets it up for you)")
     engine = make_engine(settings.database_url, settings.pool_size)
     layers = load_layers(settings.layers_dir, engine)
+    battle_rules = rules.load(settings.layers_dir)
+    rules.sync_health(engine, battle_rules.health)
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app.extensions["mapserver"] = AppState(
-        settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
+        settings, engine, layers, Vocabulary(engine), Notifier(conninfo), battle_rules
     )
 
     from mapserver.blueprints import auth, events, imports, items, ogc, pages, problems, stats

@@ -97,7 +97,8 @@ def test_openapi_document(client):
         assert doc["paths"][path]["get"]["responses"]["200"]
     items = doc["paths"]["/collections/projects/items"]["get"]["parameters"]
     names = [p.get("name") for p in items]
-    assert names[1:] == ["bbox", "limit", "offset", "datetime", "working_group", "status", "county"]
+    assert names[1:] == ["bbox", "limit", "offset", "datetime", "working_group", "status", "county",
+                         "health", "overdue"]  # fmt: skip
     status = next(p for p in items if p.get("name") == "status")
     assert status["schema"]["items"]["enum"][0] == "reserve"
     refs = [
