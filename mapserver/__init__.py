@@ -34,12 +34,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings, engine, layers, Vocabulary(engine), Notifier(conninfo), battle_rules
     )
 
-    from mapserver.blueprints import auth, events, imports, items, ogc, pages, problems, stats
+    from mapserver.blueprints import (
+        auth,
+        callouts,
+        events,
+        imports,
+        investment,
+        items,
+        milestones,
+        ogc,
+        pages,
+        problem_list,
+        problems,
+        ranking,
+        stats,
+    )
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports)
+    blueprints += (milestones, investment, problem_list, callouts, ranking)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)

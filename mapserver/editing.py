@@ -28,7 +28,6 @@ from mapserver.errors import (
     Forbidden,
     InvalidParameter,
     NotFound,
-    PreconditionFailed,
     Unprocessable,
 )
 from mapserver.layers import Layer
@@ -148,14 +147,7 @@ def _lock(conn: sa.Connection, code: str, *, deleted: bool = False) -> Mapping[s
 
 
 def _check_version(row: Mapping[str, Any], if_match: int | None) -> None:
-    """``if_match`` None means ``If-Match: *`` (any current version)."""
-    if if_match is not None and row["version"] != if_match:
-        raise PreconditionFailed(
-            f"项目已被他人修改：当前版本 {row['version']}，您的版本 {if_match} "
-            f"Changed since you loaded it (now version {row['version']}, yours {if_match})",
-            current_version=row["version"],
-            your_version=if_match,
-        )
+    writes.check_version(row["version"], if_match)
 
 
 def _check_rule(conn: sa.Connection, ed: Editor, old: str | None, new: str, site: Any) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 
 import psycopg.errors
 import sqlalchemy as sa
 
 from mapserver.accounts import Actor
-from mapserver.errors import Conflict, Forbidden, Unprocessable
+from mapserver.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 
 WRITE_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 GUCS = (
@@ -28,6 +29,18 @@ GUCS = (
     " set_config('mapserver.county_tolerance_m', :tolerance, true),"
     " set_config('mapserver.note', :note, true)"
 )
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes, where, as which database role."""
+
+    engine: sa.Engine
+    actor: Actor
+    write_role: str = "mapserver_app"
+
+    def transaction(self) -> AbstractContextManager[sa.Connection]:
+        return transaction(self.engine, self.actor, self.write_role)
 
 
 @contextmanager
@@ -64,3 +77,14 @@ def translated(exc: sa.exc.DBAPIError) -> Exception:
     if isinstance(orig, psycopg.errors.CheckViolation | psycopg.errors.ForeignKeyViolation):
         return Unprocessable(f"数据不符合约束 Violates a constraint: {message}")
     return exc
+
+
+def check_version(current: int, if_match: int | None, what: str = "项目") -> None:
+    """Optimistic locking: ``if_match`` None means ``If-Match: *`` (any current version)."""
+    if if_match is not None and current != if_match:
+        raise PreconditionFailed(
+            f"{what}已被他人修改：当前版本 {current}，您的版本 {if_match} "
+            f"Changed since you loaded it (now version {current}, yours {if_match})",
+            current_version=current,
+            your_version=if_match,
+        )
