@@ -8,7 +8,7 @@ its deadline: overdue (on the deadline day itself it is not yet).
 
 from __future__ import annotations
 
-from mapserver.records import Change, Column, Kind, failure
+from mapserver.records import Change, Column, CountyRule, Kind, Listing, failure
 
 OVERDUE = "r.status = 'issued' AND r.deadline < mapserver_today()"
 DERIVED = (
@@ -45,24 +45,21 @@ def _move(change: Change, status: str) -> None:
         v["responded_on"] = v["closed_on"] = None
 
 
+COLUMNS = (
+    Column("responsible_unit", "text", required=True),
+    Column("deadline", "date", required=True),
+    Column("demand", "text", required=True, max_length=4000),
+    Column("issued_on", "date", on_update=False),
+    Column("status", "choice", choices=("issued", "responded", "closed"), on_create=False),
+    Column("response", "text", max_length=4000),
+)
 KIND = Kind(
-    table="callouts",
-    title="点球",
-    columns=(
-        Column("responsible_unit", "text", required=True),
-        Column("deadline", "date", required=True),
-        Column("demand", "text", required=True, max_length=4000),
-        Column("issued_on", "date", on_update=False),
-        Column("status", "choice", choices=("issued", "responded", "closed"), on_create=False),
-        Column("response", "text", max_length=4000),
-    ),
-    county_creates=False,
-    county_columns=frozenset({"status", "response", "responded_on"}),
-    county_statuses=("responded",),
+    "callouts",
+    "点球",
+    COLUMNS,
+    CountyRule(changes=frozenset({"status", "response", "responded_on"}), statuses=("responded",)),
+    Listing("issued_on", DERIVED, OVERDUE),
+    prepare=_prepare,
     server_set=frozenset({"issued_by", "responded_on", "closed_on"}),
     read_only=frozenset({"overdue", "days_overdue"}),
-    prepare=_prepare,
-    derived=DERIVED,
-    period_column="issued_on",
-    overdue=OVERDUE,
 )

@@ -45,9 +45,11 @@ class HealthRules:
 
 
 @dataclass(frozen=True)
-class Milestone:
-    planned: dt.date
-    actual: dt.date | None = None
+class Deadline:
+    """A milestone (or a call-out): due on a day, done on a day or not yet."""
+
+    due: dt.date
+    done: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,9 @@ class Assessment:
     year_to_date: Decimal
 
 
-def days_late(milestones: Iterable[Milestone], today: dt.date) -> int:
+def days_late(milestones: Iterable[Deadline], today: dt.date) -> int:
     """Days the most overdue unfinished milestone is past its planned date (0: none)."""
-    late = [(today - m.planned).days for m in milestones if m.actual is None]
+    late = [(today - m.due).days for m in milestones if m.done is None]
     return max([d for d in late if d > 0], default=0)
 
 
@@ -101,7 +103,7 @@ def level(days: int, behind: Fraction | None, rules: HealthRules) -> str:
 def assess(
     status: str,
     annual_plan: Decimal,
-    milestones: Iterable[Milestone],
+    milestones: Iterable[Deadline],
     reports: Iterable[Report],
     today: dt.date,
     rules: HealthRules,

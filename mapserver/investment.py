@@ -7,7 +7,7 @@ never stored or typed twice.
 
 from __future__ import annotations
 
-from mapserver.records import Change, Column, Kind, failure
+from mapserver.records import Change, Column, CountyRule, Kind, Listing, failure
 
 _SUM = "(SELECT sum(x.amount) FROM investment_reports x WHERE x.project_id = r.project_id"
 DERIVED = (
@@ -23,17 +23,15 @@ def _prepare(change: Change) -> None:
 
 
 KIND = Kind(
-    table="investment_reports",
-    title="月度投资",
-    columns=(
+    "investment_reports",
+    "月度投资",
+    (
         Column("month", "month", required=True, on_update=False),
         Column("amount", "amount", required=True),
         Column("remarks", "text", max_length=2000),
     ),
-    county_creates=True,
-    county_columns=frozenset({"amount", "remarks"}),
-    read_only=frozenset({"year_to_date", "cumulative", "annual_plan"}),
+    CountyRule(creates=True, changes=frozenset({"amount", "remarks"})),
+    Listing("month", DERIVED),
     prepare=_prepare,
-    derived=DERIVED,
-    period_column="month",
+    read_only=frozenset({"year_to_date", "cumulative", "annual_plan"}),
 )

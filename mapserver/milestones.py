@@ -7,7 +7,7 @@ passed without an actual date (one due today is not overdue yet).
 
 from __future__ import annotations
 
-from mapserver.records import Change, Column, Kind, failure
+from mapserver.records import Change, Column, CountyRule, Kind, Listing, failure
 
 OVERDUE = "r.actual_date IS NULL AND r.planned_date < mapserver_today()"
 DERIVED = (
@@ -24,20 +24,18 @@ def _prepare(change: Change) -> None:
         raise failure("actual_date", f"不能晚于今天 {change.today} cannot be in the future")
 
 
+COLUMNS = (
+    Column("name", "text", required=True),
+    Column("planned_date", "date", required=True),
+    Column("actual_date", "date"),
+    Column("note", "text", max_length=2000),
+)
 KIND = Kind(
-    table="milestones",
-    title="节点",
-    columns=(
-        Column("name", "text", required=True),
-        Column("planned_date", "date", required=True),
-        Column("actual_date", "date"),
-        Column("note", "text", max_length=2000),
-    ),
-    county_creates=False,
-    county_columns=frozenset({"actual_date", "note"}),
-    read_only=frozenset({"overdue", "days_late"}),
+    "milestones",
+    "节点",
+    COLUMNS,
+    CountyRule(changes=frozenset({"actual_date", "note"})),
+    Listing("planned_date", DERIVED, OVERDUE),
     prepare=_prepare,
-    derived=DERIVED,
-    period_column="planned_date",
-    overdue=OVERDUE,
+    read_only=frozenset({"overdue", "days_late"}),
 )

@@ -7,7 +7,7 @@ The day a problem is resolved is set by the server. Open past its due date: over
 
 from __future__ import annotations
 
-from mapserver.records import Change, Column, Kind, failure
+from mapserver.records import Change, Column, CountyRule, Kind, Listing, failure
 
 OVERDUE = "r.status = 'open' AND r.due_date < mapserver_today()"
 
@@ -25,25 +25,23 @@ def _prepare(change: Change) -> None:
         raise failure("due_date", f"早于提出日期 {raised} is before the problem was raised")
 
 
+COLUMNS = (
+    Column("description", "text", required=True, max_length=4000),
+    Column("category", "text", max_length=50),
+    Column("raised_on", "date"),
+    Column("responsible_unit", "text", required=True),
+    Column("due_date", "date"),
+    Column("status", "choice", choices=("open", "resolved"), on_create=False),
+    Column("resolution", "text", max_length=4000),
+)
+COUNTY = CountyRule(True, frozenset({"status", "resolution", "resolved_on"}), ("open", "resolved"))
 KIND = Kind(
-    table="problems",
-    title="问题",
-    columns=(
-        Column("description", "text", required=True, max_length=4000),
-        Column("category", "text", max_length=50),
-        Column("raised_on", "date"),
-        Column("responsible_unit", "text", required=True),
-        Column("due_date", "date"),
-        Column("status", "choice", choices=("open", "resolved"), on_create=False),
-        Column("resolution", "text", max_length=4000),
-    ),
-    county_creates=True,
-    county_columns=frozenset({"status", "resolution", "resolved_on"}),
-    county_statuses=("open", "resolved"),
+    "problems",
+    "问题",
+    COLUMNS,
+    COUNTY,
+    Listing("raised_on", f"({OVERDUE}) AS overdue", OVERDUE),
+    prepare=_prepare,
     server_set=frozenset({"resolved_on"}),
     read_only=frozenset({"overdue"}),
-    prepare=_prepare,
-    derived=f"({OVERDUE}) AS overdue",
-    period_column="raised_on",
-    overdue=OVERDUE,
 )

@@ -28,6 +28,7 @@ from fractions import Fraction
 from typing import Any
 
 from mapserver import health
+from mapserver.health import Deadline
 
 COMPONENTS = ("investment", "punctuality", "problems", "callouts")
 TRACKS = ("county", "unit")
@@ -49,14 +50,6 @@ class RankingRules:
         default_factory=lambda: {"county": TrackRules(2, 2), "unit": TrackRules(5, 5)}
     )
     statuses: tuple[str, ...] = ("preparing", "under_construction", "completed", "suspended")
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A milestone or a call-out: due on a day, done on a day (or not yet)."""
-
-    due: dt.date
-    done: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def _period(one: Mapping[str, str]) -> periods.Period | None:
 def _overdue(kind: Kind, raw: str | None) -> bool | None:
     if raw is None:
         return None
-    if kind.overdue is None:
+    if kind.listing.overdue is None:
         raise InvalidParameter(
             f"{kind.title}没有逾期之分 no overdue filter here", parameter="overdue"
         )
@@ -109,7 +109,7 @@ def _number(name: str, raw: str | None, default: int, minimum: int) -> int:
 
 
 def _select(kind: Kind) -> str:
-    derived = f", {kind.derived}" if kind.derived else ""
+    derived = f", {kind.listing.derived}" if kind.listing.derived else ""
     return (
         "SELECT r.*, p.code AS project, p.name AS project_name, p.county,"
         f" c.name AS county_name, p.working_group{derived}"
@@ -127,10 +127,10 @@ def where_sql(q: ListQuery) -> tuple[str, dict[str, Any]]:
         clauses.append(f"{COLUMNS.get(name, 'r.status')} = ANY(:{name})")
         params[name] = list(codes)
     if q.period is not None:
-        clauses.append(f"r.{q.kind.period_column} BETWEEN :start AND :end")
+        clauses.append(f"r.{q.kind.listing.period_column} BETWEEN :start AND :end")
         params |= {"start": q.period.start, "end": q.period.end}
     if q.overdue is not None:
-        clauses.append(f"({q.kind.overdue}) = :overdue")
+        clauses.append(f"({q.kind.listing.overdue}) = :overdue")
         params["overdue"] = q.overdue
     return "".join(f" AND {c}" for c in clauses), params
 
@@ -138,7 +138,7 @@ def where_sql(q: ListQuery) -> tuple[str, dict[str, Any]]:
 def listing(conn: sa.Connection, q: ListQuery) -> dict[str, Any]:
     """``{"items": [...], "numberMatched", "numberReturned"}``, one snapshot."""
     where, params = where_sql(q)
-    order = f" ORDER BY p.code, r.{q.kind.period_column}, r.id LIMIT :limit OFFSET :offset"
+    order = f" ORDER BY p.code, r.{q.kind.listing.period_column}, r.id LIMIT :limit OFFSET :offset"
     page = {**params, "limit": q.limit, "offset": q.offset}
     rows = conn.execute(sa.text(_select(q.kind) + where + order), page)
     items = [plain(row) for row in rows.mappings()]

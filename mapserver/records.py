@@ -49,21 +49,36 @@ class Change:
 
 
 @dataclass(frozen=True)
+class CountyRule:
+    """What a county editor may do with their own county's records; migration 0005 gives
+    the database's trigger the same three things."""
+
+    creates: bool = False
+    changes: frozenset[str] = frozenset()  # columns they may change
+    statuses: tuple[str, ...] = ()  # statuses they may set
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How lists read a record type."""
+
+    period_column: str  # the date ``period`` filters on
+    derived: str = ""  # SQL select items (aliases r, p) for the read-only fields
+    overdue: str | None = None  # SQL condition (alias r) behind ``overdue``
+
+
+@dataclass(frozen=True)
 class Kind:
     """One record type: its table, columns, and what a county editor may do with it."""
 
     table: str
     title: str  # for messages: 节点 milestone
     columns: tuple[Column, ...]
-    county_creates: bool  # county editors may create (for their county's projects)
-    county_columns: frozenset[str]  # what county editors may change
-    county_statuses: tuple[str, ...] = ()  # statuses county editors may set
+    county: CountyRule
+    listing: Listing
+    prepare: Callable[[Change], None] | None = None
     server_set: frozenset[str] = frozenset()  # columns only ``prepare`` writes
     read_only: frozenset[str] = frozenset()  # derived fields of the representation
-    prepare: Callable[[Change], None] | None = None
-    derived: str = ""  # SQL select items (aliases r, p) for the read-only fields
-    period_column: str = ""  # the date ``period`` filters on
-    overdue: str | None = None  # SQL condition (alias r) behind ``overdue``
 
     @property
     def by_name(self) -> dict[str, Column]:
@@ -147,18 +162,18 @@ def check_permission(
             f"该项目属于 {county}，您只能填报 {actor.county} 的项目 Project is in county {county}",
             county=county,
         )
-    if old is None and not kind.county_creates:
+    if old is None and not kind.county.creates:
         raise Forbidden(f"县区编辑不能新建{kind.title} County editors cannot create these")
-    refused = sorted(set(changed) - kind.county_columns) if old is not None else []
+    refused = sorted(set(changed) - kind.county.changes) if old is not None else []
     if refused:
         raise Forbidden(
             f"县区编辑不能修改 {', '.join(refused)} County editors cannot change these",
             fields=refused,
-            allowed=sorted(kind.county_columns),
+            allowed=sorted(kind.county.changes),
         )
     status = changed.get("status")
-    if status is not None and status not in kind.county_statuses:
-        raise Forbidden(f"县区编辑不能把状态改为 {status}", allowed=list(kind.county_statuses))
+    if status is not None and status not in kind.county.statuses:
+        raise Forbidden(f"县区编辑不能把状态改为 {status}", allowed=list(kind.county.statuses))
 
 
 def _today(conn: sa.Connection) -> dt.date:

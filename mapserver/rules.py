@@ -49,9 +49,16 @@ def _plain(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def load(layers_dir: Path) -> Rules:
-    """The rules file below ``layers_dir``, or the defaults when there is none."""
-    path = layers_dir / RULES_FILE
+def load(layers_dir: Path, engine: sa.Engine | None = None) -> Rules:
+    """The rules file below ``layers_dir``, or the defaults when there is none; with an
+    ``engine``, the health thresholds are written where the database's view reads them."""
+    rules = _read(layers_dir / RULES_FILE)
+    if engine is not None:
+        sync_health(engine, rules.health)
+    return rules
+
+
+def _read(path: Path) -> Rules:
     if not path.exists():
         return Rules()
     try:

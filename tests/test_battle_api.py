@@ -229,3 +229,26 @@ def test_paging(client):
     assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
     assert first["numberMatched"] > 200
     assert client.get("/battle/investment?overdue=true").status_code == 400  # no such notion
+
+
+def test_a_browser_session_writes_with_its_csrf_token(env):
+    client, engine, _, _ = env
+    from mapserver import users
+
+    users.create_user(engine, "zhang", "dispatcher", None, "张三", "a-long-password-1")
+    token = client.get("/login", headers={"Accept": "application/json"}).get_json()["csrf_token"]
+    credentials = {"username": "zhang", "password": "a-long-password-1"}
+    assert (
+        client.post("/login", json=credentials, headers={"X-CSRFToken": token}).status_code == 200
+    )
+    csrf = client.get("/auth/me").get_json()["csrf_token"]
+    body = {
+        "project": OWN,
+        "responsible_unit": "广安区交通运输局",
+        "deadline": "2099-01-01",
+        "demand": "限期",
+    }
+    refused = client.post("/battle/callouts", json=body)
+    assert refused.status_code == 403 and "CSRF" in refused.get_json()["detail"]
+    issued = client.post("/battle/callouts", json=body, headers={"X-CSRFToken": csrf})
+    assert issued.status_code == 201 and issued.get_json()["issued_by"] == "zhang"

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapserver import health
-from mapserver.health import HealthRules, Milestone, Report
+from mapserver.health import Deadline, HealthRules, Report
 
 # Written apart from the view, with the documented default thresholds (1/30 days, 10/25
 # points) and another formulation (EXISTS, division in numeric).
@@ -78,7 +78,7 @@ def test_view_equals_the_python_rules_for_every_project(demo_engine):
         for r in conn.execute(
             sa.text("SELECT project_id, planned_date, actual_date FROM milestones")
         ):
-            milestones[r.project_id].append(Milestone(r.planned_date, r.actual_date))
+            milestones[r.project_id].append(Deadline(r.planned_date, r.actual_date))
         for r in conn.execute(sa.text("SELECT project_id, month, amount FROM investment_reports")):
             reports[r.project_id].append(Report(r.month, r.amount))
         rows = conn.execute(sa.text(

@@ -14,8 +14,8 @@ from mapserver.health import (
     NOT_TRACKED,
     ON_TRACK,
     SERIOUSLY_LAGGING,
+    Deadline,
     HealthRules,
-    Milestone,
     Report,
     assess,
     elapsed_share,
@@ -59,20 +59,20 @@ def test_no_annual_plan_means_no_investment_signal():
     ],
 )
 def test_milestone_days_late(planned, health, days):
-    got = health_of(D(2026, 5, 10), [Milestone(planned)], plan="0")
+    got = health_of(D(2026, 5, 10), [Deadline(planned)], plan="0")
     assert (got.health, got.days_late) == (health, days)
 
 
 def test_a_done_milestone_is_not_late_however_late_it_was_done():
-    done_late = Milestone(D(2026, 1, 10), D(2026, 4, 1))
+    done_late = Deadline(D(2026, 1, 10), D(2026, 4, 1))
     assert health_of(D(2026, 5, 10), [done_late], plan="0").health == ON_TRACK
 
 
 def test_the_most_overdue_open_milestone_counts():
     ms = [
-        Milestone(D(2026, 5, 1)),
-        Milestone(D(2026, 3, 1), D(2026, 3, 2)),
-        Milestone(D(2026, 4, 1)),
+        Deadline(D(2026, 5, 1)),
+        Deadline(D(2026, 3, 1), D(2026, 3, 2)),
+        Deadline(D(2026, 4, 1)),
     ]
     assert health_of(D(2026, 5, 10), ms, plan="0").days_late == 39
 
@@ -109,14 +109,14 @@ def test_ahead_of_the_time_line_is_negative():
 
 
 def test_the_worse_signal_decides():
-    late_5_days = [Milestone(D(2026, 6, 25))]
+    late_5_days = [Deadline(D(2026, 6, 25))]
     far_behind = [Report(D(2026, 1, 1), Decimal(1))]  # 49.6 % of the year gone, 0.1 % done
     got = health_of(D(2026, 6, 30), late_5_days, far_behind)
     assert got.days_late == 5 and got.health == SERIOUSLY_LAGGING
 
 
 def test_untracked_statuses():
-    late = [Milestone(D(2026, 1, 1))]
+    late = [Deadline(D(2026, 1, 1))]
     for status in ("reserve", "completed"):
         assert health_of(D(2026, 6, 30), late, status=status).health == NOT_TRACKED
     assert health_of(D(2026, 6, 30), late, status="suspended").health == SERIOUSLY_LAGGING
@@ -124,7 +124,7 @@ def test_untracked_statuses():
 
 def test_thresholds_come_from_the_rules():
     strict = HealthRules(lagging_days=5, seriously_lagging_days=10, lagging_points=Decimal("2.5"))
-    got = assess("preparing", Decimal(0), [Milestone(D(2026, 5, 6))], [], D(2026, 5, 10), strict)
+    got = assess("preparing", Decimal(0), [Deadline(D(2026, 5, 6))], [], D(2026, 5, 10), strict)
     assert got.days_late == 4 and got.health == ON_TRACK
     behind = assess("preparing", Decimal(365), [], [], D(2026, 1, 10), strict)  # 2.74 points
     assert behind.health == LAGGING

@@ -211,36 +211,43 @@ def _project(index: bool = True) -> sa.Column:
     return sa.Column("project_id", sa.BigInteger(), fk, nullable=False, index=index)
 
 
+def _record_table(name: str, *items: sa.schema.SchemaItem, index: bool = True) -> None:
+    """A battle-map record table: id, project, its own columns, demo flag, version, times."""
+    op.create_table(name, _id(), _project(index), *items, *_stamps())
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True)
+
+
 def _records() -> None:
-    op.create_table(
+    _record_table(
         "milestones",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        _project(),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("planned_date", sa.Date(), nullable=False),
         sa.Column("actual_date", sa.Date()),
         sa.Column("note", sa.Text()),
-        *_stamps(),
         sa.CheckConstraint("name <> ''", name="milestones_name_check"),
     )
-    op.create_table(
+    _record_table(
         "investment_reports",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        _project(index=False),
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("amount", sa.Numeric(14, 2), nullable=False),
         sa.Column("remarks", sa.Text()),
-        *_stamps(),
         sa.UniqueConstraint("project_id", "month", name="investment_reports_project_month_key"),
         sa.CheckConstraint(
             "month = date_trunc('month', month)::date", name="investment_reports_month_check"
         ),
         sa.CheckConstraint("amount >= 0", name="investment_reports_amount_check"),
+        index=False,  # the unique key leads with project_id
     )
-    op.create_table(
+    _problems()
+    _callouts()
+
+
+def _problems() -> None:
+    _record_table(
         "problems",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        _project(),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("category", sa.Text()),
         sa.Column("raised_on", sa.Date(), nullable=False),
@@ -249,7 +256,6 @@ def _records() -> None:
         sa.Column("status", sa.Text(), nullable=False, server_default="open"),
         sa.Column("resolution", sa.Text()),
         sa.Column("resolved_on", sa.Date()),
-        *_stamps(),
         sa.CheckConstraint("status IN ('open', 'resolved')", name="problems_status_check"),
         sa.CheckConstraint(
             "(status = 'resolved') = (resolved_on IS NOT NULL)", name="problems_resolved_check"
@@ -258,7 +264,6 @@ def _records() -> None:
             "due_date >= raised_on AND resolved_on >= raised_on", name="problems_dates_check"
         ),
     )
-    _callouts()
 
 
 CALLOUT_CHECKS = (
@@ -272,10 +277,8 @@ CALLOUT_CHECKS = (
 
 
 def _callouts() -> None:
-    op.create_table(
+    _record_table(
         "callouts",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        _project(),
         sa.Column("responsible_unit", sa.Text(), nullable=False),
         sa.Column("issued_by", sa.Text(), nullable=False),
         sa.Column("issued_on", sa.Date(), nullable=False),
@@ -285,7 +288,6 @@ def _callouts() -> None:
         sa.Column("response", sa.Text()),
         sa.Column("responded_on", sa.Date()),
         sa.Column("closed_on", sa.Date()),
-        *_stamps(),
         *(sa.CheckConstraint(sql, name=f"callouts_{name}_check") for name, sql in CALLOUT_CHECKS),
     )
 
@@ -299,7 +301,7 @@ PERIOD_CHECK = (
 def _other_tables() -> None:
     op.create_table(
         "ranking_periods",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        _id(),
         sa.Column("period", sa.Text(), nullable=False, unique=True),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
@@ -313,7 +315,7 @@ def _other_tables() -> None:
     )
     op.create_table(
         "record_history",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        _id(),
         sa.Column("table_name", sa.Text(), nullable=False),
         sa.Column("row_id", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer()),
@@ -353,44 +355,35 @@ def _health_rules() -> None:
     )
 
 
+ANY_WRITE = "AFTER INSERT OR UPDATE OR DELETE"
+
+
+def _trigger(table: str, name: str, when: str, call: str, *, deferred: bool = False) -> None:
+    kind = "CONSTRAINT TRIGGER" if deferred else "TRIGGER"
+    later = " DEFERRABLE INITIALLY DEFERRED" if deferred else ""
+    each = "STATEMENT" if "TRUNCATE" in when else "ROW"
+    op.execute(
+        f"CREATE {kind} {table}_{name} {when} ON {table}{later}"
+        f" FOR EACH {each} EXECUTE FUNCTION {call}"
+    )
+
+
 def _triggers() -> None:
     for table in (*RECORDS, "ranking_periods"):
-        create, columns, statuses = COUNTY_EDITOR[table]
-        op.execute(
-            f"CREATE TRIGGER {table}_check_actor BEFORE INSERT OR UPDATE OR DELETE ON {table}"
-            f" FOR EACH ROW EXECUTE FUNCTION mapserver_check_record_actor("
-            f"'{create}', '{columns}', '{statuses}')"
-        )
+        args = "', '".join(COUNTY_EDITOR[table])
+        call = f"mapserver_check_record_actor('{args}')"
+        _trigger(table, "check_actor", "BEFORE INSERT OR UPDATE OR DELETE", call)
     for table in RECORDS:
-        op.execute(
-            f"CREATE TRIGGER {table}_bump_version BEFORE UPDATE ON {table}"
-            " FOR EACH ROW EXECUTE FUNCTION mapserver_bump_version()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_record_history AFTER INSERT OR UPDATE OR DELETE ON {table}"
-            " FOR EACH ROW EXECUTE FUNCTION mapserver_record_row_history()"
-        )
-        op.execute(
-            f"CREATE CONSTRAINT TRIGGER {table}_log_project AFTER INSERT OR UPDATE OR DELETE"
-            f" ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
-            " EXECUTE FUNCTION mapserver_log_project_change()"
-        )
-    logged = [(t, t, "id") for t in RECORDS] + [("ranking_periods", "ranking", "period")]
-    for table, layer, key in logged:
-        op.execute(
-            f"CREATE CONSTRAINT TRIGGER {table}_log_change AFTER INSERT OR UPDATE OR DELETE"
-            f" ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
-            f" EXECUTE FUNCTION mapserver_log_change('{layer}', '{key}')"
-        )
+        _trigger(table, "bump_version", "BEFORE UPDATE", "mapserver_bump_version()")
+        _trigger(table, "record_history", ANY_WRITE, "mapserver_record_row_history()")
+        _trigger(table, "log_project", ANY_WRITE, "mapserver_log_project_change()", deferred=True)
+        call = f"mapserver_log_change('{table}', 'id')"
+        _trigger(table, "log_change", ANY_WRITE, call, deferred=True)
+    call = "mapserver_log_change('ranking', 'period')"
+    _trigger("ranking_periods", "log_change", ANY_WRITE, call, deferred=True)
     for table in ("ranking_periods", "record_history"):
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}"
-            " FOR EACH ROW EXECUTE FUNCTION mapserver_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION mapserver_append_only()"
-        )
+        _trigger(table, "append_only", "BEFORE UPDATE OR DELETE", "mapserver_append_only()")
+        _trigger(table, "no_truncate", "BEFORE TRUNCATE", "mapserver_append_only()")
 
 
 def _grants() -> None:
