@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from mapserver import rules
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.layers import load_layers
@@ -23,31 +24,42 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise ConfigError("MAPSERVER_DATABASE_URL is not set (`make run` sets it up for you)")
     engine = make_engine(settings.database_url, settings.pool_size)
     layers = load_layers(settings.layers_dir, engine)
+    battle_rules = rules.load(settings.layers_dir, engine)
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app.extensions["mapserver"] = AppState(
-        settings, engine, layers, Vocabulary(engine), Notifier(conninfo)
+        settings, engine, layers, Vocabulary(engine), Notifier(conninfo), battle_rules
     )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    _blueprints(app)
+    return app
 
+
+def _blueprints(app: Flask) -> None:
+    """Every route, errors as problem+json, and the login machinery."""
     from mapserver.blueprints import (
         auth,
+        callouts,
         editor,
         events,
         imports,
+        investment,
         items,
+        milestones,
         ogc,
         pages,
+        problem_list,
         problems,
+        ranking,
         stats,
     )
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
+    blueprints += (milestones, investment, problem_list, callouts, ranking)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
-    return app

@@ -99,47 +99,56 @@ def _value(layer: Layer, vocab: Vocabulary, f: Field, value: Any) -> Any:
         if f.required:
             raise _fail(f.name, "不能为空 must not be null")
         return None
-    if f.kind == "text":
-        return _text(f, value)
     if f.kind == "code":
         codes = vocab.labels(layer.properties[f.name])
         if not isinstance(value, str) or value not in codes:
             raise _fail(f.name, f"无效代码 {str(value)[:50]!r}; allowed: {list(codes)}")
         return value
+    try:
+        return typed(f, value)
+    except ValueError as exc:
+        raise _fail(f.name, str(exc)) from None
+
+
+def typed(f: Field, value: Any) -> Any:
+    """A text, amount or date field's value, checked; ValueError says what is wrong."""
+    if f.kind == "text":
+        return _text(f, value)
     if f.kind == "amount":
-        return _amount(f, value)
-    return _date(f, value)
+        return _amount(value)
+    return _date(value)
 
 
 def _text(f: Field, value: Any) -> str:
     if not isinstance(value, str):
-        raise _fail(f.name, "必须是文本 must be a string")
+        raise ValueError("必须是文本 must be a string")
     text = value.strip()
     if f.required and not text:
-        raise _fail(f.name, "不能为空 must not be empty")
+        raise ValueError("不能为空 must not be empty")
     if len(text) > f.max_length or "\x00" in text:
-        raise _fail(f.name, f"过长或含非法字符 longer than {f.max_length} or has NUL")
+        raise ValueError(f"过长或含非法字符 longer than {f.max_length} or has NUL")
     return text
 
 
-def _amount(f: Field, value: Any) -> Decimal:
+def _amount(value: Any) -> Decimal:
+    not_number = "必须是数字（万元） must be a number (10k yuan)"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _fail(f.name, "必须是数字（万元） must be a number (10k yuan)")
+        raise ValueError(not_number)
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise _fail(f.name, "必须是数字（万元） must be a number (10k yuan)") from None
+        raise ValueError(not_number) from None
     if not amount.is_finite() or (isinstance(value, float) and not math.isfinite(value)):
-        raise _fail(f.name, "必须是有限数 must be finite")
+        raise ValueError("必须是有限数 must be finite")
     if amount < 0 or amount > MAX_AMOUNT:
-        raise _fail(f.name, f"超出范围 out of range 0…{MAX_AMOUNT}")
+        raise ValueError(f"超出范围 out of range 0…{MAX_AMOUNT}")
     return amount.quantize(Decimal("0.01"))
 
 
-def _date(f: Field, value: Any) -> dt.date:
+def _date(value: Any) -> dt.date:
     try:
         if not isinstance(value, str):
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _fail(f.name, f"日期格式应为 YYYY-MM-DD, got {str(value)[:30]!r}") from None
+        raise ValueError(f"日期格式应为 YYYY-MM-DD, got {str(value)[:30]!r}") from None

@@ -10,18 +10,17 @@ and only then writes. Nothing is written when any step refuses.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg.errors
 import shapely
 import shapely.geometry
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
-from mapserver import attributes, geometry
+from mapserver import attributes, geometry, writes
 from mapserver.accounts import Actor
 from mapserver.crs import CrsError
 from mapserver.errors import (
@@ -29,7 +28,6 @@ from mapserver.errors import (
     Forbidden,
     InvalidParameter,
     NotFound,
-    PreconditionFailed,
     Unprocessable,
 )
 from mapserver.layers import Layer
@@ -127,45 +125,9 @@ def _code(doc: dict) -> str | None:
     return code
 
 
-WRITE_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-GUCS = (
-    "SELECT set_config('mapserver.actor', :actor, true),"
-    " set_config('mapserver.actor_role', :role, true),"
-    " set_config('mapserver.actor_county', :county, true),"
-    " set_config('mapserver.county_tolerance_m', :tolerance, true),"
-    " set_config('mapserver.note', :note, true)"
-)
-
-
-@contextmanager
-def _transaction(ed: Editor, note: str = "") -> Iterator[sa.Connection]:
+def _transaction(ed: Editor, note: str = "") -> AbstractContextManager[sa.Connection]:
     """One write: as the write role, with the acting user set for the triggers."""
-    try:
-        with ed.engine.begin() as conn:
-            if ed.write_role:
-                if not WRITE_ROLE.match(ed.write_role):
-                    raise ValueError(f"MAPSERVER_WRITE_ROLE: not a role name: {ed.write_role!r}")
-                conn.execute(sa.text(f'SET LOCAL ROLE "{ed.write_role}"'))
-            a = ed.actor
-            params = {"actor": a.username, "role": a.role, "county": a.county or ""}
-            params |= {"tolerance": str(ed.tolerance_m), "note": note}
-            conn.execute(sa.text(GUCS), params)
-            yield conn
-    except sa.exc.DBAPIError as exc:
-        raise _translated(exc) from None
-
-
-def _translated(exc: sa.exc.DBAPIError) -> Exception:
-    """The database's refusals as client errors; anything else stays a bug."""
-    orig = exc.orig
-    message = getattr(getattr(orig, "diag", None), "message_primary", None) or str(orig)
-    if isinstance(orig, psycopg.errors.InsufficientPrivilege):
-        return Forbidden(f"数据库拒绝 Refused by the database: {message}")
-    if isinstance(orig, psycopg.errors.UniqueViolation):
-        return Conflict(f"已存在 Already exists: {message}")
-    if isinstance(orig, psycopg.errors.CheckViolation | psycopg.errors.ForeignKeyViolation):
-        return Unprocessable(f"数据不符合约束 Violates a constraint: {message}")
-    return exc
+    return writes.transaction(ed.engine, ed.actor, ed.write_role, ed.tolerance_m, note)
 
 
 def _lock(conn: sa.Connection, code: str, *, deleted: bool = False) -> Mapping[str, Any]:
@@ -185,14 +147,7 @@ def _lock(conn: sa.Connection, code: str, *, deleted: bool = False) -> Mapping[s
 
 
 def _check_version(row: Mapping[str, Any], if_match: int | None) -> None:
-    """``if_match`` None means ``If-Match: *`` (any current version)."""
-    if if_match is not None and row["version"] != if_match:
-        raise PreconditionFailed(
-            f"项目已被他人修改：当前版本 {row['version']}，您的版本 {if_match} "
-            f"Changed since you loaded it (now version {row['version']}, yours {if_match})",
-            current_version=row["version"],
-            your_version=if_match,
-        )
+    writes.check_version(row["version"], if_match)
 
 
 def _check_rule(conn: sa.Connection, ed: Editor, old: str | None, new: str, site: Any) -> None:

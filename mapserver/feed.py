@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from psycopg.adapt import Loader
 
+from mapserver import periods
 from mapserver.query import FeatureQuery, count_sql, features_sql
 
 CHUNK = 500
@@ -29,8 +30,12 @@ def data_version(conn: sa.Connection) -> int:
 
 
 def etag(q: FeatureQuery, version: int, base: str) -> str:
-    """Strong ETag value (unquoted): same layer file, query, data and base URL, same bytes."""
-    key = f"{q.layer.digest}|{q.canonical()}|{version}|{base}"
+    """Strong ETag value (unquoted): same layer file, query, data, base URL and day, same bytes.
+
+    The day counts because derived properties (a project's health, overdue flags) move
+    at midnight with no change to the data.
+    """
+    key = f"{q.layer.digest}|{q.canonical()}|{version}|{base}|{periods.today()}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -133,7 +133,7 @@ def parse_layer(path: Path) -> Layer:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    where = _Where(path)
+    where = Where(path)
     if not IDENTIFIER.match(path.stem):
         raise ConfigError(
             f"{path}: the file name is the layer id and must match {IDENTIFIER.pattern}"
@@ -177,7 +177,7 @@ def parse_layer(path: Path) -> Layer:
     )
 
 
-def _properties(where: _Where, raw: Any) -> dict[str, Property]:
+def _properties(where: Where, raw: Any) -> dict[str, Property]:
     raw = where.mapping(raw, "properties")
     out = {}
     for name, spec in raw.items():
@@ -204,7 +204,7 @@ def _properties(where: _Where, raw: Any) -> dict[str, Property]:
     return out
 
 
-def _style(where: _Where, raw: Any, properties: dict[str, Property]) -> Mapping[str, Any]:
+def _style(where: Where, raw: Any, properties: dict[str, Property]) -> Mapping[str, Any]:
     if raw is None:
         return MappingProxyType({"default": {}})
     raw = where.mapping(raw, "style", STYLE_KEYS)
@@ -222,7 +222,7 @@ def _style(where: _Where, raw: Any, properties: dict[str, Property]) -> Mapping[
     return MappingProxyType(style)
 
 
-def _stats(where: _Where, raw: Any, properties: dict[str, Property]) -> StatsSpec:
+def _stats(where: Where, raw: Any, properties: dict[str, Property]) -> StatsSpec:
     raw = where.mapping(raw, "stats", STATS_KEYS)
     group_by = where.names(raw.get("group_by", []), "stats.group_by", properties, coded=True)
     sums = where.names(raw.get("sums", []), "stats.sums", properties)
@@ -237,7 +237,7 @@ def _stats(where: _Where, raw: Any, properties: dict[str, Property]) -> StatsSpe
     return StatsSpec(tuple(group_by), tuple(sums), ratio)
 
 
-class _Where:
+class Where:
     """Typed accessors that name the file and key in every error."""
 
     def __init__(self, path: Path) -> None:

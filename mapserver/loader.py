@@ -1,13 +1,16 @@
-"""Writing the demo data set into a database (boundaries, working groups, projects)."""
+"""Writing the demo data set into a database (boundaries, working groups, projects, and
+the battle map's milestones, monthly reports, problems and call-outs)."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from mapserver import boundaries, demo
+from mapserver import battle_demo, boundaries, demo, periods
 from mapserver.measures import measure
 
 MEASURE_COLUMNS = ("area_mu", "area_ha", "length_km")
@@ -34,8 +37,17 @@ def is_empty(engine: Engine) -> bool:
         return not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM counties)")).scalar()
 
 
-def load_demo(engine: Engine, n: int = 100, seed: int = demo.SEED) -> int:
-    """Boundaries, working groups and ``n`` demo projects, in one transaction."""
+def load_demo(
+    engine: Engine,
+    n: int = 100,
+    seed: int = demo.SEED,
+    *,
+    records: bool = True,
+    today: dt.date | None = None,
+) -> int:
+    """Boundaries, working groups and ``n`` demo projects, in one transaction; with
+    ``records``, their battle-map records as of ``today`` (default: today in Guang'an),
+    and each project's completed-this-year figure the sum of its monthly reports."""
     regions = boundaries.read_regions()
     counties = boundaries.counties(regions)
     with engine.begin() as conn:
@@ -52,7 +64,15 @@ def load_demo(engine: Engine, n: int = 100, seed: int = demo.SEED) -> int:
             sa.text("INSERT INTO working_groups (code, name) VALUES (:c, :n)"),
             [{"c": c, "n": name} for c, name in demo.WORKING_GROUPS.items()],
         )
-        copy_projects(conn, demo.generate(counties, n, seed))
+        projects = list(demo.generate(counties, n, seed))
+        if records:
+            battle = battle_demo.generate(projects, today or periods.today())
+            projects = [
+                dataclasses.replace(p, completed_this_year=battle.ytd[p.code]) for p in projects
+            ]
+        copy_projects(conn, projects)
+        if records:
+            insert_records(conn, battle)
     return n
 
 
@@ -66,3 +86,28 @@ def copy_projects(conn: sa.Connection, projects: Iterable[demo.DemoProject]) -> 
             sizes = measure(p.geom).as_dict() if p.geom is not None else {}
             row = [*(getattr(p, c) for c in PROJECT_COLUMNS), geom, True]
             copy.write_row(row + [sizes.get(c) for c in MEASURE_COLUMNS])
+
+
+RECORD_COLUMNS = {
+    "milestones": ("name", "planned_date", "actual_date", "note"),
+    "investment_reports": ("month", "amount", "remarks"),
+    "problems": ("description", "category", "raised_on", "responsible_unit", "due_date",
+                 "status", "resolution", "resolved_on"),
+    "callouts": ("responsible_unit", "issued_by", "issued_on", "deadline", "demand", "status",
+                 "response", "responded_on", "closed_on"),
+}  # fmt: skip
+
+
+def insert_records(conn: sa.Connection, battle: battle_demo.BattleDemo) -> None:
+    """The battle-map demo records, marked demo, for the projects already loaded."""
+    ids = dict(conn.execute(sa.text("SELECT code, id FROM projects")).all())
+    for table, columns in RECORD_COLUMNS.items():
+        rows = [{**r, "project_id": ids[r["code"]]} for r in getattr(battle, _field(table))]
+        if rows:
+            names, values = ", ".join(columns), ", ".join(f":{c}" for c in columns)
+            sql = f"INSERT INTO {table} (project_id, demo, {names}) VALUES (:project_id, true, "
+            conn.execute(sa.text(f"{sql}{values})"), rows)
+
+
+def _field(table: str) -> str:
+    return {"investment_reports": "reports"}.get(table, table)

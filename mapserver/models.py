@@ -197,3 +197,185 @@ class ProjectHistory(Base):
     new_properties = mapped_column(JSONB)
     old_geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
     new_geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+
+
+# ---- the battle map (migration 0005) -------------------------------------------------
+
+
+def _project_id(index: bool = True) -> Mapped[int]:
+    fk = sa.ForeignKey("projects.id", ondelete="CASCADE")
+    return mapped_column(sa.BigInteger, fk, nullable=False, index=index)
+
+
+class _Stamped:
+    """Demo flag, version (bumped by a trigger) and times of a battle-map record."""
+
+    demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+class Milestone(_Stamped, Base):
+    """节点: a milestone on a project's time-line."""
+
+    __tablename__ = "milestones"
+    __table_args__ = (sa.CheckConstraint("name <> ''", name="milestones_name_check"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    project_id: Mapped[int] = _project_id()
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    planned_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    actual_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class InvestmentReport(_Stamped, Base):
+    """月度投资: investment completed in one month (万元); totals are derived, not stored."""
+
+    __tablename__ = "investment_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "month", name="investment_reports_project_month_key"),
+        sa.CheckConstraint(
+            "month = date_trunc('month', month)::date", name="investment_reports_month_check"
+        ),
+        sa.CheckConstraint("amount >= 0", name="investment_reports_amount_check"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    project_id: Mapped[int] = _project_id(index=False)
+    month: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), nullable=False)
+    remarks: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Problem(_Stamped, Base):
+    """问题清单: a problem to solve, with a responsible unit and a due date."""
+
+    __tablename__ = "problems"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'resolved')", name="problems_status_check"),
+        sa.CheckConstraint(
+            "(status = 'resolved') = (resolved_on IS NOT NULL)", name="problems_resolved_check"
+        ),
+        sa.CheckConstraint(
+            "due_date >= raised_on AND resolved_on >= raised_on", name="problems_dates_check"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    project_id: Mapped[int] = _project_id()
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    category: Mapped[str | None] = mapped_column(sa.Text)
+    raised_on: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    responsible_unit: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    due_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="open")
+    resolution: Mapped[str | None] = mapped_column(sa.Text)
+    resolved_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+
+class Callout(_Stamped, Base):
+    """点球: a call-out naming a project, a responsible unit, a demand and a deadline."""
+
+    __tablename__ = "callouts"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('issued', 'responded', 'closed')", name="callouts_status_check"
+        ),
+        sa.CheckConstraint(
+            "CASE status WHEN 'issued' THEN responded_on IS NULL AND closed_on IS NULL"
+            " WHEN 'responded' THEN responded_on IS NOT NULL AND closed_on IS NULL"
+            " ELSE closed_on IS NOT NULL END",
+            name="callouts_state_check",
+        ),
+        sa.CheckConstraint(
+            "deadline >= issued_on AND responded_on >= issued_on AND closed_on >= issued_on",
+            name="callouts_dates_check",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    project_id: Mapped[int] = _project_id()
+    responsible_unit: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    issued_by: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    issued_on: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    deadline: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    demand: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    status: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="issued")
+    response: Mapped[str | None] = mapped_column(sa.Text)
+    responded_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+
+class RankingPeriod(Base):
+    """红黑榜: a published red/black list, frozen (a trigger refuses any change)."""
+
+    __tablename__ = "ranking_periods"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(kind = 'month' AND period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$')"
+            " OR (kind = 'quarter' AND period ~ '^[0-9]{4}-Q[1-4]$')",
+            name="ranking_periods_period_check",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    period: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    as_of: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    published_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    published_by: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    rules = mapped_column(JSONB, nullable=False)
+    snapshot = mapped_column(JSONB, nullable=False)
+
+
+class RecordHistory(Base):
+    """One revision of a battle-map record, written by a trigger (append-only)."""
+
+    __tablename__ = "record_history"
+    __table_args__ = (
+        sa.CheckConstraint("op IN ('create', 'update', 'purge')", name="record_history_op_check"),
+        sa.Index("ix_record_history_row", "table_name", "row_id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    table_name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    row_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    version: Mapped[int | None] = mapped_column(sa.Integer)
+    op: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    actor: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    actor_role: Mapped[str | None] = mapped_column(sa.Text)
+    changed: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text), nullable=False)
+    old_values = mapped_column(JSONB)
+    new_values = mapped_column(JSONB)
+
+
+class HealthRule(Base):
+    """The health thresholds the ``battle_projects`` view uses (one row, from the rules file)."""
+
+    __tablename__ = "health_rules"
+    __table_args__ = (
+        sa.CheckConstraint("id", name="health_rules_one_row"),
+        sa.CheckConstraint(
+            "1 <= lagging_days AND lagging_days <= seriously_lagging_days"
+            " AND 0 < lagging_points AND lagging_points <= seriously_lagging_points",
+            name="health_rules_order_check",
+        ),
+    )
+
+    id: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True, server_default=sa.true())
+    lagging_days: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    seriously_lagging_days: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    lagging_points: Mapped[Decimal] = mapped_column(sa.Numeric, nullable=False)
+    seriously_lagging_points: Mapped[Decimal] = mapped_column(sa.Numeric, nullable=False)
+    statuses: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text), nullable=False)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from mapserver.errors import NotFound
 from mapserver.layers import Layer
 from mapserver.live import Notifier
+from mapserver.rules import Rules
 from mapserver.settings import Settings
 from mapserver.vocabulary import Vocabulary
 
@@ -22,6 +23,7 @@ class AppState:
     layers: Mapping[str, Layer]
     vocabulary: Vocabulary
     notifier: Notifier
+    rules: Rules
 
     def layer(self, layer_id: str) -> Layer:
         try:

@@ -175,7 +175,7 @@ def test_layers_index(client):
     projects = layers["projects"]
     assert projects["title"] == "省市重点项目"
     filters = {f["name"]: f for f in projects["filters"]}
-    assert set(filters) == {"working_group", "status", "county"}
+    assert set(filters) == {"working_group", "status", "county", "health", "overdue"}
     assert {"code": "511621", "label": "岳池县"} in filters["county"]["values"]
     assert {"code": "transport", "label": "交通运输基础设施推进组"} in filters["working_group"][
         "values"

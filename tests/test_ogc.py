@@ -115,7 +115,7 @@ def test_openapi_document(client):
     names = [p.get("name") for p in items]
     assert names[1:] == ["bbox", "bbox-crs", "limit", "offset", "datetime", None, "filter",
                          "filter-lang", "filter-crs", "sortby", "properties", "working_group",
-                         "status", "county"]  # fmt: skip
+                         "status", "county", "health", "overdue"]  # fmt: skip
     status = next(p for p in items if p.get("name") == "status")
     assert status["schema"]["items"]["enum"][0] == "reserve"
     ops = [op for path in doc["paths"].values() for op in path.values()]

@@ -7,18 +7,15 @@ restore need it back in ``If-Match`` (428 without, 412 when someone saved first)
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, json, request
 
 from mapserver import editing, ogc, outcrs
 from mapserver.blueprints.auth import require_actor
+from mapserver.blueprints.preconditions import if_match
 from mapserver.errors import (
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
-    PreconditionFailed,
-    PreconditionRequired,
     UnsupportedMediaType,
 )
 from mapserver.feed import GEOJSON
@@ -26,7 +23,6 @@ from mapserver.state import current
 
 bp = Blueprint("items", __name__, url_prefix="/ogc/collections/<collection_id>/items")
 BODY_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
-TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
 
 
 def _editor(collection_id: str, *, write: bool = True) -> editing.Editor:
@@ -63,22 +59,6 @@ def _payload(ed: editing.Editor, *, complete: bool) -> editing.Payload:
     )
 
 
-def _if_match() -> int | None:
-    """The version named by If-Match; None for ``*``."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise PreconditionRequired("需要 If-Match（先 GET 取得 ETag） If-Match required")
-    if header.strip() == "*":
-        return None
-    for weak, tag in TAG.findall(header):
-        match = re.fullmatch(r"v(\d{1,9})", tag)
-        if match and not weak:
-            return int(match.group(1))
-    raise PreconditionFailed(
-        "If-Match 不是本项目的版本 If-Match names no version", header="If-Match"
-    )
-
-
 def _saved(ed: editing.Editor, saved: editing.Saved, status: int) -> Response:
     """The item as the read side renders it, with its new ETag (and what repair changed)."""
     here = f"{request.url_root.rstrip('/')}/ogc/collections/{ed.layer.id}/items/{saved.code}"
@@ -105,21 +85,21 @@ def create(collection_id: str) -> Response:
 @bp.put("/<feature_id>")
 def replace(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
-    payload, version = _payload(ed, complete=True), _if_match()
+    payload, version = _payload(ed, complete=True), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=True), 200)
 
 
 @bp.patch("/<feature_id>")
 def update(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
-    payload, version = _payload(ed, complete=False), _if_match()
+    payload, version = _payload(ed, complete=False), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=False), 200)
 
 
 @bp.delete("/<feature_id>")
 def delete(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
-    saved = editing.delete(ed, feature_id, _if_match())
+    saved = editing.delete(ed, feature_id, if_match())
     return Response(status=204, headers={"ETag": editing.etag(saved.version)})
 
 
@@ -134,4 +114,4 @@ def history(collection_id: str, feature_id: str) -> Response:
 @bp.post("/<feature_id>/history/<int:revision>/restore")
 def restore(collection_id: str, feature_id: str, revision: int) -> Response:
     ed = _editor(collection_id)
-    return _saved(ed, editing.restore(ed, feature_id, revision, _if_match()), 200)
+    return _saved(ed, editing.restore(ed, feature_id, revision, if_match()), 200)

@@ -10,7 +10,7 @@ const SUMS = [
   { key: 'annual_plan', title: '年度计划投资' },
   { key: 'completed_this_year', title: '本年完成投资' },
 ];
-const GROUP_ORDER = ['status', 'county', 'working_group'];
+const GROUP_ORDER = ['status', 'health', 'county', 'working_group'];
 
 function kpi({ stat, title, unit, big = false }) {
   const value = el('span', { className: 'kpi-value', text: '—', attrs: { 'data-stat': stat } });

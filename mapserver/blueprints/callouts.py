@@ -1,0 +1,6 @@
+"""``/battle/callouts``: 点球 (see mapserver/callouts.py for who may do what)."""
+
+from mapserver import callouts
+from mapserver.blueprints.records import blueprint
+
+bp = blueprint("callouts", callouts.KIND)

@@ -1,0 +1,6 @@
+"""``/battle/milestones``: 节点 (see mapserver/milestones.py for who may do what)."""
+
+from mapserver import milestones
+from mapserver.blueprints.records import blueprint
+
+bp = blueprint("milestones", milestones.KIND)

@@ -1,0 +1,94 @@
+"""The JSON API of a battle-map record type, one blueprint per noun under ``/battle/``.
+
+| request | answer |
+|---|---|
+| ``GET /battle/<noun>?project=&county=&working_group=&status=&period=&overdue=`` | list |
+| ``GET /battle/<noun>/<id>`` | one record, ``ETag: "v<version>"`` |
+| ``POST /battle/<noun>`` JSON object | 201, ``Location``, ``ETag`` |
+| ``PATCH /battle/<noun>/<id>`` JSON object + ``If-Match`` | 200, new ``ETag`` |
+| ``GET /battle/<noun>/<id>/history`` (logged in) | revisions, newest first |
+
+Writes need ``require_actor(write=True)``: a bearer token, or the session cookie with
+``X-CSRFToken``. Who may write what is checked by ``records`` and again by the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from flask import Blueprint, Response, jsonify, request
+
+from mapserver import record_lists, records
+from mapserver.blueprints.auth import json_object, require_actor, require_login
+from mapserver.blueprints.preconditions import if_match
+from mapserver.feed import data_version
+from mapserver.records import Kind
+from mapserver.state import current
+from mapserver.writes import Writer
+
+
+def blueprint(noun: str, kind: Kind) -> Blueprint:
+    """The five routes of ``/battle/<noun>`` for one record type."""
+    bp = Blueprint(noun, __name__, url_prefix=f"/battle/{noun}")
+
+    @bp.get("")
+    def index() -> Response:
+        state = current()
+        q = record_lists.parse(kind, request.args.to_dict(flat=False), known_codes())
+        with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            version = data_version(conn)
+            body = record_lists.listing(conn, q)
+        return _json(body, {"X-Data-Version": str(version)})
+
+    @bp.get("/<int:record_id>")
+    def one(record_id: int) -> Response:
+        return _record(kind, record_id, 200)
+
+    @bp.post("")
+    def create() -> Response:
+        saved = records.create(_writer(), kind, json_object())
+        return _record(kind, saved.id, 201, f"{request.base_url.rstrip('/')}/{saved.id}")
+
+    @bp.patch("/<int:record_id>")
+    def update(record_id: int) -> Response:
+        writer, body, version = _writer(), json_object(), if_match()
+        saved = records.update(writer, kind, record_id, body, version)
+        return _record(kind, saved.id, 200)
+
+    @bp.get("/<int:record_id>/history")
+    def history(record_id: int) -> Response:
+        require_login(csrf=False)
+        with current().engine.connect() as conn:
+            revisions = record_lists.history(conn, kind, record_id)
+        return _json({"id": record_id, "revisions": revisions})
+
+    return bp
+
+
+def known_codes() -> Mapping[str, Collection[str]]:
+    """The county and working-group codes the projects layer knows."""
+    state = current()
+    props = state.layer("projects").properties
+    return {n: state.vocabulary.labels(props[n]) for n in ("county", "working_group")}
+
+
+def _writer() -> Writer:
+    state = current()
+    return Writer(state.engine, require_actor(write=True), state.settings.write_role)
+
+
+def _record(kind: Kind, record_id: int, status: int, location: str | None = None) -> Response:
+    with current().engine.connect() as conn:
+        body = record_lists.one(conn, kind, record_id)
+    headers = {"ETag": records.etag(body["version"])}
+    if location:
+        headers["Location"] = location
+    return _json(body, headers, status)
+
+
+def _json(body: object, headers: dict | None = None, status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers.update(headers or {})
+    return response

@@ -1,0 +1,165 @@
+"""The battle-map rules: ``layers/rules/battle.yaml``, checked at startup.
+
+Health thresholds and the red/black list's score, in configuration rather than code.
+Every key is optional (the defaults are in docs/battle.md and in
+:class:`~mapserver.health.HealthRules` / :class:`~mapserver.ranking.RankingRules`); an
+unknown key or a bad value stops the server, naming the file and the key. Without the
+file the defaults apply. The health thresholds are also written to the database's
+``health_rules`` row, which the ``battle_projects`` view reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from mapserver.errors import ConfigError
+from mapserver.health import HealthRules
+from mapserver.layers import Where
+from mapserver.models import STATUSES
+from mapserver.ranking import COMPONENTS, TIE_KEYS, TRACKS, RankingRules, TrackRules
+
+RULES_FILE = Path("rules") / "battle.yaml"  # below the layers directory
+DAYS = ("lagging_days", "seriously_lagging_days")
+POINTS = ("lagging_points", "seriously_lagging_points")
+
+
+@dataclass(frozen=True)
+class Rules:
+    health: HealthRules = field(default_factory=HealthRules)
+    ranking: RankingRules = field(default_factory=RankingRules)
+
+    def as_json(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict | MappingProxyType):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def load(layers_dir: Path, engine: sa.Engine | None = None) -> Rules:
+    """The rules file below ``layers_dir``, or the defaults when there is none; with an
+    ``engine``, the health thresholds are written where the database's view reads them."""
+    rules = _read(layers_dir / RULES_FILE)
+    if engine is not None:
+        sync_health(engine, rules.health)
+    return rules
+
+
+def _read(path: Path) -> Rules:
+    if not path.exists():
+        return Rules()
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    where = Where(path)
+    doc = where.mapping(doc if doc is not None else {}, "", {"health", "ranking"})
+    return Rules(_health(where, doc.get("health", {})), _ranking(where, doc.get("ranking", {})))
+
+
+def _health(where: Where, raw: Any) -> HealthRules:
+    raw = where.mapping(raw, "health", {"statuses", "milestones", "investment"})
+    d = HealthRules()
+    names = {"milestones": DAYS, "investment": POINTS}
+    given = {k: where.mapping(raw.get(k, {}), f"health.{k}", set(v)) for k, v in names.items()}
+    days = {
+        k: where.integer(given["milestones"].get(k, getattr(d, k)), f"health.milestones.{k}")
+        for k in DAYS
+    }
+    points = {
+        k: _number(where, given["investment"].get(k, getattr(d, k)), f"health.investment.{k}", True)
+        for k in POINTS
+    }
+    statuses = _choices(where, raw.get("statuses", d.statuses), "health.statuses", STATUSES)
+    rules = HealthRules(**days, **points, statuses=statuses)
+    if rules.seriously_lagging_days < rules.lagging_days:
+        raise where.fail("health.milestones.seriously_lagging_days", "is below lagging_days")
+    if rules.seriously_lagging_points < rules.lagging_points:
+        raise where.fail("health.investment.seriously_lagging_points", "is below lagging_points")
+    return rules
+
+
+def _ranking(where: Where, raw: Any) -> RankingRules:
+    raw = where.mapping(raw, "ranking", {"statuses", "weights", "tie_break", "tracks"})
+    d = RankingRules()
+    weights = where.mapping(raw.get("weights", d.weights), "ranking.weights", set(COMPONENTS))
+    weights = {k: _number(where, weights.get(k, 0), f"ranking.weights.{k}") for k in COMPONENTS}
+    if not any(weights.values()):
+        raise where.fail("ranking.weights", "at least one weight must be above 0")
+    tracks = where.mapping(raw.get("tracks", {}), "ranking.tracks", set(TRACKS))
+    return RankingRules(
+        weights=MappingProxyType(weights),
+        tie_break=_choices(where, raw.get("tie_break", d.tie_break), "ranking.tie_break", TIE_KEYS),
+        tracks=MappingProxyType({t: _track(where, tracks.get(t), t, d.tracks[t]) for t in TRACKS}),
+        statuses=_choices(where, raw.get("statuses", d.statuses), "ranking.statuses", STATUSES),
+    )
+
+
+def _track(where: Where, raw: Any, name: str, default: TrackRules) -> TrackRules:
+    key = f"ranking.tracks.{name}"
+    raw = where.mapping(raw if raw is not None else {}, key, {"top_n", "bottom_n"})
+    counts = {}
+    for k in ("top_n", "bottom_n"):
+        value = raw.get(k, getattr(default, k))
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise where.fail(f"{key}.{k}", "must be a whole number from 0 to 100")
+        counts[k] = value
+    return TrackRules(**counts)
+
+
+def _number(where: Where, value: Any, key: str, positive: bool = False) -> Decimal:
+    ok = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    number = Decimal(str(value)) if ok else Decimal(-1)
+    if not ok or not number.is_finite() or number < 0 or (positive and number == 0):
+        raise where.fail(key, "must be a number above 0" if positive else "must be a number ≥ 0")
+    if number > 1000:
+        raise where.fail(key, "must be at most 1000")
+    return number
+
+
+def _choices(where: Where, value: Any, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not value:
+        raise where.fail(key, f"must be a non-empty list of: {', '.join(allowed)}")
+    for item in value:
+        if item not in allowed:
+            raise where.fail(key, f"{item!r} is not one of: {', '.join(allowed)}")
+    if len(set(value)) != len(value):
+        raise where.fail(key, "lists a value twice")
+    return tuple(value)
+
+
+SYNC = """
+INSERT INTO health_rules (id, lagging_days, seriously_lagging_days, lagging_points,
+                          seriously_lagging_points, statuses)
+VALUES (true, :lagging_days, :seriously_lagging_days, :lagging_points,
+        :seriously_lagging_points, :statuses)
+ON CONFLICT (id) DO UPDATE SET lagging_days = EXCLUDED.lagging_days,
+    seriously_lagging_days = EXCLUDED.seriously_lagging_days,
+    lagging_points = EXCLUDED.lagging_points,
+    seriously_lagging_points = EXCLUDED.seriously_lagging_points,
+    statuses = EXCLUDED.statuses
+WHERE (health_rules.lagging_days, health_rules.seriously_lagging_days,
+       health_rules.lagging_points, health_rules.seriously_lagging_points,
+       health_rules.statuses)
+   IS DISTINCT FROM (EXCLUDED.lagging_days, EXCLUDED.seriously_lagging_days,
+       EXCLUDED.lagging_points, EXCLUDED.seriously_lagging_points, EXCLUDED.statuses)
+"""
+
+
+def sync_health(engine: sa.Engine, rules: HealthRules) -> None:
+    """Put the thresholds where the database's view reads them (only when they differ)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(SYNC), {**asdict(rules), "statuses": list(rules.statuses)})

@@ -1,0 +1,77 @@
+"""Helpers for the battle-map tests: an app on a private database with a token per role,
+and a few records of known counties written directly (as the owner, like the loader)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from mapserver import create_app, credentials, users
+from mapserver.db import make_engine
+
+GUANG_AN = "511602"  # the county editor's county
+YUECHI = "511621"
+OWN = "GA-2024-001"  # a project in 广安区
+OTHER = "GA-2026-003"  # a project in 岳池县
+ROLES = [("admin", None), ("dispatcher", None), ("county_editor", GUANG_AN), ("viewer", None)]
+
+FIXTURES = """
+INSERT INTO milestones (project_id, name, planned_date) VALUES (:p, '测试节点', '2026-03-01');
+INSERT INTO investment_reports (project_id, month, amount) VALUES (:p, '2025-12-01', 10);
+INSERT INTO problems (project_id, description, raised_on, responsible_unit)
+    VALUES (:p, '测试问题', '2026-03-01', '测试单位');
+INSERT INTO callouts (project_id, responsible_unit, issued_by, issued_on, deadline, demand)
+    VALUES (:p, '测试单位', 'dispatcher', '2026-03-01', '2026-03-15', '测试要求');
+"""
+TABLES = ("milestones", "investment_reports", "problems", "callouts")
+
+
+@contextmanager
+def battle_env(url: str) -> Iterator[tuple]:
+    """(client, engine, tokens, ids): ids[(table, 'own'|'other')] is a record's id."""
+    app = create_app({"database_url": url})
+    engine = make_engine(url, 2)
+    tokens = {}
+    for role, county in ROLES:
+        account, _ = users.create_user(engine, f"u_{role}", role, county)
+        tokens[role] = credentials.issue_token(engine, account.id, "test")[1]
+    revoked_id, tokens["revoked"] = credentials.issue_token(engine, account.id, "old")
+    credentials.revoke_token(engine, revoked_id)
+    tokens["anonymous"] = None
+    ids = {}
+    with engine.begin() as conn:
+        for where, code in (("own", OWN), ("other", OTHER)):
+            pid = conn.execute(sa.text("SELECT id FROM projects WHERE code = :c"), {"c": code})
+            pid = pid.scalar_one()
+            for statement in FIXTURES.strip().split(";"):
+                if statement.strip():
+                    conn.execute(sa.text(statement), {"p": pid})
+            for table in TABLES:
+                sql = f"SELECT max(id) FROM {table} WHERE project_id = :p"
+                ids[(table, where)] = conn.execute(sa.text(sql), {"p": pid}).scalar_one()
+    try:
+        yield app.test_client(), engine, tokens, ids
+    finally:
+        app.extensions["mapserver"].notifier.stop()
+        app.extensions["mapserver"].engine.dispose()
+        engine.dispose()
+
+
+def auth(token: str | None, etag: str | None = None) -> dict:
+    h = {}
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    if etag:
+        h["If-Match"] = etag
+    return h
+
+
+def snapshot(engine) -> tuple:
+    """Everything a write touches: every record table, history, change log, published lists."""
+    parts = [f"(SELECT coalesce(jsonb_agg(to_jsonb(t) - 'updated_at' ORDER BY id), '[]') FROM {t} t)"
+             for t in (*TABLES, "ranking_periods")]  # fmt: skip
+    parts += ["(SELECT count(*) FROM record_history)", "(SELECT count(*) FROM change_log)"]
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.text(f"SELECT {', '.join(parts)}")).one())
