@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mapserver.blueprints import (
         auth,
         callouts,
+        editor,
         events,
         imports,
         investment,
@@ -53,7 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     problems.register(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    blueprints = (layers_bp, stats, events, pages, ogc, items, imports)
+    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
     blueprints += (milestones, investment, problem_list, callouts, ranking)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)

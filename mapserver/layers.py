@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -106,6 +106,8 @@ class Layer:
     stats: StatsSpec
     digest: str  # changes whenever the file does; part of every ETag
     deleted_column: str | None = None  # rows where it is set are deleted (restorable)
+    # column -> udt_name, filled in when the file is checked against the database
+    types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def load_layers(directory: Path, engine: Engine | None = None) -> Mapping[str, Layer]:
@@ -118,6 +120,10 @@ def load_layers(directory: Path, engine: Engine | None = None) -> Mapping[str, L
         with engine.connect() as conn:
             for path, layer in zip(files, layers.values()):
                 check_columns(path, layer, conn)
+            layers = {
+                name: replace(layer, types=MappingProxyType(column_types(conn, layer.table)))
+                for name, layer in layers.items()
+            }
     return MappingProxyType(layers)
 
 

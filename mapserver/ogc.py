@@ -16,29 +16,51 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mapserver import outcrs
 from mapserver.errors import InvalidParameter, NotAcceptable, NotFound
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
-from mapserver.query import FeatureQuery, features_sql, live_sql, temporal_column
+from mapserver.query import FILTERING, FeatureQuery, features_sql, live_sql, temporal_column
 from mapserver.vocabulary import Vocabulary
 
 JSON = "application/json"
 SCHEMA = "application/schema+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = outcrs.DEFAULT.uri
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+_SPEC = "http://www.opengis.net/spec/"
 CONFORMANCE = (
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    f"{_SPEC}ogcapi-features-1/1.0/conf/core",
+    f"{_SPEC}ogcapi-features-1/1.0/conf/geojson",
+    f"{_SPEC}ogcapi-features-1/1.0/conf/html",
+    f"{_SPEC}ogcapi-features-1/1.0/conf/oas30",
+    f"{_SPEC}ogcapi-features-2/1.0/conf/crs",
+    f"{_SPEC}ogcapi-features-3/1.0/conf/filter",
+    f"{_SPEC}ogcapi-features-3/1.0/conf/features-filter",
+    f"{_SPEC}cql2/1.0/conf/cql2-text",
+    f"{_SPEC}cql2/1.0/conf/cql2-json",
+    f"{_SPEC}cql2/1.0/conf/basic-cql2",
+    f"{_SPEC}cql2/1.0/conf/advanced-comparison-operators",
+    f"{_SPEC}cql2/1.0/conf/case-insensitive-comparison",
+    f"{_SPEC}cql2/1.0/conf/basic-spatial-functions",
+    f"{_SPEC}cql2/1.0/conf/basic-spatial-functions-plus",
+    f"{_SPEC}cql2/1.0/conf/spatial-functions",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/create-replace-delete",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/update",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/features",
 )
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
-PAGING = ("bbox", "limit", "offset", "datetime")  # OGC items parameters besides the filters
+# OGC items parameters besides the layer's code filters
+PAGING = ("bbox", "bbox-crs", "limit", "offset", "datetime", "crs", *FILTERING, "sortby",
+          "properties")  # fmt: skip
 FORMATS = ("json", "html")  # values of ``f``
 TITLE = "广安市重点项目“挂图作战” OGC API – Features"
-DESCRIPTION = "广安市省、市重点项目及行政区划图层，符合 OGC API – Features 第1部分（核心）"
+DESCRIPTION = (
+    "广安市省、市重点项目及行政区划图层，符合 OGC API – Features 第1部分（核心）、"
+    "第2部分（按引用的坐标参考系）和第3部分（CQL2 过滤）"
+)
 JSON_TYPES = {
     "text": {"type": "string"},
     "varchar": {"type": "string"},
@@ -74,9 +96,12 @@ def negotiate(f: Sequence[str] | None, accepted: str | None) -> str:
     return "html" if accepted == HTML else "json"
 
 
-def no_other_parameters(args: Iterable[str]) -> None:
+def no_other_parameters(args: Iterable[str], allowed: Sequence[str] = ()) -> None:
     for name in args:
-        raise InvalidParameter(f"unknown parameter {name!r}", parameter=name, allowed=["f"])
+        if name not in allowed:
+            raise InvalidParameter(
+                f"unknown parameter {name!r}", parameter=name, allowed=["f", *allowed]
+            )
 
 
 def landing(root: str) -> dict[str, Any]:
@@ -109,7 +134,7 @@ def collection(layer: Layer, extent: Mapping[str, Any] | None, root: str) -> dic
     out: dict[str, Any] = {"id": layer.id, "title": layer.title, "description": layer.description}
     if extent:
         out["extent"] = dict(extent)
-    out.update(itemType="feature", crs=[CRS84], storageCrs=CRS84)
+    out.update(itemType="feature", crs=list(outcrs.URIS), storageCrs=CRS84)
     out["links"] = [
         link(f"{here}?f=json", "self", JSON, layer.title),
         link(f"{here}?f=html", "alternate", HTML, f"{layer.title}（网页）"),
@@ -195,11 +220,20 @@ def queryables(layer: Layer, vocab: Vocabulary, types: Mapping[str, str], url: s
     }
 
 
-def item_query(layer: Layer, feature_id: str) -> FeatureQuery:
+def item_crs(args: Mapping[str, Sequence[str]]) -> outcrs.OutputCrs:
+    """The ``crs`` of a single feature: the only parameter it takes besides ``f``."""
+    no_other_parameters(args, ["crs"])
+    values = args.get("crs") or [None]
+    if len(values) != 1:
+        raise InvalidParameter(f"parameter 'crs' given {len(values)} times", parameter="crs")
+    return outcrs.parse(values[0], "crs")
+
+
+def item_query(layer: Layer, feature_id: str, crs: outcrs.OutputCrs) -> FeatureQuery:
     """The query for one feature; ids that cannot exist are refused before the database."""
     if not feature_id or len(feature_id) > 200 or "\x00" in feature_id:
         raise NotFound(f"no feature {feature_id[:100]!r} in {layer.id!r}", parameter="featureId")
-    return FeatureQuery(layer=layer, ids=(feature_id,), limit=1)
+    return FeatureQuery(layer=layer, ids=(feature_id,), limit=1, crs=crs)
 
 
 def item(conn: sa.Connection, q: FeatureQuery, here: str, collection_url: str) -> str:

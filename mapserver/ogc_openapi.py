@@ -1,7 +1,8 @@
 """The OpenAPI 3.0 document of ``/ogc`` (``/ogc/api``), generated from the layer files.
 
-Each collection gets its own paths so its filters list their codes; parts 2–4
-add parameters and operations here as they land.
+Each collection gets its own paths so its filters list their codes and its
+``sortby``/``properties`` their names; Part 2 adds ``crs``/``bbox-crs``, Part 3
+``filter``/``filter-lang``/``filter-crs``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mapserver import cql, outcrs
+from mapserver.editing import EDITABLE
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
 from mapserver.ogc import DESCRIPTION, FORMATS, HTML, JSON, OPENAPI, SCHEMA, TITLE
-from mapserver.query import temporal_column
+from mapserver.query import FEATURE_ID, temporal_column
 from mapserver.vocabulary import Vocabulary
 
 PROBLEM = "application/problem+json"
@@ -32,12 +35,17 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         paths[f"{here}/queryables"] = _get(f"{layer.id}-queryables", "可查询属性", SCHEMA)
         paths[f"{here}/items"] = _items(layer, vocab)
         paths[f"{here}/items/{{featureId}}"] = _item(layer)
+        if layer.id in EDITABLE:
+            _add_writes(paths, here, layer)
     return {
         "openapi": "3.0.3",
         "info": {"title": TITLE, "description": DESCRIPTION, "version": "1.0.0"},
         "servers": [{"url": root}],
         "paths": paths,
-        "components": {"parameters": {"f": _f()}},
+        "components": {
+            "parameters": {"f": _f(), "crs": _crs("crs", "输出坐标参考系 Output CRS")},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 
@@ -61,6 +69,9 @@ def _responses(media: str, not_found: bool = False) -> dict[str, Any]:
         "400": {"description": "参数无效 Invalid parameter", **problem},
         "406": {"description": "格式不支持 Not acceptable", **problem},
     }
+    if media == GEOJSON:
+        crs = {"description": "坐标参考系 CRS of the geometry: <uri>", "schema": {"type": "string"}}
+        out["200"]["headers"] = {"Content-Crs": crs}
     if not_found:
         out["404"] = {"description": "未找到 Not found", **problem}
     return out
@@ -82,11 +93,21 @@ def _query(name: str, description: str, schema: dict, **extra: Any) -> dict[str,
             "schema": schema, **extra}  # fmt: skip
 
 
+def _crs(name: str, description: str) -> dict[str, Any]:
+    schema = {"type": "string", "format": "uri", "enum": outcrs.URIS, "default": outcrs.DEFAULT.uri}
+    return _query(name, description, schema)
+
+
+def _names(names: list[str]) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "enum": names}}
+
+
 def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
     params = [
-        _query("bbox", "minlon,minlat,maxlon,maxlat (CRS84)",
+        _query("bbox", "minx,miny,maxx,maxy in bbox-crs, its axis order (default CRS84 lon/lat)",
                {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                style="form", explode=False),
+        _crs("bbox-crs", "bbox 的坐标参考系 CRS of bbox"),
         _query("limit", f"每页要素数，默认 {layer.default_limit}，超过 {layer.max_limit} 按最大值",
                {"type": "integer", "minimum": 1, "default": layer.default_limit}),
         _query("offset", "跳过的要素数", {"type": "integer", "minimum": 0, "default": 0}),
@@ -94,6 +115,20 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
     if temporal_column(layer):
         params.append(_query("datetime", "更新时间 (RFC 3339 instant or interval)",
                              {"type": "string"}))  # fmt: skip
+    names = list(layer.properties)
+    signed = [f"{sign}{n}" for n in [FEATURE_ID, *names] for sign in ("", "+", "-")]
+    params += [
+        {"$ref": "#/components/parameters/crs"},
+        _query("filter", "CQL2 过滤条件 filter (queryables: see …/queryables)",
+               {"type": "string", "maxLength": cql.MAX_BYTES}),
+        _query("filter-lang", "过滤语言 filter language",
+               {"type": "string", "enum": list(cql.LANGS), "default": cql.LANGS[0]}),
+        _crs("filter-crs", "过滤条件中几何的坐标参考系 CRS of geometries in filter"),
+        _query("sortby", "排序 sort keys: name (+ ascending) or -name", _names(signed),
+               style="form", explode=False),
+        _query("properties", "只返回这些属性 only these properties", _names(names),
+               style="form", explode=False),
+    ]  # fmt: skip
     for name in layer.filters:
         prop = layer.properties[name]
         codes = {"type": "string", "enum": list(vocab.labels(prop))}
@@ -104,4 +139,85 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
 
 def _item(layer: Layer) -> dict[str, Any]:
     fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
-    return _get(f"{layer.id}-item", f"{layer.title}：单个要素", GEOJSON, [fid])
+    crs = {"$ref": "#/components/parameters/crs"}
+    return _get(f"{layer.id}-item", f"{layer.title}：单个要素", GEOJSON, [fid, crs])
+
+
+# -- Part 4: create, replace, update, delete (docs/editing.md) ------------------------------
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "API token (gams_…)"},
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": "login session (/login); writes also need the X-CSRFToken header",
+    },
+}
+SECURED = [{"bearer": []}, {"session": []}]
+WRITE_ERRORS = {
+    "400": "请求有误 Bad request (e.g. JSON with NaN)",
+    "401": "未登录 Not authenticated",
+    "403": "无权操作 Forbidden (role or county rule)",
+    "404": "未找到 Not found",
+    "413": "请求体过大 Payload too large",
+    "415": "内容类型不支持 Unsupported media type",
+    "422": "几何或属性无效 Invalid geometry or property (with location)",
+}
+LOCKING_ERRORS = {
+    "412": "版本已变化 Stale If-Match",
+    "428": "缺少 If-Match",
+}
+
+
+def _header(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": required,
+            "description": description, "schema": {"type": "string"}}  # fmt: skip
+
+
+def _write(op: str, summary: str, ok: str, *, locked: bool, body: bool = True) -> dict[str, Any]:
+    problem = {"content": {PROBLEM: {"schema": ANY_OBJECT}}}
+    errors = {**WRITE_ERRORS, **(LOCKING_ERRORS if locked else {})}
+    responses = {code: {"description": text, **problem} for code, text in errors.items()}
+    etag = {"ETag": {"description": '新版本 "v<version>"', "schema": {"type": "string"}}}
+    responses[ok] = {"description": "OK", "headers": etag}
+    if ok in ("200", "201"):
+        responses[ok]["content"] = {GEOJSON: {"schema": ANY_OBJECT}}
+    params = [_header("If-Match", '"v<version>" from GET (or *)', required=True)] if locked else []
+    if body:
+        params += [
+            _header("Content-Crs", "输入坐标参考系 input CRS, e.g. <EPSG:4524>, gcj02"),
+            _query("repair", "用 make_valid 修复无效几何", {"type": "boolean", "default": False}),
+        ]
+    out: dict[str, Any] = {"operationId": op, "summary": summary, "parameters": params,
+                           "responses": responses, "security": SECURED}  # fmt: skip
+    if body:
+        media = {m: {"schema": ANY_OBJECT} for m in (GEOJSON, JSON)}
+        out["requestBody"] = {"required": True, "content": media}
+    return out
+
+
+def _add_writes(paths: dict[str, Any], here: str, layer: Layer) -> None:
+    fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
+    paths[f"{here}/items"]["post"] = _write(
+        f"{layer.id}-create", "新建要素 Create", "201", locked=False
+    )
+    item = paths[f"{here}/items/{{featureId}}"]
+    for method, summary, ok in (("put", "替换 Replace", "200"), ("patch", "修改 Update", "200")):
+        item[method] = _write(f"{layer.id}-{method}", summary, ok, locked=True)
+        item[method]["parameters"].insert(0, fid)
+    item["delete"] = _write(
+        f"{layer.id}-delete", "删除（可恢复） Delete", "204", locked=True, body=False
+    )
+    item["delete"]["parameters"].insert(0, fid)
+    history = _get(f"{layer.id}-history", "修订历史 History", JSON, [fid])
+    history["get"]["security"] = SECURED
+    history["get"]["responses"]["401"] = {
+        "description": WRITE_ERRORS["401"],
+        "content": {PROBLEM: {"schema": ANY_OBJECT}},
+    }
+    paths[f"{here}/items/{{featureId}}/history"] = history
+    rev = {"name": "revision", "in": "path", "required": True, "schema": {"type": "integer"}}
+    restore = _write(f"{layer.id}-restore", "恢复到此修订 Restore", "200", locked=True, body=False)
+    restore["parameters"][:0] = [fid, rev]
+    paths[f"{here}/items/{{featureId}}/history/{{revision}}/restore"] = {"post": restore}

@@ -13,11 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from mapserver import cql, outcrs
+from mapserver.cql_sql import Filter, compile_filter
 from mapserver.errors import InvalidParameter
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
-PAGING = ("bbox", "limit", "offset", "count")
+FILTERING = ("filter", "filter-lang", "filter-crs")  # OGC API – Features Part 3 (CQL2)
+PAGING = ("bbox", "limit", "offset", "count", *FILTERING)
+FEATURE_ID = "id"  # the name sortby gives the feature id (the layer's id_column)
 TEMPORAL = "updated_at"  # the property ``datetime`` filters on, when a layer exposes it
 OPEN = {"", ".."}
 TRUE = {"true", "1", "yes"}
@@ -36,15 +40,28 @@ class FeatureQuery:
     count: bool = False
     ids: tuple[str, ...] | None = None
     interval: tuple[str | None, str | None] | None = None  # [start, end) on TEMPORAL, ISO text
+    bbox_crs: outcrs.OutputCrs = outcrs.DEFAULT  # ``bbox`` holds x/y in this CRS
+    crs: outcrs.OutputCrs = outcrs.DEFAULT  # the geometry is rendered in this CRS
+    filter: Filter | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()  # (column, descending), before the layer's order
+    properties: tuple[str, ...] | None = None  # only these properties (None: all)
 
     def canonical(self) -> str:
         """A stable text of the query, for ETags."""
-        key = [self.layer.id, self.filters, self.bbox, self.limit, self.offset, self.count]
+        key: list = [self.layer.id, self.filters, self.bbox, self.limit, self.offset, self.count]
         if self.interval is not None:
             key.append(self.interval)
         if self.ids is not None:
             key.append(self.ids)
-        return json.dumps(key, separators=(",", ":"))
+        extra = {
+            "crs": self.crs.key,
+            "bbox-crs": self.bbox_crs.key,
+            "filter": self.filter and [self.filter.lang, self.filter.crs, self.filter.text],
+            "sortby": self.sortby or None,
+            "properties": self.properties,
+        }
+        key.append({k: v for k, v in extra.items() if v not in (None, outcrs.DEFAULT.key)})
+        return json.dumps(key, separators=(",", ":"), ensure_ascii=False)
 
 
 def parse(
@@ -69,7 +86,25 @@ def parse(
     filters = tuple(
         (name, _codes(layer, name, args[name], vocab)) for name in layer.filters if name in args
     )
-    limit = _integer("limit", single.get("limit"), layer.default_limit, 1)
+    bbox_crs = outcrs.parse(single.get("bbox-crs"), "bbox-crs")
+    return FeatureQuery(
+        layer=layer,
+        filters=filters,
+        bbox=_bbox(single["bbox"], bbox_crs) if "bbox" in single else None,
+        bbox_crs=bbox_crs,
+        limit=_limit(layer, single.get("limit"), clamp),
+        offset=_integer("offset", single.get("offset"), 0, 0),
+        count=_boolean("count", single.get("count")),
+        interval=_interval(layer, single["datetime"]) if "datetime" in single else None,
+        crs=outcrs.parse(single.get("crs"), "crs"),
+        filter=_filter(layer, single, vocab),
+        sortby=_sortby(layer, single["sortby"]) if "sortby" in single else (),
+        properties=_selected(layer, single["properties"]) if "properties" in single else None,
+    )
+
+
+def _limit(layer: Layer, raw: str | None, clamp: bool) -> int:
+    limit = _integer("limit", raw, layer.default_limit, 1)
     if clamp:
         limit = min(limit, layer.max_limit)
     if limit > layer.max_limit:
@@ -78,15 +113,54 @@ def parse(
             parameter="limit",
             maximum=layer.max_limit,
         )
-    return FeatureQuery(
-        layer=layer,
-        filters=filters,
-        bbox=_bbox(single["bbox"]) if "bbox" in single else None,
-        limit=limit,
-        offset=_integer("offset", single.get("offset"), 0, 0),
-        count=_boolean("count", single.get("count")),
-        interval=_interval(layer, single["datetime"]) if "datetime" in single else None,
-    )
+    return limit
+
+
+def _filter(layer: Layer, single: Mapping[str, str], vocab: Vocabulary) -> Filter | None:
+    """``filter`` in ``filter-lang`` (CQL2 text by default), literals in ``filter-crs``."""
+    lang = single.get("filter-lang", cql.LANGS[0])
+    if lang not in cql.LANGS:
+        raise InvalidParameter(
+            f"filter-lang: unsupported {lang[:50]!r}", parameter="filter-lang", allowed=cql.LANGS
+        )
+    crs = outcrs.parse(single.get("filter-crs"), "filter-crs")
+    if "filter" not in single:
+        return None
+    return compile_filter(layer, vocab, single["filter"], lang, crs)
+
+
+def _names(layer: Layer, parameter: str, raw: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """A comma list of names, each one of the layer's properties (or ``extra``)."""
+    allowed = [*extra, *layer.properties]
+    names = [n.strip() for n in raw.split(",")] if raw.strip() else []
+    for name in names:
+        if name.lstrip("+-") not in allowed:
+            raise InvalidParameter(
+                f"{parameter}: unknown property {name[:50]!r}"
+                if name
+                else f"{parameter}: empty name",
+                parameter=parameter,
+                allowed=allowed,
+            )
+    return names
+
+
+def _sortby(layer: Layer, raw: str) -> tuple[tuple[str, bool], ...]:
+    """``name``, ``+name`` (ascending) or ``-name`` (descending), comma separated."""
+    keys = []
+    for name in _names(layer, "sortby", raw, (FEATURE_ID,)):
+        column = name.lstrip("+-")
+        keys.append((layer.id_column if column == FEATURE_ID else column, name.startswith("-")))
+    if not keys:
+        raise InvalidParameter("sortby: no property named", parameter="sortby")
+    return tuple(dict.fromkeys(keys))
+
+
+def _selected(layer: Layer, raw: str) -> tuple[str, ...]:
+    names = _names(layer, "properties", raw)
+    if any(n != n.lstrip("+-") for n in names):
+        raise InvalidParameter("properties: plain names only", parameter="properties")
+    return tuple(dict.fromkeys(names))
 
 
 def _single(name: str, values: Sequence[str]) -> str:
@@ -135,7 +209,8 @@ def _boolean(name: str, raw: str | None) -> bool:
     raise InvalidParameter(f"{name} must be true or false, got {raw[:50]!r}", parameter=name)
 
 
-def _bbox(raw: str) -> tuple[float, float, float, float]:
+def _bbox(raw: str, crs: outcrs.OutputCrs) -> tuple[float, float, float, float]:
+    """Four numbers in ``crs``'s axis order, returned as minx, miny, maxx, maxy."""
     parts = raw.split(",")
     problem = None
     try:
@@ -143,18 +218,24 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
     except ValueError:
         numbers = []
     if len(parts) != 4 or len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        problem = "bbox must be four numbers: minlon,minlat,maxlon,maxlat"
+        problem = f"bbox must be four numbers: {_axes(crs)}"
     else:
-        minx, miny, maxx, maxy = numbers
-        if not (
-            -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
-        ):
-            problem = "bbox is outside longitude −180…180 / latitude −90…90"
-        elif minx > maxx or miny > maxy:
-            problem = "bbox is inverted: need minlon ≤ maxlon and minlat ≤ maxlat"
+        x0, y0, x1, y1 = outcrs.to_xy(numbers, crs)
+        (wx0, wx1), (wy0, wy1) = crs.x_range, crs.y_range
+        if not all(wx0 <= x <= wx1 for x in (x0, x1)) or not all(wy0 <= y <= wy1 for y in (y0, y1)):
+            problem = f"bbox is outside {crs.key}: x {wx0:g}…{wx1:g}, y {wy0:g}…{wy1:g}"
+        elif x0 > x1 or y0 > y1:
+            problem = f"bbox is inverted: need {_axes(crs)} with each minimum ≤ its maximum"
     if problem:
         raise InvalidParameter(f"{problem} (got {raw[:100]!r})", parameter="bbox")
-    return tuple(numbers)  # type: ignore[return-value]
+    return x0, y0, x1, y1
+
+
+def _axes(crs: outcrs.OutputCrs) -> str:
+    first, second = ("lon", "lat") if crs.geographic else ("x", "y")
+    if crs.flip:
+        first, second = ("lat", "lon") if crs.geographic else ("northing", "easting")
+    return f"min{first},min{second},max{first},max{second}"
 
 
 def temporal_column(layer: Layer) -> str | None:
@@ -220,23 +301,31 @@ def where_sql(q: FeatureQuery) -> tuple[str, dict]:
         clauses.append(f't."{name}" = ANY(:f{i})')
         params[f"f{i}"] = list(codes)
     if q.bbox is not None:
-        geom = q.layer.geometry_column
-        clauses.append(f't."{geom}" && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)')
-        clauses.append(f'ST_Intersects(t."{geom}", ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))')
-        params.update(zip(("bx0", "by0", "bx1", "by1"), q.bbox))
+        geom, names = q.layer.geometry_column, ("bx0", "by0", "bx1", "by1")
+        envelope = outcrs.envelope_sql(q.bbox_crs, names, "bseg")
+        clauses.append(f't."{geom}" && {envelope}')
+        clauses.append(f'ST_Intersects(t."{geom}", {envelope})')
+        params.update(zip(names, q.bbox))
+        if q.bbox_crs.srid != 4326:  # densify to 64 steps a side before reprojecting
+            params["bseg"] = max(q.bbox[2] - q.bbox[0], q.bbox[3] - q.bbox[1]) / 64 or 1.0
     if q.interval is not None:
         column = temporal_column(q.layer)
         for name, op, value in zip(("t0", "t1"), (">=", "<"), q.interval):
             if value is not None:
                 clauses.append(f't."{column}" {op} CAST(:{name} AS timestamptz)')
                 params[name] = value
+    if q.filter is not None:
+        clauses.append(q.filter.sql)
+        params.update(q.filter.params)
     return " AND ".join(clauses), params
 
 
-def properties_sql(layer: Layer) -> tuple[str, str, dict]:
-    """``json_build_object(...)`` of the exposed properties with labels, its joins and params."""
+def properties_sql(layer: Layer, only: Sequence[str] | None = None) -> tuple[str, str, dict]:
+    """``json_build_object(...)`` of the exposed properties (or ``only`` these) with labels,
+    its joins and params."""
     pairs, joins, params = [], [], {}
-    for i, prop in enumerate(layer.properties.values()):
+    chosen = layer.properties.values() if only is None else [layer.properties[n] for n in only]
+    for i, prop in enumerate(chosen):
         col = f't."{prop.name}"'
         pairs.append(f"'{prop.name}', {col}")
         if prop.labels is not None:
@@ -255,23 +344,30 @@ def features_sql(q: FeatureQuery, with_key: bool = False) -> tuple[str, dict]:
     The query asks for ``limit + 1`` rows: an extra row means there is a next page.
     """
     layer = q.layer
-    props, joins, params = properties_sql(layer)
-    geom = layer.geometry_column
+    props, joins, params = properties_sql(layer, q.properties)
+    geom = outcrs.geometry_sql(f't."{layer.geometry_column}"', q.crs)
     key = f't."{layer.id_column}"::text, ' if with_key else ""
     where, where_params = where_sql(q)
     params.update(where_params, limit=q.limit + 1, offset=q.offset)
+    order, digits = order_sql(q), int(q.crs.decimals)
     sql = (
         f"SELECT {key}"
         f"""'{{"type":"Feature","id":' || to_json(t."{layer.id_column}")::text"""
-        f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON(t."{geom}", 7, 0), 'null')"""
+        f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON({geom}, {digits}, 0), 'null')"""
         f""" || ',"properties":' || {props}::text || '}}'"""
         # Page first, then build JSON for that page only: PostgreSQL evaluates the
         # select list for every row it skips with OFFSET, not just the ones it returns.
         f' FROM (SELECT * FROM "{layer.table}" t WHERE {where}'
-        f' ORDER BY t."{layer.order_by}" LIMIT :limit OFFSET :offset) t {joins}'
-        f' ORDER BY t."{layer.order_by}"'
+        f" ORDER BY {order} LIMIT :limit OFFSET :offset) t {joins}"
+        f" ORDER BY {order}"
     )
     return sql, params
+
+
+def order_sql(q: FeatureQuery) -> str:
+    """``sortby`` keys (allowlisted columns), then the layer's own order so pages are stable."""
+    keys = [f't."{column}" {"DESC" if desc else "ASC"}' for column, desc in q.sortby]
+    return ", ".join([*keys, f't."{q.layer.order_by}"'])
 
 
 def count_sql(q: FeatureQuery) -> tuple[str, dict]:

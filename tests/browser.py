@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import shutil
 import socket
 import tempfile
@@ -87,6 +88,21 @@ def hook(driver, name: str) -> str | None:
 def wait_ready(driver, timeout: float = 10) -> None:
     """Until the page has drawn the feed and the statistics for its current filters."""
     wait_for(lambda: hook(driver, "state") == "ready", timeout)
+
+
+def mercator_y(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def map_offset(driver, lon: float, lat: float, element_id: str = "map") -> tuple[int, int]:
+    """Where lon/lat is on the map, as an offset from the map element's centre (what
+    ActionChains.move_to_element_with_offset takes), from the page's data-map-bounds."""
+    west, south, east, north = map(float, hook(driver, "map-bounds").split(","))
+    size = driver.find_element("id", element_id).size
+    x = (lon - west) / (east - west) * size["width"]
+    top, bottom = mercator_y(north), mercator_y(south)
+    y = (top - mercator_y(lat)) / (top - bottom) * size["height"]
+    return round(x - size["width"] / 2), round(y - size["height"] / 2)
 
 
 def severe_logs(driver) -> list[dict]:

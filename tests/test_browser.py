@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
@@ -20,6 +19,7 @@ from tests.browser import (
     Relay,
     chromium,
     hook,
+    map_offset,
     serve,
     severe_logs,
     stat_values,
@@ -118,20 +118,23 @@ def assert_no_console_errors(driver) -> None:
     assert [entry["message"] for entry in severe_logs(driver)] == []
 
 
-def mercator_y(lat: float) -> float:
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+def pointer_to(driver, lon: float, lat: float) -> ActionChains:
+    """Real mouse actions that start by moving to lon/lat on the map."""
+    dx, dy = map_offset(driver, lon, lat)
+    element = driver.find_element(By.ID, "map")
+    return ActionChains(driver).move_to_element_with_offset(element, dx, dy)
 
 
 def click_at(driver, lon: float, lat: float) -> None:
-    """A real mouse click on the map at lon/lat (Web Mercator, from the page's map bounds)."""
-    west, south, east, north = map(float, hook(driver, "map-bounds").split(","))
-    element = driver.find_element(By.ID, "map")
-    width, height = element.size["width"], element.size["height"]
-    x = (lon - west) / (east - west) * width
-    y = (mercator_y(north) - mercator_y(lat)) / (mercator_y(north) - mercator_y(south)) * height
-    ActionChains(driver).move_to_element_with_offset(
-        element, round(x - width / 2), round(y - height / 2)
-    ).click().perform()
+    """A real mouse click on the map at lon/lat."""
+    pointer_to(driver, lon, lat).click().perform()
+
+
+def tooltip_text(driver) -> str | None:
+    """The text of the project name tooltip, if one is open."""
+    return driver.execute_script(
+        "const n = document.querySelector('.project-tip'); return n ? n.textContent : null;"
+    )
 
 
 def coordinates(geometry: dict) -> list[tuple[float, float]]:
@@ -292,6 +295,13 @@ def test_hostile_name_is_shown_as_text_and_runs_nothing(driver, writable):
             {"name": HOSTILE, "lon": lon, "lat": lat},
         )
     wait_for(lambda: int(hook(driver, "feature-count")) == count + 1, timeout=2)
+    pointer_to(driver, lon, lat).perform()  # hovering shows the name in a tooltip, as text
+    wait_for(lambda: tooltip_text(driver) == HOSTILE)
+    rect = driver.find_element(By.ID, "map").rect
+    dx, dy = map_offset(driver, lon, lat)
+    x, y = rect["x"] + rect["width"] / 2 + dx, rect["y"] + rect["height"] / 2 + dy
+    cursor = "return getComputedStyle(document.elementFromPoint(arguments[0], arguments[1])).cursor"
+    assert driver.execute_script(cursor, x, y) == "pointer"
     click_at(driver, lon, lat)
     wait_for(lambda: hook(driver, "selected") == "GA-TEST-XSS")
     name = driver.find_element(By.CSS_SELECTOR, '#detail [data-field="name"]')

@@ -1,12 +1,16 @@
-"""``/ogc``: OGC API – Features Part 1 (Core, GeoJSON, HTML), the thin web layer over mapserver.ogc.
+"""``/ogc``: OGC API – Features Parts 1–3, the thin web layer over mapserver.ogc.
 
 Items are the ``/layers`` feed: the same :func:`query.parse` and
-:func:`feed.stream_collection`, with a ``limit`` above the maximum lowered to it.
-HTML pages render the same documents (templates in ``mapserver/templates/ogc``).
+:func:`feed.stream_collection`, with a ``limit`` above the maximum lowered to it,
+plus ``crs`` (Part 2) and ``filter`` (Part 3). HTML pages render the same
+documents (templates in ``mapserver/templates/ogc``); their maps need lon/lat,
+so HTML is always CRS84.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -20,7 +24,7 @@ from flask import (
     stream_with_context,
 )
 
-from mapserver import editing, feed, ogc, ogc_openapi, query
+from mapserver import cql, editing, feed, ogc, ogc_openapi, outcrs, query
 from mapserver.layers import column_types
 from mapserver.state import current
 
@@ -31,6 +35,8 @@ CACHE = "mapserver.ogc.extents"
 @bp.record_once
 def _setup(setup_state) -> None:
     setup_state.app.extensions.setdefault(CACHE, ogc.ExtentCache())
+    # Building the CQL2 parser takes most of a second: not on the first filtered request.
+    threading.Thread(target=cql.parser, name="cql-parser", daemon=True).start()
 
 
 def _root() -> str:
@@ -75,7 +81,8 @@ def _versioned(q: query.FeatureQuery, fmt: str, weak: bool) -> tuple:
         conn.close()
         raise
     etag = f'W/"{tag}"' if weak else f'"{tag}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Data-Version": str(version)}
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Data-Version": str(version),
+               "Content-Crs": f"<{q.crs.uri}>"}  # fmt: skip
     return conn, headers, request.if_none_match.contains_weak(tag)
 
 
@@ -136,6 +143,8 @@ def items(collection_id: str) -> Response:
     f = request.args.getlist("f")
     args, fmt = _args(feed.GEOJSON)
     q = query.parse(layer, args, state.vocabulary, paging=ogc.PAGING, clamp=True)
+    if fmt == "html":
+        q = replace(q, crs=outcrs.DEFAULT)
     conn, headers, fresh = _versioned(q, fmt, weak=True)
     if fresh:
         conn.close()
@@ -164,13 +173,17 @@ def items(collection_id: str) -> Response:
 def item(collection_id: str, feature_id: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
-    fmt = _plain(feed.GEOJSON)
-    q = ogc.item_query(layer, feature_id)
+    args, fmt = _args(feed.GEOJSON)
+    crs = ogc.item_crs(args)
+    if fmt == "html":
+        crs = outcrs.DEFAULT  # the page's map needs lon/lat
+    q = ogc.item_query(layer, feature_id, crs)
     conn, headers, fresh = _versioned(q, fmt, weak=False)
     with conn:
         if layer.id in editing.EDITABLE:  # the ETag If-Match takes: the project's version
             version = editing.version_of(conn, feature_id)
-            headers["ETag"] = editing.etag(version or 0, fmt)
+            variant = fmt if crs is outcrs.DEFAULT else f"{fmt}-{crs.key}"
+            headers["ETag"] = editing.etag(version or 0, variant)
             fresh = headers["ETag"] in request.headers.get("If-None-Match", "")
         if fresh:
             return Response(status=304, headers=headers)

@@ -13,7 +13,8 @@ from mapserver.state import current
 bp = Blueprint("pages", __name__)
 
 
-def _config() -> dict[str, Any]:
+def page_config() -> dict[str, Any]:
+    """The settings a page needs (/config; also inline in the battle map and the editor)."""
     s = current().settings
     return {
         "tile_url": s.tile_url,
@@ -30,7 +31,7 @@ def battle_map() -> Response:
     html = Path(current_app.static_folder, "index.html").read_text(encoding="utf-8")
     page = startpage.render(
         html,
-        {"layers": layers, "config": _config()},
+        {"layers": layers, "config": page_config()},
         startpage.first_requests(layers, request.args.to_dict(flat=False)),
     )
     return Response(page, mimetype="text/html", headers={"Cache-Control": "no-cache"})
@@ -38,4 +39,4 @@ def battle_map() -> Response:
 
 @bp.get("/config")
 def config() -> Response:
-    return jsonify(_config())
+    return jsonify(page_config())

@@ -19,7 +19,8 @@ def projects() -> Response:
 def layer_stats(layer_id: str) -> Response:
     state = current()
     layer = state.layer(layer_id)
-    q = query.parse(layer, request.args.to_dict(flat=False), state.vocabulary, paging=())
+    args = request.args.to_dict(flat=False)
+    q = query.parse(layer, args, state.vocabulary, paging=query.FILTERING)
     with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         version = feed.data_version(conn)
         body = statistics.compute(conn, q, state.vocabulary)

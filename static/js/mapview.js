@@ -2,6 +2,7 @@
 
 import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { el, setHook } from './dom.js';
+import { tileLayerArgs } from './tiles.js';
 
 const GUANG_AN = [30.53, 106.72];
 const BASE_PANE = 'basemap';
@@ -11,31 +12,17 @@ export function screenScale() {
   return Math.min(3, Math.max(0.75, window.innerWidth / 1920));
 }
 
-const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Leaflet shows attributions as HTML: escape the configured one so it shows as text. */
-function escapeHtml(text) {
-  return String(text || '').replace(/[&<>"']/g, (c) => ENTITIES[c]);
-}
-
 function addTiles(map, config) {
-  if (!config.tile_url) return;
-  const tianditu = /t\{s\}\.tianditu/.test(config.tile_url);
-  L.tileLayer(config.tile_url, {
-    attribution: escapeHtml(config.tile_attribution),
-    subdomains: tianditu ? '01234567' : 'abc',
-    maxZoom: 18,
-    className: 'tiles',
-  }).addTo(map);
+  const args = tileLayerArgs(config);
+  if (args) L.tileLayer(...args).addTo(map);
 }
 
 /**
- * The map in `element`, with a canvas renderer for the projects.
+ * The map in `element`. The projects draw themselves on their own canvas (sitecanvas.js).
  * @param {{element: HTMLElement, config: object}} options
  */
 export function createMap({ element, config }) {
   const map = L.map(element, {
-    preferCanvas: true,
     zoomControl: false,
     zoomSnap: 0.25,
     zoomDelta: 0.5,

@@ -1,0 +1,67 @@
+// The project list on the left: the user's editable projects first, others greyed and
+// marked read-only; a search over names and codes; click to open one.
+
+import { el, setHook, setText } from '../dom.js';
+
+function matches(feature, query) {
+  if (!query) return true;
+  const p = feature.properties;
+  return [String(feature.id), p.name, p.owner_unit].some((t) => String(t || '').toLowerCase().includes(query));
+}
+
+function item(feature, editable, selected) {
+  const p = feature.properties;
+  const meta = [String(feature.id), p.county_label || p.county, p.status_label || p.status].filter(Boolean).join(' · ');
+  const attrs = { 'data-code': feature.id, 'data-editable': editable, tabindex: 0 };
+  const node = el('li', { className: 'project-item', attrs }, [
+    el('span', { className: 'project-name', text: p.name }),
+    el('span', { className: 'project-meta', text: meta }),
+  ]);
+  const badges = el('span', { className: 'badges' });
+  if (!editable) badges.append(el('span', { className: 'badge', text: '只读' }));
+  if (!feature.geometry) badges.append(el('span', { className: 'badge warn', text: '无位置' }));
+  node.append(badges);
+  if (selected) node.setAttribute('aria-current', 'true');
+  return node;
+}
+
+function sorted(features, mayEdit) {
+  return [...features].sort((a, b) => Number(mayEdit(b.properties)) - Number(mayEdit(a.properties))
+    || String(a.properties.name).localeCompare(String(b.properties.name), 'zh-CN'));
+}
+
+/**
+ * @param {{element: HTMLElement, search: HTMLInputElement, onlyEditable: HTMLInputElement,
+ *          summary: HTMLElement, mayEdit: function(object): boolean, onSelect: function(string)}} options
+ */
+export function createProjectList({ element, search, onlyEditable, summary, mayEdit, onSelect }) {
+  const ctx = { features: [], selected: null };
+  const render = () => {
+    const query = search.value.trim().toLowerCase();
+    const shown = sorted(ctx.features, mayEdit)
+      .filter((f) => (!onlyEditable.checked || mayEdit(f.properties)) && matches(f, query));
+    element.replaceChildren(...shown.map((f) => item(f, mayEdit(f.properties), String(f.id) === ctx.selected)));
+    const editable = ctx.features.filter((f) => mayEdit(f.properties)).length;
+    setText(summary, `共 ${ctx.features.length} 个项目，可编辑 ${editable} 个`);
+    setHook('project-count', ctx.features.length);
+    setHook('editable-count', editable);
+  };
+  const open = (event) => {
+    const node = event.target.closest('.project-item');
+    if (node && (event.type === 'click' || event.key === 'Enter')) onSelect(node.dataset.code);
+  };
+  element.addEventListener('click', open);
+  element.addEventListener('keydown', open);
+  search.addEventListener('input', render);
+  onlyEditable.addEventListener('change', render);
+  return {
+    setFeatures(features) {
+      ctx.features = features;
+      render();
+    },
+    select(code) {
+      ctx.selected = code;
+      render();
+    },
+  };
+}
