@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         problem_list,
         problems,
         ranking,
+        report,
         stats,
     )
     from mapserver.blueprints import layers as layers_bp
@@ -55,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     problems.register(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
-    blueprints += (milestones, investment, problem_list, callouts, ranking)
+    blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
