@@ -77,6 +77,8 @@ def test_report_prints_to_pdf(driver, base):
     driver.get(f"{base}/report?period={this_month(base)}")
     toolbar = driver.find_element("css selector", ".toolbar")
     assert toolbar.is_displayed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "report.png"))
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
         assert driver.execute_script("return matchMedia('print').matches")
@@ -136,6 +138,12 @@ def test_bad_period_is_400(client, path, period):
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["parameter"] == "period"
+
+
+def test_a3_paper(client):
+    page = client.get("/report?paper=A3").get_data(as_text=True)
+    assert "size: A3 portrait" in page and 'data-paper="A3"' in page
+    assert "size: A4 portrait" in client.get("/report").get_data(as_text=True)
 
 
 def test_bad_filter_is_400(client):

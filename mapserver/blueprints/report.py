@@ -2,7 +2,7 @@
 
 | request | answer |
 |---|---|
-| ``GET /report?period=2026-04&working_group=&status=&county=&health=&overdue=`` | the page (A4/A3 print) |
+| ``GET /report?period=2026-04&working_group=&status=&county=&health=&overdue=&paper=A3`` | the page (print: A4, or A3) |
 | ``GET /report.xlsx?period=…`` (same filters) | the same tables, one sheet each |
 
 ``period``: a month ``YYYY-MM`` or a quarter ``YYYY-Qn``; this month when absent.
@@ -22,6 +22,7 @@ def _gather() -> tuple[dict, list[report.Table]]:
     state = current()
     args = request.args.to_dict(flat=False)
     period = args.pop("period", [None])
+    args.pop("paper", None)  # the page's paper size (A4 | A3), not a filter
     layer = state.layer("projects")
     doc = report.gather(
         state.engine, layer, state.vocabulary, state.rules.ranking, period[-1], args
@@ -32,8 +33,11 @@ def _gather() -> tuple[dict, list[report.Table]]:
 @bp.get("/report")
 def page() -> Response:
     doc, tables = _gather()
+    xlsx_url = f"report.xlsx?{request.query_string.decode('ascii', 'replace')}"
+    today = report.today_text(doc)
+    paper = "A3" if request.args.get("paper", "").upper() == "A3" else "A4"
     html = render_template(
-        "report/report.html", doc=doc, tables=tables, today=report.today_text(doc)
+        "report/report.html", doc=doc, tables=tables, today=today, xlsx=xlsx_url, paper=paper
     )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
