@@ -102,6 +102,12 @@ def test_panels_fit_the_screen(app, size):
         ARTIFACTS.mkdir(exist_ok=True)
         d.save_screenshot(str(ARTIFACTS / f"battle-{size[0]}.png"))
         assert box[0] <= box[1] and box[2] > size[0] / 8
+        clipped = d.execute_script(
+            "const p = document.getElementById('battle').getBoundingClientRect();"
+            "return [...document.querySelectorAll('#battle li')]"
+            ".filter((li) => li.getBoundingClientRect().bottom > p.bottom + 1).length;"
+        )
+        assert clipped == 0  # every row of every panel is on screen
         assert not severe_logs(d)
 
 
@@ -115,8 +121,9 @@ def test_callout_issued_appears_at_once(driver, fresh_url):
             open_page(driver, f"{url}/")
             before = int(hook(driver, "callout-count"))
             project = feed(url, "status=under_construction")[0]["id"]
+            soon = (dt.date.today() + dt.timedelta(days=2)).isoformat()  # ≥ the server's day
             body = {"project": project, "responsible_unit": "测试责任单位",
-                    "deadline": dt.date.today().isoformat(), "demand": "三日内完成征地"}  # fmt: skip
+                    "deadline": soon, "demand": "三日内完成征地"}  # fmt: skip
             request = Request(f"{url}/battle/callouts", json.dumps(body).encode(), method="POST",
                               headers={"Authorization": f"Bearer {token}",
                                        "Content-Type": "application/json"})  # fmt: skip

@@ -97,7 +97,7 @@ function laggingRow(f) {
   return el('li', { attrs: { 'data-code': f.id, 'data-health': p.health } }, [
     el('span', { className: 'flag', text: HEALTH[p.health] }),
     el('span', { className: 'name', text: p.name }),
-    el('span', { className: 'why', text: `${p.county_label || ''} ${why}` }),
+    el('span', { className: 'why', text: why, attrs: { title: p.county_label || '' } }),
   ]);
 }
 
