@@ -7,6 +7,8 @@ import { filterQuery, getJSON } from './api.js';
 import { el, setHook, setText } from './dom.js';
 
 const DEBOUNCE_MS = 300;
+/** Publishing a list logs no change and overdue moves at midnight: refresh now and then too. */
+const EVERY_MS = 5 * 60 * 1000;
 const MAX_ROWS = { ranking: 5, callouts: 9, lagging: 9 };
 const HEALTH = { lagging: '滞后', seriously_lagging: '严重滞后' };
 
@@ -138,6 +140,7 @@ export function createBattlePanels({ root, projects, filters }) {
   Object.assign(nodes, { lagging: node('lagging'), laggingCount: node('lagging-count') });
   for (const name of ['county-red', 'county-black', 'unit-red', 'unit-black']) nodes[name] = node(name);
   const ctx = { nodes, projects, filters, serial: 0, refreshes: 0, timer: null };
+  setInterval(() => refresh(ctx), EVERY_MS);
   return {
     refresh: () => refresh(ctx),
     /** A change arrived: refresh once things are quiet for a moment. */
