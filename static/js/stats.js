@@ -4,13 +4,14 @@
 import { el, setText } from './dom.js';
 import * as fmt from './format.js';
 import { classStyle } from './projects.js';
+import { styleFor } from './symbology.js';
 
 const SUMS = [
   { key: 'total_investment', title: '总投资' },
   { key: 'annual_plan', title: '年度计划投资' },
   { key: 'completed_this_year', title: '本年完成投资' },
 ];
-const GROUP_ORDER = ['status', 'county', 'working_group'];
+const GROUP_ORDER = ['status', 'health', 'county', 'working_group'];
 
 function kpi({ stat, title, unit, big = false }) {
   const value = el('span', { className: 'kpi-value', text: '—', attrs: { 'data-stat': stat } });
@@ -90,7 +91,7 @@ function skeleton(layer) {
   const byName = new Map(layer.filters.map((f) => [f.name, f]));
   const groups = GROUP_ORDER.filter((name) => byName.has(name)).map((name) => ({
     name,
-    ...groupSection({ filter: byName.get(name), style: layer.style }),
+    ...groupSection({ filter: byName.get(name), style: name === 'health' ? styleFor(layer, 'health') : layer.style }),
   }));
   return { title, scope, count, onMap, sums, rate, groups };
 }
