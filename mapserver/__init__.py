@@ -53,13 +53,14 @@ def _blueprints(app: Flask) -> None:
         problem_list,
         problems,
         ranking,
+        report,
         stats,
     )
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
-    blueprints += (milestones, investment, problem_list, callouts, ranking)
+    blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)

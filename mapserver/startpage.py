@@ -52,7 +52,17 @@ def first_requests(
         limit = ("limit", str(projects["limit"]["max"]))
         urls.append(f"/layers/projects.geojson?{_query([*filters, limit])}")
         urls.append(f"/stats?{_query(filters)}" if filters else "/stats")
+        urls += battle_requests(filters)
     return urls
+
+
+def battle_requests(filters: Sequence[tuple[str, str]]) -> list[str]:
+    """The battle panels' first requests (static/js/battle.js): the red/black list, the
+    published periods and the open 点球 call-outs of the page's counties and working groups."""
+    named = dict(filters)
+    area = [(n, named[n]) for n in ("county", "working_group") if n in named]
+    callouts = _query([("status", "issued,responded"), ("limit", "10000"), *area])
+    return ["/battle/ranking", "/battle/ranking/periods", f"/battle/callouts?{callouts}"]
 
 
 def _script_json(value: Any) -> str:

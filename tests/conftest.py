@@ -77,3 +77,21 @@ def app(demo_url: str):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """A headless Chromium at 1920×1080 for a module's browser tests (tests/browser.py)."""
+    from tests.browser import chromium
+
+    with chromium() as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def base(app):
+    """The demo app served on a free port, for a module."""
+    from tests.browser import serve
+
+    with serve(app) as url:
+        yield url

@@ -17,7 +17,6 @@ from mapserver import create_app
 from mapserver.db import make_engine
 from tests.browser import (
     Relay,
-    chromium,
     hook,
     map_offset,
     serve,
@@ -36,18 +35,6 @@ FILTERS = [
     "county=511681&status=reserve,preparing",
     "working_group=energy,social&status=completed,under_construction&county=511602,511603,511623",
 ]
-
-
-@pytest.fixture(scope="module")
-def driver():
-    with chromium() as d:
-        yield d
-
-
-@pytest.fixture(scope="module")
-def base(app):
-    with serve(app) as url:
-        yield url
 
 
 @pytest.fixture

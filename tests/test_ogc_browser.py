@@ -6,19 +6,13 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
-from tests.browser import chromium, hook, serve, severe_logs, wait_for
+from tests.browser import chromium, hook, severe_logs, wait_for
 
 
 @pytest.fixture(scope="module")
 def driver():
     with chromium(1280, 900) as d:
         yield d
-
-
-@pytest.fixture(scope="module")
-def base(app):
-    with serve(app) as url:
-        yield url
 
 
 def test_items_page_draws_the_features(driver, base, demo_engine):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mapserver import startpage
-from tests.browser import chromium, serve, severe_logs, wait_ready
+from tests.browser import chromium, severe_logs, wait_ready
 
 QUERIES = [
     "",
@@ -40,12 +40,6 @@ def test_page_carries_the_catalog_and_settings(client):
     assert boot["config"] == client.get("/config").get_json()
 
 
-@pytest.fixture(scope="module")
-def base(app):
-    with serve(app) as url:
-        yield url
-
-
 @pytest.mark.parametrize("query", QUERIES)
 def test_the_page_requests_exactly_what_was_preloaded(app, base, query):
     """Each preloaded URL is fetched once (the page's own fetch reuses it), nothing else."""
@@ -54,7 +48,7 @@ def test_the_page_requests_exactly_what_was_preloaded(app, base, query):
     preloaded = re.findall(
         r'<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)"', html
     )
-    assert len(preloaded) == 4
+    assert len(preloaded) == 7
     with chromium() as driver:
         driver.get(f"{base}/?{query}")
         wait_ready(driver)

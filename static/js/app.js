@@ -93,10 +93,10 @@ async function loadFeed(ctx, { fit = true } = {}) {
     ]);
     ctx.basemap = basemap;
     showNotice(ctx, 'feed', '');
-    render(ctx, collection, { fit });
+    const battle = render(ctx, collection, { fit });
     setHook('data-version', version);
     ctx.live.start(version);
-    await stats;
+    await Promise.all([stats, battle]);
     if (!abort.signal.aborted) setHook('state', 'ready');
   } catch (error) {
     if (abort.signal.aborted) return;
@@ -113,12 +113,15 @@ function failed(ctx, error) {
 function render(ctx, collection, { fit }) {
   ctx.projects.replaceAll(collection.features);
   updateCounts(ctx);
+  ctx.symbology?.counted();
+  const battle = ctx.battle?.refresh();
   limitNotice(ctx, collection);
   markUpdated(ctx.nodes.updated);
   ctx.stats.setScope(describe(ctx.layer.filters, ctx.state.filters));
   if (fit && !ctx.state.kiosk) fitFiltered(ctx);
   const selected = ctx.state.selected;
   if (selected) select(ctx, selected);
+  return battle;
 }
 
 /** The filtered projects' extent; the whole city when nothing is filtered. */
@@ -160,6 +163,7 @@ function select(ctx, code) {
 /** One change from the stream, applied in place; then the statistics, debounced. */
 function applyChange(ctx, change, id) {
   setHook('last-event-id', id);
+  ctx.battle?.schedule();
   if (change.layer !== ctx.layer.id) return;
   const code = String(change.feature_id);
   const before = ctx.projects.get(code);
@@ -170,6 +174,7 @@ function applyChange(ctx, change, id) {
   else ctx.projects.remove(code);
   if (!before && !visible) return;
   updateCounts(ctx);
+  ctx.symbology?.counted();
   markUpdated(ctx.nodes.updated);
   ctx.ticker.add(change, before);
   flash(ctx, visible ? ctx.projects.boundsOf(code) : where, visible ? feature : null);
@@ -183,7 +188,7 @@ function applyChange(ctx, change, id) {
 /** Flash where a feature changed (its status colour), or where it was (red) when gone. */
 function flash(ctx, bounds, feature) {
   if (!bounds || !bounds.isValid()) return;
-  const color = feature ? classStyle(ctx.layer.style, feature.properties).color : '#ff6b6b';
+  const color = feature ? classStyle(ctx.projects.style(), feature.properties).color : '#ff6b6b';
   ctx.pulse.at(bounds.getCenter(), color);
 }
 

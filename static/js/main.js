@@ -2,18 +2,19 @@
 
 import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
 import { createApp } from './app.js';
+import { createBattlePanels } from './battle.js';
 import { startClock } from './clock.js';
 import { showConnection } from './connection.js';
 import { byId, setHook } from './dom.js';
 import { createFilterPanel } from './filters.js';
 import { startKiosk } from './kiosk.js';
-import { renderLegend } from './legend.js';
 import { createLiveStream } from './live.js';
 import { createBasemap, createMap } from './mapview.js';
 import { createDetailPanel } from './panel.js';
 import { createProjectLayer } from './projects.js';
 import { createPulse } from './pulse.js';
 import { createStatsPanel } from './stats.js';
+import { createSymbology } from './symbology.js';
 import { createTicker } from './ticker.js';
 import { readFilters, readOptions } from './urlstate.js';
 
@@ -39,12 +40,7 @@ function connectionIndicator() {
   return (status) => showConnection({ element, label, status });
 }
 
-function buildPanels({ layer, catalog, handlers }) {
-  renderLegend({
-    element: byId('legend'),
-    layer,
-    basemap: [catalog.get('counties'), catalog.get('city')].map((l) => ({ title: l.title, style: l.style })),
-  });
+function buildPanels({ layer, handlers }) {
   return {
     stats: createStatsPanel({ element: byId('stats'), layer }),
     detail: createDetailPanel({ element: byId('detail'), layer, onClose: () => handlers.select(null) }),
@@ -93,15 +89,24 @@ async function boot() {
   const basemap = loadBasemap(map, catalog);
   const state = initialState(layer, options);
   const handlers = {};
-  const panels = buildPanels({ layer, catalog, handlers });
+  const panels = buildPanels({ layer, handlers });
   const projects = createProjectLayer({ map, style: layer.style, onSelect: (code) => handlers.select(code) });
   const live = createLiveStream({
     onChange: (change, id) => handlers.applyChange(change, id),
     onStatus: connectionIndicator(),
   });
+  const symbology = createSymbology({
+    element: byId('symbology'),
+    legend: byId('legend'),
+    layer,
+    basemap: [catalog.get('counties'), catalog.get('city')].map((l) => ({ title: l.title, style: l.style })),
+    mode: options.color,
+    projects,
+  });
+  const battle = createBattlePanels({ root: byId('battle'), projects, filters: () => state.filters });
   const nodes = { updated: byId('updated'), notice: byId('notice') };
   const pulse = createPulse({ map });
-  const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, ...panels }, state);
+  const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, battle, symbology, ...panels }, state);
   Object.assign(handlers, app);
   followPageLifecycle({ app, live });
   if (options.kiosk) {

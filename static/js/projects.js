@@ -115,5 +115,22 @@ export function createProjectLayer({ map, style, onSelect }) {
     bounds: () => ctx.sites.bounds(),
     boundsOf: (code) => ctx.sites.boundsOf(code),
     features: () => [...ctx.features.values()],
+    style: () => ctx.style,
+    /** Restyle every site by another symbology (e.g. health instead of status). */
+    setStyle(next) {
+      ctx.style = next;
+      ctx.styles.clear();
+      for (const [code, feature] of ctx.features) ctx.sites.restyle(code, stylesFor(ctx, feature.properties));
+    },
+    /** Drawn sites by class of the current symbology: {lagging: 3, …}. */
+    classCounts() {
+      const counts = {};
+      for (const [code, feature] of ctx.features) {
+        if (!ctx.sites.boundsOf(code)) continue;
+        const key = String(feature.properties[ctx.style.property]);
+        counts[key] = (counts[key] || 0) + 1;
+      }
+      return counts;
+    },
   };
 }

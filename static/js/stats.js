@@ -4,6 +4,7 @@
 import { el, setText } from './dom.js';
 import * as fmt from './format.js';
 import { classStyle } from './projects.js';
+import { styleFor } from './symbology.js';
 
 const SUMS = [
   { key: 'total_investment', title: '总投资' },
@@ -90,7 +91,7 @@ function skeleton(layer) {
   const byName = new Map(layer.filters.map((f) => [f.name, f]));
   const groups = GROUP_ORDER.filter((name) => byName.has(name)).map((name) => ({
     name,
-    ...groupSection({ filter: byName.get(name), style: layer.style }),
+    ...groupSection({ filter: byName.get(name), style: name === 'health' ? styleFor(layer, 'health') : layer.style }),
   }));
   return { title, scope, count, onMap, sums, rate, groups };
 }

@@ -23,6 +23,7 @@ export function readOptions(search = window.location.search) {
     kiosk: ['1', 'true', 'yes'].includes(params.get('kiosk') || ''),
     interval: Number.isFinite(interval) && interval >= 1 ? interval : null,
     project: params.get('project') || null,
+    color: params.get('color') === 'health' ? 'health' : 'status',
   };
 }
 
@@ -43,4 +44,13 @@ export function writeState({ filters, project = null }) {
   if (url !== `${window.location.pathname}${window.location.search}`) {
     window.history.replaceState(null, '', url);
   }
+}
+
+/** Set (or, with null, remove) one page option in the URL without reloading. */
+export function writeOption(name, value) {
+  const params = new URLSearchParams(window.location.search);
+  if (value === null || value === undefined) params.delete(name);
+  else params.set(name, value);
+  const query = params.toString().replaceAll('%2C', ',');
+  window.history.replaceState(null, '', `${window.location.pathname}${query ? `?${query}` : ''}`);
 }
