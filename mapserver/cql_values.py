@@ -144,7 +144,7 @@ class Values:
         if isinstance(v, str) and "\x00" in v:
             raise bad("text values cannot contain NUL characters")
         if codes and prop.prop is not None and prop.prop.coded and not prop.casei:
-            self._check_code(prop.prop, v)
+            self._check_code(prop.prop, str(v).lower() if isinstance(v, bool) else v)
         cast = CASTS[self.layer.types[prop.name]]
         sql = f"CAST({self.bind(self._plain(v, cast))} AS {cast})"
         return f"lower({sql})" if lit.casei else sql

@@ -206,7 +206,7 @@ def queryables(layer: Layer, vocab: Vocabulary, types: Mapping[str, str], url: s
         schema: dict[str, Any] = {"title": prop.title, **JSON_TYPES.get(types.get(prop.name), {})}
         if prop.unit:
             schema["description"] = f"单位：{prop.unit}"
-        if prop.coded:
+        if prop.coded and schema.get("type") != "boolean":  # a boolean's codes are its values
             schema["enum"] = list(vocab.labels(prop))
         props[prop.name] = schema
     props["geometry"] = {"title": "几何", "format": "geometry-any"}
