@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mapserver import cql, outcrs
+from mapserver import cql, downloads, outcrs
 from mapserver.editing import EDITABLE
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
-from mapserver.ogc import DESCRIPTION, FORMATS, HTML, JSON, OPENAPI, SCHEMA, TITLE
+from mapserver.ogc import DESCRIPTION, FORMATS, HTML, ITEMS_FORMATS, JSON, OPENAPI, SCHEMA, TITLE
 from mapserver.query import FEATURE_ID, temporal_column
 from mapserver.vocabulary import Vocabulary
 
@@ -43,20 +43,33 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         "servers": [{"url": root}],
         "paths": paths,
         "components": {
-            "parameters": {"f": _f(), "crs": _crs("crs", "输出坐标参考系 Output CRS")},
+            "parameters": {
+                "f": _f(),
+                "f-items": _f(ITEMS_FORMATS, ITEMS_F),
+                "crs": _crs("crs", "输出坐标参考系 Output CRS"),
+            },
             "securitySchemes": SECURITY_SCHEMES,
         },
     }
 
 
-def _f() -> dict[str, Any]:
+def _f(formats: tuple[str, ...] = FORMATS, description: str = "输出格式 Output format") -> dict:
     return {
         "name": "f",
         "in": "query",
         "required": False,
-        "description": "输出格式 Output format",
-        "schema": {"type": "string", "enum": list(FORMATS)},
+        "description": description,
+        "schema": {"type": "string", "enum": list(formats)},
     }
+
+
+ITEMS_F = (
+    "输出格式 Output format: json (GeoJSON, paged), html, or a file of every matching feature "
+    "(no paging; limit/offset only if given): csv (UTF-8 with BOM, WKT in crs, 经度/纬度 WGS84), "
+    "gpkg (GeoPackage in crs), kml (WGS84 only)"
+)
+FILES = {d.media: {"schema": {"type": "string", "format": "binary"}}
+         for d in downloads.FORMATS.values()}  # fmt: skip
 
 
 def _responses(media: str, not_found: bool = False) -> dict[str, Any]:
@@ -134,7 +147,10 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
         codes = {"type": "string", "enum": list(vocab.labels(prop))}
         params.append(_query(name, prop.title, {"type": "array", "items": codes},
                              style="form", explode=False))  # fmt: skip
-    return _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
+    out = _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
+    out["get"]["parameters"][0] = {"$ref": "#/components/parameters/f-items"}
+    out["get"]["responses"]["200"]["content"].update(FILES)
+    return out
 
 
 def _item(layer: Layer) -> dict[str, Any]:
