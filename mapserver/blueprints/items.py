@@ -11,7 +11,7 @@ import re
 
 from flask import Blueprint, Response, json, request
 
-from mapserver import editing, ogc
+from mapserver import editing, ogc, outcrs
 from mapserver.blueprints.auth import require_actor
 from mapserver.errors import (
     InvalidParameter,
@@ -83,12 +83,14 @@ def _saved(ed: editing.Editor, saved: editing.Saved, status: int) -> Response:
     """The item as the read side renders it, with its new ETag (and what repair changed)."""
     here = f"{request.url_root.rstrip('/')}/ogc/collections/{ed.layer.id}/items/{saved.code}"
     with current().engine.connect() as conn:
-        text = ogc.item(conn, ogc.item_query(ed.layer, saved.code), here, here.rsplit("/", 2)[0])
+        q = ogc.item_query(ed.layer, saved.code, outcrs.DEFAULT)
+        text = ogc.item(conn, q, here, here.rsplit("/", 2)[0])
     if saved.notes:
         doc = json.loads(text)
         doc["notes"] = list(saved.notes)
         text = json.dumps(doc, ensure_ascii=False)
     headers = {"ETag": editing.etag(saved.version), "Cache-Control": "no-cache"}
+    headers["Content-Crs"] = f"<{outcrs.DEFAULT.uri}>"
     if status == 201:
         headers["Location"] = here
     return Response(text, status, mimetype=GEOJSON, headers=headers)
