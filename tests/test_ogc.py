@@ -400,3 +400,19 @@ def test_every_documented_operation_answers_as_documented(client, demo_engine):
                 }, url
                 checked += 1
     assert checked == len(readable) * 6
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("post", "/ogc/collections/counties/items"), ("put", "/ogc/collections/city/items/1"),
+     ("patch", "/ogc/collections/counties/items/511602"),
+     ("delete", "/ogc/collections/counties/items/511602"),
+     ("post", "/ogc/collections/city/items/1/history/1/restore")],
+)  # fmt: skip
+def test_writes_to_read_only_collections_are_not_allowed(client, method, url):
+    """As /ogc/api says: only projects take writes (405 with Allow, not 404)."""
+    response = getattr(client, method)(url)
+    assert response.status_code == 405, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    allowed = set(response.headers["Allow"].split(", "))
+    assert allowed <= {"GET", "HEAD", "OPTIONS"}
