@@ -15,10 +15,11 @@ from mapserver.editing import EDITABLE
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
 from mapserver.ogc import DESCRIPTION, FORMATS, HTML, ITEMS_FORMATS, JSON, OPENAPI, SCHEMA, TITLE
-from mapserver.query import FEATURE_ID, temporal_column
+from mapserver.query import DATETIME, FEATURE_ID, temporal_column
 from mapserver.vocabulary import Vocabulary
 
 PROBLEM = "application/problem+json"
+WHOLE = 999_999_999_999  # the largest limit or offset read (12 digits)
 ANY_OBJECT = {"type": "object"}
 
 
@@ -121,13 +122,15 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
                {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                style="form", explode=False),
         _crs("bbox-crs", "bbox 的坐标参考系 CRS of bbox"),
-        _query("limit", f"每页要素数，默认 {layer.default_limit}，超过 {layer.max_limit} 按最大值",
-               {"type": "integer", "minimum": 1, "default": layer.default_limit}),
-        _query("offset", "跳过的要素数", {"type": "integer", "minimum": 0, "default": 0}),
+        _query("limit", f"每页要素数，默认 {layer.default_limit}，超过 {layer.max_limit} 按最大值"
+               "（文件下载：默认全部，最多为最大值的 10 倍）",
+               {"type": "integer", "minimum": 1, "maximum": WHOLE, "default": layer.default_limit}),
+        _query("offset", "跳过的要素数",
+               {"type": "integer", "minimum": 0, "maximum": WHOLE, "default": 0}),
     ]  # fmt: skip
     if temporal_column(layer):
         params.append(_query("datetime", "更新时间 (RFC 3339 instant or interval)",
-                             {"type": "string"}))  # fmt: skip
+                             {"type": "string", "pattern": DATETIME}))  # fmt: skip
     names = list(layer.properties)
     signed = [f"{sign}{n}" for n in [FEATURE_ID, *names] for sign in ("", "+", "-")]
     params += [
@@ -137,15 +140,15 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
         _query("filter-lang", "过滤语言 filter language",
                {"type": "string", "enum": list(cql.LANGS), "default": cql.LANGS[0]}),
         _crs("filter-crs", "过滤条件中几何的坐标参考系 CRS of geometries in filter"),
-        _query("sortby", "排序 sort keys: name (+ ascending) or -name", _names(signed),
-               style="form", explode=False),
+        _query("sortby", "排序 sort keys: name (+ ascending) or -name",
+               {**_names(signed), "minItems": 1}, style="form", explode=False),
         _query("properties", "只返回这些属性 only these properties", _names(names),
                style="form", explode=False),
     ]  # fmt: skip
     for name in layer.filters:
         prop = layer.properties[name]
         codes = {"type": "string", "enum": list(vocab.labels(prop))}
-        params.append(_query(name, prop.title, {"type": "array", "items": codes},
+        params.append(_query(name, prop.title, {"type": "array", "items": codes, "minItems": 1},
                              style="form", explode=False))  # fmt: skip
     out = _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
     out["get"]["parameters"][0] = {"$ref": "#/components/parameters/f-items"}
@@ -228,6 +231,8 @@ def _add_writes(paths: dict[str, Any], here: str, layer: Layer) -> None:
     item["delete"]["parameters"].insert(0, fid)
     history = _get(f"{layer.id}-history", "修订历史 History", JSON, [fid])
     history["get"]["security"] = SECURED
+    history["get"]["parameters"][0] = _f(("json",), "输出格式 Output format (JSON only)")
+    del history["get"]["responses"]["200"]["content"][HTML]
     history["get"]["responses"]["401"] = {
         "description": WRITE_ERRORS["401"],
         "content": {PROBLEM: {"schema": ANY_OBJECT}},

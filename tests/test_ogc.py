@@ -267,6 +267,13 @@ def test_not_found(client, url):
         (f"{ITEMS}?datetime=9999-12-31", 400, "datetime"),
         (f"{ITEMS}?datetime=9999-12-31T23:59:59.999999Z", 400, "datetime"),
         (f"{ITEMS}?datetime=2024-01-01T00:00:00%2B25:00", 400, "datetime"),
+        (f"{ITEMS}?datetime=2024-01-01%2000:00:00Z", 400, "datetime"),  # RFC 3339 only,
+        (f"{ITEMS}?datetime=20240101T000000Z", 400, "datetime"),  # as /ogc/api's pattern
+        (f"{ITEMS}?datetime=2024-01-01T00:00Z", 400, "datetime"),
+        (f"{ITEMS}?datetime=", 400, "datetime"),
+        (f"{ITEMS}?limit=1000000000000", 400, "limit"),
+        (f"{ITEMS}?sortby=", 400, "sortby"),
+        (f"{ITEMS}?status=", 400, "status"),
         ("/ogc/collections/counties/items?datetime=2024-01-01", 400, "datetime"),
         ("/ogc/conformance?x=1", 400, "x"),
     ],
@@ -416,3 +423,18 @@ def test_writes_to_read_only_collections_are_not_allowed(client, method, url):
     assert response.mimetype == "application/problem+json"
     allowed = set(response.headers["Allow"].split(", "))
     assert allowed <= {"GET", "HEAD", "OPTIONS"}
+
+
+def test_openapi_says_what_the_server_reads(client):
+    """The pattern and bounds /ogc/api gives are the ones the server applies."""
+    doc = get(client, "/ogc/api", "application/vnd.oai.openapi+json")
+    params = {p.get("name"): p for p in doc["paths"]["/collections/projects/items"]["get"][
+        "parameters"]}  # fmt: skip
+    pattern = re.compile(params["datetime"]["schema"]["pattern"])
+    for value in ("2024-01-01", "2024-01-01T08:00:00.123+08:00", "../2024-01-01", "2024-01-01/"):
+        assert pattern.match(value)
+        assert client.get(ITEMS, query_string={"datetime": value}).status_code == 200
+    for value in ("2024-01-01 00:00:00Z", "../..", "", "2024-1-1"):
+        assert not pattern.match(value)
+    assert params["limit"]["schema"]["maximum"] == params["offset"]["schema"]["maximum"]
+    assert params["sortby"]["schema"]["minItems"] == params["status"]["schema"]["minItems"] == 1
