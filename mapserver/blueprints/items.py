@@ -142,6 +142,9 @@ def delete(collection_id: str, feature_id: str) -> Response:
 @_route("/<feature_id>/history", "GET")
 def history(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id, write=False)
+    args = request.args.to_dict(flat=False)
+    ogc.negotiate(args.pop("f", None), ogc.JSON, formats=("json",))  # JSON only
+    ogc.no_other_parameters(args)
     revisions = editing.history(ed.engine, feature_id)
     body = f'{{"code":{json.dumps(feature_id)},"revisions":{revisions}}}'
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-cache"})
