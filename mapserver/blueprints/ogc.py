@@ -164,8 +164,9 @@ def items(collection_id: str) -> Response:
 
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     collection_url = f"{_root()}/collections/{layer.id}?f=json"
-    alternates = {name: base + "?" + urlencode({**args, "f": [name]}, doseq=True)
-                  for name in downloads.FORMATS}  # fmt: skip
+    given = urlencode(args, doseq=True)  # once for the three file links
+    same = f"{base}?{given}&" if given else f"{base}?"
+    alternates = {name: f"{same}f={name}" for name in downloads.FORMATS}
     alternates["html"] = page_url(q.offset, ["html"])
     more = ogc.items_links(collection_url, layer, alternates)
     threshold = state.settings.count_threshold
