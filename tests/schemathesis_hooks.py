@@ -32,7 +32,7 @@ DATETIMES = ["2025-01-01", "2024-01-01T00:00:00Z/..", "../2030-06-30T12:00:00+08
 FILES = ("csv", "gpkg", "kml")
 SMALLEST_CAP = 100  # 10 × the city layer's maximum
 # collection -> a feature id that exists, from the test (schemathesis cannot guess one)
-FEATURE_IDS = json.loads(os.environ.get("MAPSERVER_FEATURE_IDS", "{}"))
+FEATURE_IDS = json.loads(os.environ.get("OGC_FEATURE_IDS", "{}"))
 
 
 def _pick(options: list, seed: object) -> object:
