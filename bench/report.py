@@ -100,10 +100,15 @@ def _ratio(m: Measurement) -> str:
     return "–" if r is None else f"{r:.2f}"
 
 
+def loadavg(values: tuple[float, ...]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
 def line(m: Measurement) -> str:
     a, p = m.app, m.pg
     return (
-        f"{m.seconds:.0f} s: app {a.rps:7.1f} req/s p50 {_ms(a.p50_ms)} p99 {_ms(a.p99_ms)} ms"
+        f"load {m.load_avg[0]:.2f} | {m.seconds:.0f} s: "
+        f"app {a.rps:7.1f} req/s p50 {_ms(a.p50_ms)} p99 {_ms(a.p99_ms)} ms"
         f"{f' ({a.errors} errors)' if a.errors else ''} | "
         f"PG {p.rps:7.1f}/s p50 {_ms(p.p50_ms)} p99 {_ms(p.p99_ms)} ms | "
         f"app/PG {_ratio(m)} | CPU ms/req app run gunicorn/postgres/wrk "
@@ -172,6 +177,7 @@ def markdown(
         f"*s* (column) = {d} s, or up to {round(args.max_duration)} s for slow queries so that "
         "about ten rounds of responses complete |",
         f"| code | commit {info['commit']} |",
+        f"| load average | {info.get('load average', 'not recorded')} |",
         "",
         "**The machine has "
         + info["cpus"].split()[0]
@@ -240,14 +246,23 @@ def _target_comparison(r: SizeResult) -> list[str]:
     others = sorted({m.target for m in r.measurements} - {"layers"})
     if not others:
         return []
-    out = ["", "| path | query | req/s vs /layers | p50 vs /layers |", "|---|---|--:|--:|"]
+    out = [
+        "",
+        "| path | query | req/s vs /layers | p50 vs /layers | gunicorn CPU ms/req vs /layers "
+        "| other load, cores: /layers / this | 1-min load average: /layers / this |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
     for t in others:
         for (target, q), m in by.items():
             base = by.get(("layers", q))
             if target == t and base:
+                cpu, cpu_base = (x.app.cpu_ms_per_request("gunicorn") for x in (m, base))
+                cpu_ratio = f"{cpu / cpu_base:.2f}×" if cpu and cpu_base else "–"
                 out.append(
                     f"| {t} | {m.title} | {m.app.rps / base.app.rps:.2f}× "
-                    f"| {m.app.p50_ms / base.app.p50_ms:.2f}× |"
+                    f"| {m.app.p50_ms / base.app.p50_ms:.2f}× | {cpu_ratio} "
+                    f"| {base.app.other_cores:.2f} / {m.app.other_cores:.2f} "
+                    f"| {base.load_avg[0]:.2f} / {m.load_avg[0]:.2f} |"
                 )
     return out
 

@@ -67,6 +67,7 @@ class Measurement:
     seconds: float = 0.0  # wrk and pgbench duration for this query
     app: Load | None = None
     pg: Load | None = None
+    load_avg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # 1/5/15 min, before the app run
 
 
 @dataclass
@@ -318,8 +319,10 @@ def bench_size(cluster: Cluster, n: int, args: argparse.Namespace, logdir: Path)
         }
         with app_server(url, args, logdir) as (base, gunicorn_pid):
             meter = CpuMeter({"gunicorn": gunicorn_pid, "postgres": postmaster_pid(cluster)})
-            for target in args.targets:
-                for q in args.queries:
+            # Query by query, every path in turn: a /layers run and its OGC twin are
+            # measured minutes apart at most, under the same outside load.
+            for q in args.queries:
+                for target in args.targets:
                     m = check(base, target, q, n, engine, statements[q.name])
                     url_q = target.url(base, m.params)
                     note = "" if m.same_bytes else "  ** PG bytes differ from the app's **"
@@ -337,6 +340,7 @@ def bench_size(cluster: Cluster, n: int, args: argparse.Namespace, logdir: Path)
                         warm = wrk(url_q, args.warmup, args.connections, args.threads)
                         settle(engine)
                     m.seconds = planned_duration(args, m.seconds, warm)
+                    m.load_avg = os.getloadavg()
                     m.app = wrk(url_q, m.seconds, args.connections, args.threads, meter)
                     settle(engine)
                     m.pg = pgbench(
@@ -369,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.monotonic()
     commit = report.git_commit()  # at the start: the code gunicorn imports
+    load_before = os.getloadavg()
+    print(f"bench: load average {report.loadavg(load_before)} (1/5/15 min)", flush=True)
     start_date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: list[SizeResult] = []
     with tempfile.TemporaryDirectory(prefix="mapserver-bench-logs-") as logs:
@@ -377,6 +383,10 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(bench_size(cluster, n, args, Path(logs)))
             machine = report.machine(cluster, f"bench_{args.sizes[-1]}", commit)
             machine["date"] = start_date
+            machine["load average"] = (
+                f"{report.loadavg(load_before)} at the start, "
+                f"{report.loadavg(os.getloadavg())} at the end (1/5/15 min)"
+            )
     elapsed = time.monotonic() - started
     text = report.markdown(results, args, machine, command, elapsed)
     print("\n" + text)

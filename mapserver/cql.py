@@ -121,13 +121,19 @@ def parse(text: str, lang: str = "cql2-text") -> Any:
     except VisitError as exc:
         if isinstance(exc.orig_exc, FilterError):
             raise exc.orig_exc from None
-        raise FilterError(f"not valid {lang}: {str(exc.orig_exc)[:200]}") from None
+        raise _unreadable(lang, exc.orig_exc) from None
     except UnexpectedInput as exc:
         raise FilterError(f"not valid {lang} at character {exc.column}") from None
     except (LarkError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
-        raise FilterError(f"not valid {lang}: {str(exc)[:200]}") from None
+        raise _unreadable(lang, exc) from None
     check_size(tree)
     return tree
+
+
+def _unreadable(lang: str, exc: BaseException) -> FilterError:
+    if "int_max_str_digits" in str(exc):  # Python's own limit on int(), not ours to explain
+        return FilterError(f"not valid {lang}: a number with too many digits")
+    return FilterError(f"not valid {lang}: {str(exc)[:200]}")
 
 
 def _from_json(text: str) -> Any:

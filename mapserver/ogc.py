@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mapserver import outcrs
+from mapserver import downloads, outcrs
 from mapserver.errors import InvalidParameter, NotAcceptable, NotFound
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
@@ -56,6 +56,8 @@ REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 PAGING = ("bbox", "bbox-crs", "limit", "offset", "datetime", "crs", *FILTERING, "sortby",
           "properties")  # fmt: skip
 FORMATS = ("json", "html")  # values of ``f``
+ITEMS_FORMATS = (*FORMATS, *downloads.FORMATS)  # items also come as files
+BY_MEDIA = {HTML: "html", **{d.media: d.name for d in downloads.FORMATS.values()}}
 TITLE = "广安市重点项目“挂图作战” OGC API – Features"
 DESCRIPTION = (
     "广安市省、市重点项目及行政区划图层，符合 OGC API – Features 第1部分（核心）、"
@@ -81,19 +83,23 @@ def link(href: str, rel: str, media: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media, "title": title}
 
 
-def negotiate(f: Sequence[str] | None, accepted: str | None) -> str:
-    """``json`` or ``html`` from ``f`` (wins) or the Accept header's best offered match."""
+def negotiate(
+    f: Sequence[str] | None, accepted: str | None, formats: Sequence[str] = FORMATS
+) -> str:
+    """One of ``formats`` from ``f`` (wins) or the Accept header's best offered match."""
     if f is not None:
         if len(f) != 1:
             raise InvalidParameter(f"parameter 'f' given {len(f)} times", parameter="f")
-        if f[0] not in FORMATS:
+        if f[0] not in formats:
             raise InvalidParameter(
-                f"f: unsupported format {f[0][:50]!r}", parameter="f", allowed=list(FORMATS)
+                f"f: unsupported format {f[0][:50]!r}", parameter="f", allowed=list(formats)
             )
         return f[0]
     if accepted is None:
-        raise NotAcceptable("offered here: JSON and HTML (see Accept, or use f=json / f=html)")
-    return "html" if accepted == HTML else "json"
+        raise NotAcceptable(
+            f"offered here: {', '.join(formats)} (see Accept, or use f={'|'.join(formats)})"
+        )
+    return BY_MEDIA.get(accepted, "json")
 
 
 def no_other_parameters(args: Iterable[str], allowed: Sequence[str] = ()) -> None:
@@ -142,6 +148,9 @@ def collection(layer: Layer, extent: Mapping[str, Any] | None, root: str) -> dic
         link(f"{here}/items?f=html", "items", HTML, f"{layer.title}（要素网页）"),
         link(f"{here}/queryables?f=json", REL_QUERYABLES, SCHEMA, "可查询属性 Queryables"),
     ]
+    for name, d in downloads.FORMATS.items():
+        title = f"{layer.title}：全部下载 {DOWNLOAD_TITLES[name]}"
+        out["links"].append(link(f"{here}/items?f={name}", "enclosure", d.media, title))
     return out
 
 
@@ -250,9 +259,15 @@ def item(conn: sa.Connection, q: FeatureQuery, here: str, collection_url: str) -
     return text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
 
 
-def items_links(collection_url: str, layer: Layer, as_html: str) -> list[dict[str, str]]:
-    """Links an items page carries besides self/next/prev."""
-    return [
-        link(as_html, "alternate", HTML, f"{layer.title}（要素网页）"),
-        link(collection_url, "collection", JSON, layer.title),
-    ]
+DOWNLOAD_TITLES = {"csv": "CSV（Excel）", "gpkg": "GeoPackage", "kml": "KML（奥维、Google Earth）"}
+
+
+def items_links(collection_url: str, layer: Layer, alternates: Mapping[str, str]) -> list[dict]:
+    """Links an items page carries besides self/next/prev: the page as HTML and the matching
+    features as files (``alternates``: format -> URL)."""
+    out = [link(alternates["html"], "alternate", HTML, f"{layer.title}（要素网页）")]
+    for name, d in downloads.FORMATS.items():
+        title = f"{layer.title}：下载 {DOWNLOAD_TITLES[name]}"
+        out.append(link(alternates[name], "alternate", d.media, title))
+    out.append(link(collection_url, "collection", JSON, layer.title))
+    return out

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mapserver import cql, outcrs
+from mapserver import cql, downloads, outcrs
 from mapserver.editing import EDITABLE
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
-from mapserver.ogc import DESCRIPTION, FORMATS, HTML, JSON, OPENAPI, SCHEMA, TITLE
-from mapserver.query import FEATURE_ID, temporal_column
+from mapserver.ogc import DESCRIPTION, FORMATS, HTML, ITEMS_FORMATS, JSON, OPENAPI, SCHEMA, TITLE
+from mapserver.query import DATETIME, FEATURE_ID, temporal_column
 from mapserver.vocabulary import Vocabulary
 
 PROBLEM = "application/problem+json"
+WHOLE = 999_999_999_999  # the largest limit or offset read (12 digits)
 ANY_OBJECT = {"type": "object"}
 
 
@@ -43,20 +44,33 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         "servers": [{"url": root}],
         "paths": paths,
         "components": {
-            "parameters": {"f": _f(), "crs": _crs("crs", "输出坐标参考系 Output CRS")},
+            "parameters": {
+                "f": _f(),
+                "f-items": _f(ITEMS_FORMATS, ITEMS_F),
+                "crs": _crs("crs", "输出坐标参考系 Output CRS"),
+            },
             "securitySchemes": SECURITY_SCHEMES,
         },
     }
 
 
-def _f() -> dict[str, Any]:
+def _f(formats: tuple[str, ...] = FORMATS, description: str = "输出格式 Output format") -> dict:
     return {
         "name": "f",
         "in": "query",
         "required": False,
-        "description": "输出格式 Output format",
-        "schema": {"type": "string", "enum": list(FORMATS)},
+        "description": description,
+        "schema": {"type": "string", "enum": list(formats)},
     }
+
+
+ITEMS_F = (
+    "输出格式 Output format: json (GeoJSON, paged), html, or a file of every matching feature "
+    "(no paging; limit/offset only if given): csv (UTF-8 with BOM, WKT in crs, 经度/纬度 WGS84), "
+    "gpkg (GeoPackage in crs), kml (WGS84 only)"
+)
+FILES = {d.media: {"schema": {"type": "string", "format": "binary"}}
+         for d in downloads.FORMATS.values()}  # fmt: skip
 
 
 def _responses(media: str, not_found: bool = False) -> dict[str, Any]:
@@ -108,13 +122,15 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
                {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
                style="form", explode=False),
         _crs("bbox-crs", "bbox 的坐标参考系 CRS of bbox"),
-        _query("limit", f"每页要素数，默认 {layer.default_limit}，超过 {layer.max_limit} 按最大值",
-               {"type": "integer", "minimum": 1, "default": layer.default_limit}),
-        _query("offset", "跳过的要素数", {"type": "integer", "minimum": 0, "default": 0}),
+        _query("limit", f"每页要素数，默认 {layer.default_limit}，超过 {layer.max_limit} 按最大值"
+               "（文件下载：默认全部，最多为最大值的 10 倍）",
+               {"type": "integer", "minimum": 1, "maximum": WHOLE, "default": layer.default_limit}),
+        _query("offset", "跳过的要素数",
+               {"type": "integer", "minimum": 0, "maximum": WHOLE, "default": 0}),
     ]  # fmt: skip
     if temporal_column(layer):
         params.append(_query("datetime", "更新时间 (RFC 3339 instant or interval)",
-                             {"type": "string"}))  # fmt: skip
+                             {"type": "string", "pattern": DATETIME}))  # fmt: skip
     names = list(layer.properties)
     signed = [f"{sign}{n}" for n in [FEATURE_ID, *names] for sign in ("", "+", "-")]
     params += [
@@ -124,17 +140,20 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
         _query("filter-lang", "过滤语言 filter language",
                {"type": "string", "enum": list(cql.LANGS), "default": cql.LANGS[0]}),
         _crs("filter-crs", "过滤条件中几何的坐标参考系 CRS of geometries in filter"),
-        _query("sortby", "排序 sort keys: name (+ ascending) or -name", _names(signed),
-               style="form", explode=False),
+        _query("sortby", "排序 sort keys: name (+ ascending) or -name",
+               {**_names(signed), "minItems": 1}, style="form", explode=False),
         _query("properties", "只返回这些属性 only these properties", _names(names),
                style="form", explode=False),
     ]  # fmt: skip
     for name in layer.filters:
         prop = layer.properties[name]
         codes = {"type": "string", "enum": list(vocab.labels(prop))}
-        params.append(_query(name, prop.title, {"type": "array", "items": codes},
+        params.append(_query(name, prop.title, {"type": "array", "items": codes, "minItems": 1},
                              style="form", explode=False))  # fmt: skip
-    return _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
+    out = _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
+    out["get"]["parameters"][0] = {"$ref": "#/components/parameters/f-items"}
+    out["get"]["responses"]["200"]["content"].update(FILES)
+    return out
 
 
 def _item(layer: Layer) -> dict[str, Any]:
@@ -212,6 +231,8 @@ def _add_writes(paths: dict[str, Any], here: str, layer: Layer) -> None:
     item["delete"]["parameters"].insert(0, fid)
     history = _get(f"{layer.id}-history", "修订历史 History", JSON, [fid])
     history["get"]["security"] = SECURED
+    history["get"]["parameters"][0] = _f(("json",), "输出格式 Output format (JSON only)")
+    del history["get"]["responses"]["200"]["content"][HTML]
     history["get"]["responses"]["401"] = {
         "description": WRITE_ERRORS["401"],
         "content": {PROBLEM: {"schema": ANY_OBJECT}},

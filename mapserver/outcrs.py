@@ -102,10 +102,11 @@ def parse(raw: str | None, parameter: str) -> OutputCrs:
     return found
 
 
-def geometry_sql(column: str, crs: OutputCrs) -> str:
-    """The stored geometry (``column``: quoted, from the layer file) in ``crs``, EPSG axes."""
+def geometry_sql(column: str, crs: OutputCrs, epsg_axes: bool = True) -> str:
+    """The stored geometry (``column``: quoted, from the layer file) in ``crs``, EPSG axes
+    (or, without ``epsg_axes``, easting/longitude first as GIS files store it)."""
     expr = column if crs.srid == 4326 else f"ST_Transform({column}, {int(crs.srid)})"
-    return f"ST_FlipCoordinates({expr})" if crs.flip else expr
+    return f"ST_FlipCoordinates({expr})" if crs.flip and epsg_axes else expr
 
 
 def to_xy(values: Sequence[float], crs: OutputCrs) -> tuple[float, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +25,10 @@ PAGING = ("bbox", "limit", "offset", "count", *FILTERING)
 FEATURE_ID = "id"  # the name sortby gives the feature id (the layer's id_column)
 TEMPORAL = "updated_at"  # the property ``datetime`` filters on, when a layer exposes it
 OPEN = {"", ".."}
+# RFC 3339: a full date, or a date-time with seconds and Z or an offset (what the server reads)
+INSTANT = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?"
+# ``datetime``: an instant, or start/end with at most one end open (``..`` or empty)
+DATETIME = rf"^({INSTANT}|{INSTANT}/({INSTANT}|\.\.)?|(\.\.)?/{INSTANT})$"
 TRUE = {"true", "1", "yes"}
 FALSE = {"false", "0", "no"}
 
@@ -70,11 +75,13 @@ def parse(
     vocab: Vocabulary,
     paging: Sequence[str] = PAGING,
     clamp: bool = False,
+    limits: tuple[int, int] | None = None,
 ) -> FeatureQuery:
     """Check every parameter; raise :class:`InvalidParameter` naming the first bad one.
 
     ``clamp``: a ``limit`` above the layer's maximum is lowered to it instead of refused
-    (OGC API – Features allows either; ``/layers`` refuses).
+    (OGC API – Features allows either; ``/layers`` refuses). ``limits``: the default and
+    maximum ``limit`` instead of the layer's (downloads).
     """
     allowed = (*layer.filters, *paging)
     for name in args:
@@ -92,7 +99,7 @@ def parse(
         filters=filters,
         bbox=_bbox(single["bbox"], bbox_crs) if "bbox" in single else None,
         bbox_crs=bbox_crs,
-        limit=_limit(layer, single.get("limit"), clamp),
+        limit=_limit(single.get("limit"), limits or (layer.default_limit, layer.max_limit), clamp),
         offset=_integer("offset", single.get("offset"), 0, 0),
         count=_boolean("count", single.get("count")),
         interval=_interval(layer, single["datetime"]) if "datetime" in single else None,
@@ -103,15 +110,14 @@ def parse(
     )
 
 
-def _limit(layer: Layer, raw: str | None, clamp: bool) -> int:
-    limit = _integer("limit", raw, layer.default_limit, 1)
+def _limit(raw: str | None, limits: tuple[int, int], clamp: bool) -> int:
+    default, maximum = limits
+    limit = _integer("limit", raw, default, 1)
     if clamp:
-        limit = min(limit, layer.max_limit)
-    if limit > layer.max_limit:
+        limit = min(limit, maximum)
+    if limit > maximum:
         raise InvalidParameter(
-            f"limit {limit} is above this layer's maximum of {layer.max_limit}",
-            parameter="limit",
-            maximum=layer.max_limit,
+            f"limit {limit} is above the maximum of {maximum}", parameter="limit", maximum=maximum
         )
     return limit
 
@@ -270,7 +276,7 @@ def _instant(text: str) -> tuple[datetime, datetime]:
         f"datetime: {text[:100]!r} is not an RFC 3339 date-time (with Z or an offset) or date",
         parameter="datetime",
     )
-    if not text.isascii() or len(text) > 40:
+    if not re.fullmatch(INSTANT, text, re.ASCII):
         raise bad
     try:
         if len(text) == 10:
@@ -347,17 +353,30 @@ def features_sql(q: FeatureQuery, with_key: bool = False) -> tuple[str, dict]:
     props, joins, params = properties_sql(layer, q.properties)
     geom = outcrs.geometry_sql(f't."{layer.geometry_column}"', q.crs)
     key = f't."{layer.id_column}"::text, ' if with_key else ""
-    where, where_params = where_sql(q)
-    params.update(where_params, limit=q.limit + 1, offset=q.offset)
-    order, digits = order_sql(q), int(q.crs.decimals)
-    sql = (
-        f"SELECT {key}"
+    digits = int(q.crs.decimals)
+    select = (
+        f"{key}"
         f"""'{{"type":"Feature","id":' || to_json(t."{layer.id_column}")::text"""
         f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON({geom}, {digits}, 0), 'null')"""
         f""" || ',"properties":' || {props}::text || '}}'"""
-        # Page first, then build JSON for that page only: PostgreSQL evaluates the
-        # select list for every row it skips with OFFSET, not just the ones it returns.
-        f' FROM (SELECT * FROM "{layer.table}" t WHERE {where}'
+    )
+    return page_sql(q, select, joins, params, q.limit + 1)
+
+
+def page_sql(
+    q: FeatureQuery, select: str, joins: str, params: dict, limit: int
+) -> tuple[str, dict]:
+    """``SELECT select`` (alias ``t``) over ``limit`` rows of ``q`` from its offset, in order.
+
+    Page first, then build the output for that page only (``joins`` too): PostgreSQL
+    evaluates the select list for every row it skips with OFFSET, not just the ones it returns.
+    """
+    where, where_params = where_sql(q)
+    params = {**params, **where_params, "limit": limit, "offset": q.offset}
+    order, table = order_sql(q), q.layer.table
+    sql = (
+        f"SELECT {select}"
+        f' FROM (SELECT * FROM "{table}" t WHERE {where}'
         f" ORDER BY {order} LIMIT :limit OFFSET :offset) t {joins}"
         f" ORDER BY {order}"
     )

@@ -56,6 +56,10 @@ class Settings:
         default="mapserver_app",
         metadata={"doc": "database role every write runs as (SET LOCAL ROLE); empty: none"},
     )
+    download_limit: int = field(
+        default=0,
+        metadata={"doc": "most features in one CSV/GPKG/KML download; 0: 10 × the layer's max"},
+    )
     login_limit: str = field(
         default="10 per minute", metadata={"doc": "login attempts allowed per address"}
     )

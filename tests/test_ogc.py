@@ -267,6 +267,13 @@ def test_not_found(client, url):
         (f"{ITEMS}?datetime=9999-12-31", 400, "datetime"),
         (f"{ITEMS}?datetime=9999-12-31T23:59:59.999999Z", 400, "datetime"),
         (f"{ITEMS}?datetime=2024-01-01T00:00:00%2B25:00", 400, "datetime"),
+        (f"{ITEMS}?datetime=2024-01-01%2000:00:00Z", 400, "datetime"),  # RFC 3339 only,
+        (f"{ITEMS}?datetime=20240101T000000Z", 400, "datetime"),  # as /ogc/api's pattern
+        (f"{ITEMS}?datetime=2024-01-01T00:00Z", 400, "datetime"),
+        (f"{ITEMS}?datetime=", 400, "datetime"),
+        (f"{ITEMS}?limit=1000000000000", 400, "limit"),
+        (f"{ITEMS}?sortby=", 400, "sortby"),
+        (f"{ITEMS}?status=", 400, "status"),
         ("/ogc/collections/counties/items?datetime=2024-01-01", 400, "datetime"),
         ("/ogc/conformance?x=1", 400, "x"),
     ],
@@ -357,15 +364,16 @@ HOSTILE = ["'", "' OR 1=1--", "1; SELECT pg_sleep(10)--", "/* x */", "a\x00b", "
            "__class__", "password_hash", "${jndi:ldap://x}", "1e999"]  # fmt: skip
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv", "gpkg", "kml"])  # pages and files alike
 @pytest.mark.parametrize("value", HOSTILE)
 @pytest.mark.parametrize(
     "parameter",
     ["f", "bbox", "limit", "offset", "datetime", "working_group", "status", "county", "crs",
      "bbox-crs", "filter", "filter-lang", "filter-crs", "sortby", "properties"],
 )  # fmt: skip
-def test_hostile_values_are_refused_quickly(client, parameter, value):
+def test_hostile_values_are_refused_quickly(client, parameter, value, fmt):
     started = time.monotonic()
-    response = client.get(ITEMS, query_string={parameter: value})
+    response = client.get(ITEMS, query_string={"f": fmt, parameter: value})
     assert time.monotonic() - started < 2
     assert response.status_code == 400, response.get_data(as_text=True)
     body = json.loads(response.get_data())
@@ -399,3 +407,34 @@ def test_every_documented_operation_answers_as_documented(client, demo_engine):
                 }, url
                 checked += 1
     assert checked == len(readable) * 6
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("post", "/ogc/collections/counties/items"), ("put", "/ogc/collections/city/items/1"),
+     ("patch", "/ogc/collections/counties/items/511602"),
+     ("delete", "/ogc/collections/counties/items/511602"),
+     ("post", "/ogc/collections/city/items/1/history/1/restore")],
+)  # fmt: skip
+def test_writes_to_read_only_collections_are_not_allowed(client, method, url):
+    """As /ogc/api says: only projects take writes (405 with Allow, not 404)."""
+    response = getattr(client, method)(url)
+    assert response.status_code == 405, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    allowed = set(response.headers["Allow"].split(", "))
+    assert allowed <= {"GET", "HEAD", "OPTIONS"}
+
+
+def test_openapi_says_what_the_server_reads(client):
+    """The pattern and bounds /ogc/api gives are the ones the server applies."""
+    doc = get(client, "/ogc/api", "application/vnd.oai.openapi+json")
+    params = {p.get("name"): p for p in doc["paths"]["/collections/projects/items"]["get"][
+        "parameters"]}  # fmt: skip
+    pattern = re.compile(params["datetime"]["schema"]["pattern"])
+    for value in ("2024-01-01", "2024-01-01T08:00:00.123+08:00", "../2024-01-01", "2024-01-01/"):
+        assert pattern.match(value)
+        assert client.get(ITEMS, query_string={"datetime": value}).status_code == 200
+    for value in ("2024-01-01 00:00:00Z", "../..", "", "2024-1-1"):
+        assert not pattern.match(value)
+    assert params["limit"]["schema"]["maximum"] == params["offset"]["schema"]["maximum"]
+    assert params["sortby"]["schema"]["minItems"] == params["status"]["schema"]["minItems"] == 1

@@ -278,6 +278,10 @@ def test_history_and_restore_over_http(env):
     restored = client.post(f"{ITEMS}/{OWN}/history/{first}/restore", headers=headers(token, '"v2"'))
     assert restored.status_code == 200 and restored.headers["ETag"] == '"v3"'
     assert restored.get_json()["properties"]["name"] == revisions[1]["new"]["properties"]["name"]
+    for query, parameter in (("f=html", "f"), ("f=xyz", "f"), ("since=1", "since")):
+        refused = client.get(f"{ITEMS}/{OWN}/history?{query}", headers=headers(token))
+        assert refused.status_code == 400 and refused.get_json()["parameter"] == parameter
+    assert client.get(f"{ITEMS}/{OWN}/history?f=json", headers=headers(token)).status_code == 200
 
 
 def test_deleted_project_leaves_the_feeds_and_comes_back(env):

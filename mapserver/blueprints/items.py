@@ -21,7 +21,23 @@ from mapserver.errors import (
 from mapserver.feed import GEOJSON
 from mapserver.state import current
 
-bp = Blueprint("items", __name__, url_prefix="/ogc/collections/<collection_id>/items")
+bp = Blueprint("items", __name__)
+
+
+def _route(rule: str, method: str):
+    """Register a view under each editable collection only (a static path, which wins over
+    /ogc's ``items/<path:feature_id>``): a write to any other collection is then 405 with
+    ``Allow: GET, HEAD, OPTIONS``, as /ogc/api documents it."""
+
+    def register(view):
+        for layer_id in editing.EDITABLE:
+            bp.add_url_rule(f"/ogc/collections/{layer_id}/items{rule}", view_func=view,
+                            methods=[method], defaults={"collection_id": layer_id})  # fmt: skip
+        return view
+
+    return register
+
+
 BODY_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
 
 
@@ -76,42 +92,45 @@ def _saved(ed: editing.Editor, saved: editing.Saved, status: int) -> Response:
     return Response(text, status, mimetype=GEOJSON, headers=headers)
 
 
-@bp.post("")
+@_route("", "POST")
 def create(collection_id: str) -> Response:
     ed = _editor(collection_id)
     return _saved(ed, editing.create(ed, _payload(ed, complete=True)), 201)
 
 
-@bp.put("/<feature_id>")
+@_route("/<feature_id>", "PUT")
 def replace(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     payload, version = _payload(ed, complete=True), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=True), 200)
 
 
-@bp.patch("/<feature_id>")
+@_route("/<feature_id>", "PATCH")
 def update(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     payload, version = _payload(ed, complete=False), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=False), 200)
 
 
-@bp.delete("/<feature_id>")
+@_route("/<feature_id>", "DELETE")
 def delete(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     saved = editing.delete(ed, feature_id, if_match())
     return Response(status=204, headers={"ETag": editing.etag(saved.version)})
 
 
-@bp.get("/<feature_id>/history")
+@_route("/<feature_id>/history", "GET")
 def history(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id, write=False)
+    args = request.args.to_dict(flat=False)
+    ogc.negotiate(args.pop("f", None), ogc.JSON, formats=("json",))  # JSON only
+    ogc.no_other_parameters(args)
     revisions = editing.history(ed.engine, feature_id)
     body = f'{{"code":{json.dumps(feature_id)},"revisions":{revisions}}}'
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-cache"})
 
 
-@bp.post("/<feature_id>/history/<int:revision>/restore")
+@_route("/<feature_id>/history/<int:revision>/restore", "POST")
 def restore(collection_id: str, feature_id: str, revision: int) -> Response:
     ed = _editor(collection_id)
     return _saved(ed, editing.restore(ed, feature_id, revision, if_match()), 200)

@@ -4,7 +4,8 @@ Items are the ``/layers`` feed: the same :func:`query.parse` and
 :func:`feed.stream_collection`, with a ``limit`` above the maximum lowered to it,
 plus ``crs`` (Part 2) and ``filter`` (Part 3). HTML pages render the same
 documents (templates in ``mapserver/templates/ogc``); their maps need lon/lat,
-so HTML is always CRS84.
+so HTML is always CRS84. Items also come as CSV, GeoPackage and KML files
+(:mod:`mapserver.downloads`), every matching feature in one.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from flask import (
     request,
     stream_with_context,
 )
+from werkzeug.wsgi import wrap_file
 
-from mapserver import cql, editing, feed, ogc, ogc_openapi, outcrs, query
+from mapserver import cql, downloads, editing, feed, ogc, ogc_openapi, outcrs, query
 from mapserver.layers import column_types
 from mapserver.state import current
 
@@ -43,12 +45,13 @@ def _root() -> str:
     return request.url_root.rstrip("/") + "/ogc"
 
 
-def _args(media: str) -> tuple[dict[str, list[str]], str]:
-    """The query arguments without ``f``, and the output format (``json`` or ``html``)."""
+def _args(media: str, formats=ogc.FORMATS) -> tuple[dict[str, list[str]], str]:
+    """The query arguments without ``f``, and the output format (one of ``formats``)."""
     args = request.args.to_dict(flat=False)
     offered = [media, ogc.JSON, ogc.HTML]
+    offered += [d.media for name, d in downloads.FORMATS.items() if name in formats]
     accepted = request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else media
-    return args, ogc.negotiate(args.pop("f", None), accepted)
+    return args, ogc.negotiate(args.pop("f", None), accepted, formats)
 
 
 def _plain(media: str) -> str:
@@ -141,7 +144,9 @@ def items(collection_id: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
     f = request.args.getlist("f")
-    args, fmt = _args(feed.GEOJSON)
+    args, fmt = _args(feed.GEOJSON, ogc.ITEMS_FORMATS)
+    if fmt in downloads.FORMATS:
+        return _download(layer, args, fmt)
     q = query.parse(layer, args, state.vocabulary, paging=ogc.PAGING, clamp=True)
     if fmt == "html":
         q = replace(q, crs=outcrs.DEFAULT)
@@ -159,7 +164,11 @@ def items(collection_id: str) -> Response:
 
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     collection_url = f"{_root()}/collections/{layer.id}?f=json"
-    more = ogc.items_links(collection_url, layer, page_url(q.offset, ["html"]))
+    given = urlencode(args, doseq=True)  # once for the three file links
+    same = f"{base}?{given}&" if given else f"{base}?"
+    alternates = {name: f"{same}f={name}" for name in downloads.FORMATS}
+    alternates["html"] = page_url(q.offset, ["html"])
+    more = ogc.items_links(collection_url, layer, alternates)
     threshold = state.settings.count_threshold
     body = feed.stream_collection(conn, q, page_url, threshold, {"timeStamp": stamp}, more)
     if fmt == "html":
@@ -167,6 +176,24 @@ def items(collection_id: str) -> Response:
         context = {"layer": layer, "as_json": page_url(q.offset, ["json"])}
         return _out(fmt, doc, "items", **context)
     return Response(stream_with_context(body), mimetype=feed.GEOJSON, headers=headers)
+
+
+def _download(layer, args: dict[str, list[str]], fmt: str) -> Response:
+    """Every matching feature (or ``limit`` of them) as a CSV, GeoPackage or KML file."""
+    state = current()
+    most = downloads.cap(layer, state.settings.download_limit)
+    q = downloads.parse(layer, args, state.vocabulary, ogc.PAGING, fmt, most)
+    conn, headers, fresh = _versioned(q, fmt, weak=True)
+    with conn:
+        if fresh:
+            return Response(status=304, headers=headers)
+        file, size = downloads.download(conn, q, fmt, whole="limit" not in args)
+    name = downloads.filename(layer, fmt)
+    headers.update({"Content-Disposition": f'attachment; filename="{name}"',
+                    "Content-Length": str(size)})  # fmt: skip
+    body = wrap_file(request.environ, file)
+    media = downloads.FORMATS[fmt].media
+    return Response(body, mimetype=media, headers=headers, direct_passthrough=True)
 
 
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")
