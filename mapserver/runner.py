@@ -62,6 +62,10 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "5",
         "--timeout",
         "60",
+        # CQL2 filters may be 10 kB, three times that once URL-encoded: more than gunicorn's
+        # default 4094-byte request line (0 lifts the limit; bodies stay capped by the app).
+        "--limit-request-line",
+        "0",
         "--access-logfile",
         "-",
         "mapserver:create_app()",
