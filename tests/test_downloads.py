@@ -39,7 +39,14 @@ HEADINGS = {"name": "项目名称", "owner_unit": "责任单位", "leader": "联
             "area_ha": "用地面积（公顷）", "length_km": "线路长度（km）", "demo": "演示数据",
             "version": "版本", "updated_at": "更新时间"}  # fmt: skip
 CODED = {"level": "项目级别", "working_group": "推进组", "county": "县（市、区）",
-         "status": "项目状态"}  # fmt: skip
+         "status": "项目状态", "health": "进度状态", "overdue": "逾期事项"}  # fmt: skip
+# The battle map's derived columns (migration 0005's view), after the registry's own.
+BATTLE = ("days_late", "points_behind", "year_to_date", "open_problems", "overdue_callouts")
+HEADINGS |= {"days_late": "节点最长逾期（天）", "points_behind": "落后时序进度（个百分点）",
+             "year_to_date": "本年月报累计投资（万元）", "open_problems": "未解决问题",
+             "overdue_callouts": "逾期点球"}  # fmt: skip
+HEALTH = {"on_track": "正常", "lagging": "滞后", "seriously_lagging": "严重滞后",
+          "not_tracked": "不考核"}  # fmt: skip
 # (query, SQL condition on p, ORDER BY, properties or None for all, srid)
 CASES = [
     ("county=511621&status=under_construction,completed",
@@ -62,7 +69,7 @@ def expected(engine, where: str, order: str, srid: int) -> list[dict]:
     sql = (
         "SELECT p.*, p.code AS id, wg.name AS working_group_label, c.name AS county_label, "
         f"ST_AsBinary(ST_Transform(p.geom, {srid})) AS wkb, ST_X(ST_PointOnSurface(p.geom)) lon, "
-        "ST_Y(ST_PointOnSurface(p.geom)) lat FROM projects p "
+        "ST_Y(ST_PointOnSurface(p.geom)) lat FROM battle_projects p "
         "LEFT JOIN working_groups wg ON wg.code = p.working_group "
         f"LEFT JOIN counties c ON c.adcode = p.county WHERE p.deleted_at IS NULL AND {where} "
         f"ORDER BY {order}"
@@ -71,6 +78,8 @@ def expected(engine, where: str, order: str, srid: int) -> list[dict]:
         rows = [dict(r._mapping) for r in conn.execute(sa.text(sql))]
     for r in rows:
         r["level_label"], r["status_label"] = LEVELS[r["level"]], STATUSES[r["status"]]
+        r["health_label"] = HEALTH[r["health"]]
+        r["overdue_label"] = {True: "有逾期", False: "无逾期"}[r["overdue"]]
     assert rows, where
     return rows
 
@@ -113,7 +122,8 @@ def same_geometry(wkb_or_wkt, db_wkb, tolerance: float) -> bool:
 
 def names(properties) -> list[str]:
     """The properties in a file: those asked for, in that order, else all in the layer's."""
-    return list(properties or ("name", *CODED, *PLAIN[1:]))
+    registry = ("name", "level", "working_group", "county", "status", *PLAIN[1:])
+    return list(properties or (*registry, "health", "overdue", *BATTLE))
 
 
 @pytest.mark.parametrize(("query", "where", "order", "properties", "srid"), CASES)
