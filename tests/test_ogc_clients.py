@@ -190,6 +190,27 @@ def test_gdal_oapif_in_gauss_kruger(server, demo_engine, tmp_path):
                 assert far < 0.01, r["id"]
 
 
+def test_gdal_reads_a_part2_request_for_epsg_4545(server, demo_engine, tmp_path):
+    """GDAL 3.6 (no OAPIF CRS option) fetching items with crs=EPSG:4545 through its GeoJSON
+    reader: every site arrives where PostGIS puts it in 4545, northing first as EPSG says."""
+    url = f"{server}/ogc/collections/projects/items?limit=1000&crs={EPSG}4545"
+    out = tmp_path / "gk.csv"
+    run("ogr2ogr", "-f", "CSV", str(out), url, "-lco", "GEOMETRY=AS_WKT", "-select", "id")
+    checked = 0
+    with open(out, encoding="utf-8") as f, demo_engine.connect() as conn:
+        for r in csv.DictReader(f):
+            if not r["WKT"]:
+                continue
+            far = conn.execute(
+                sa.text("SELECT ST_HausdorffDistance(ST_FlipCoordinates(ST_Transform(geom, 4545)),"
+                        " ST_GeomFromText(:wkt, 4545)) FROM projects WHERE code = :code"),
+                {"wkt": r["WKT"], "code": r["id"]},
+            ).scalar_one()  # fmt: skip
+            assert far < 0.01, r["id"]
+            checked += 1
+    assert checked == len(db_rows(demo_engine, "geom IS NOT NULL"))
+
+
 def test_gdal_attribute_filter_still_works(server, demo_engine):
     """GDAL 3.6 speaks only the draft 'cql-text'; it sees no match and filters on its side."""
     out = run("ogrinfo", "-ro", "-so", f"OAPIF:{server}/ogc", "projects", "-where",
