@@ -150,6 +150,21 @@ def test_owslib_crs_and_filter(server, demo_engine):
             assert first == pytest.approx([northing, easting], abs=1e-3)  # EPSG: northing first
 
 
+def distances(csv_path, engine, stored: str, srid: int) -> dict[str, float]:
+    """Per feature GDAL wrote (CSV with WKT in ``srid``): its Hausdorff distance to the stored
+    site as the SQL expression ``stored`` gives it (written in the test, not by the app)."""
+    sql = sa.text(
+        f"SELECT ST_HausdorffDistance({stored}, ST_GeomFromText(:wkt, {srid})) "
+        "FROM projects WHERE code = :code"
+    )
+    with open(csv_path, encoding="utf-8") as f, engine.connect() as conn:
+        return {
+            r["id"]: conn.execute(sql, {"wkt": r["WKT"], "code": r["id"]}).scalar_one()
+            for r in csv.DictReader(f)
+            if r["WKT"]
+        }
+
+
 def test_gdal_reprojects_web_mercator_items_back(server, demo_engine, tmp_path):
     """GDAL reads items served in EPSG:3857 (easting first) and its own PROJ brings them back to
     where the database has them."""
@@ -157,19 +172,9 @@ def test_gdal_reprojects_web_mercator_items_back(server, demo_engine, tmp_path):
     out = tmp_path / "back.csv"
     run("ogr2ogr", "-f", "CSV", str(out), url, "-s_srs", "EPSG:3857", "-t_srs", "EPSG:4326",
         "-lco", "GEOMETRY=AS_WKT", "-select", "id")  # fmt: skip
-    checked = 0
-    with open(out, encoding="utf-8") as f, demo_engine.connect() as conn:
-        for r in csv.DictReader(f):
-            if not r["WKT"]:
-                continue
-            far = conn.execute(
-                sa.text("SELECT ST_HausdorffDistance(geom, ST_GeomFromText(:wkt, 4326)) "
-                        "FROM projects WHERE code = :code"),
-                {"wkt": r["WKT"], "code": r["id"]},
-            ).scalar_one()  # fmt: skip
-            assert far < 1e-6, r["id"]
-            checked += 1
-    assert checked == 94
+    far = distances(out, demo_engine, "geom", 4326)
+    assert all(d < 1e-6 for d in far.values()), far
+    assert len(far) == 94
 
 
 def test_gdal_oapif_in_gauss_kruger(server, demo_engine, tmp_path):
@@ -179,15 +184,9 @@ def test_gdal_oapif_in_gauss_kruger(server, demo_engine, tmp_path):
     out = tmp_path / "gk.csv"
     run("ogr2ogr", "-f", "CSV", str(out), f"OAPIF:{server}/ogc", "projects", "-oo",
         "CRS=EPSG:4545", "-lco", "GEOMETRY=AS_WKT", "-select", "id")  # fmt: skip
-    with open(out, encoding="utf-8") as f, demo_engine.connect() as conn:
-        for r in csv.DictReader(f):
-            if r["WKT"]:  # GDAL hands out easting, northing (traditional GIS order)
-                far = conn.execute(
-                    sa.text("SELECT ST_HausdorffDistance(ST_Transform(geom, 4545), "
-                            "ST_GeomFromText(:wkt, 4545)) FROM projects WHERE code = :code"),
-                    {"wkt": r["WKT"], "code": r["id"]},
-                ).scalar_one()  # fmt: skip
-                assert far < 0.01, r["id"]
+    # GDAL hands out easting, northing (traditional GIS order)
+    far = distances(out, demo_engine, "ST_Transform(geom, 4545)", 4545)
+    assert all(d < 0.01 for d in far.values()), far
 
 
 def test_gdal_reads_a_part2_request_for_epsg_4545(server, demo_engine, tmp_path):
@@ -196,19 +195,9 @@ def test_gdal_reads_a_part2_request_for_epsg_4545(server, demo_engine, tmp_path)
     url = f"{server}/ogc/collections/projects/items?limit=1000&crs={EPSG}4545"
     out = tmp_path / "gk.csv"
     run("ogr2ogr", "-f", "CSV", str(out), url, "-lco", "GEOMETRY=AS_WKT", "-select", "id")
-    checked = 0
-    with open(out, encoding="utf-8") as f, demo_engine.connect() as conn:
-        for r in csv.DictReader(f):
-            if not r["WKT"]:
-                continue
-            far = conn.execute(
-                sa.text("SELECT ST_HausdorffDistance(ST_FlipCoordinates(ST_Transform(geom, 4545)),"
-                        " ST_GeomFromText(:wkt, 4545)) FROM projects WHERE code = :code"),
-                {"wkt": r["WKT"], "code": r["id"]},
-            ).scalar_one()  # fmt: skip
-            assert far < 0.01, r["id"]
-            checked += 1
-    assert checked == len(db_rows(demo_engine, "geom IS NOT NULL"))
+    far = distances(out, demo_engine, "ST_FlipCoordinates(ST_Transform(geom, 4545))", 4545)
+    assert all(d < 0.01 for d in far.values()), far
+    assert len(far) == len(db_rows(demo_engine, "geom IS NOT NULL"))
 
 
 def test_gdal_attribute_filter_still_works(server, demo_engine):
