@@ -90,6 +90,15 @@ def wait_ready(driver, timeout: float = 10) -> None:
     wait_for(lambda: hook(driver, "state") == "ready", timeout)
 
 
+def open_page(driver, url: str) -> None:
+    """Load url and wait until ready, after leaving the previous page (whose server may be
+    gone) and discarding what it logged, so one test's page cannot fail the next."""
+    driver.get("about:blank")
+    severe_logs(driver)
+    driver.get(url)
+    wait_ready(driver)
+
+
 def mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 

@@ -12,14 +12,13 @@ import pytest
 
 from mapserver import create_app, credentials, users
 from mapserver.db import make_engine
-from tests.browser import chromium, hook, serve, severe_logs, wait_for, wait_ready
+from tests.browser import chromium, hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import ARTIFACTS
 from tests.test_browser import get_json
 
 
-def open_page(driver, url: str) -> None:
-    driver.get(url)
-    wait_ready(driver)
+def open_battle(driver, url: str) -> None:
+    open_page(driver, url)
     wait_for(lambda: hook(driver, "battle-refreshes"))
 
 
@@ -37,7 +36,7 @@ def drawn_by(features: list[dict], prop: str) -> dict[str, int]:
 
 
 def test_health_switch_recolours_and_keeps_the_url(driver, base):
-    open_page(driver, f"{base}/?county=511621")
+    open_battle(driver, f"{base}/?county=511621")
     features = feed(base, "county=511621")
     assert hook(driver, "symbology") == "status"
     assert json.loads(hook(driver, "class-counts")) == drawn_by(features, "status")
@@ -57,7 +56,7 @@ def test_health_switch_recolours_and_keeps_the_url(driver, base):
 
 
 def test_health_symbology_in_kiosk_mode(driver, base):
-    open_page(driver, f"{base}/?kiosk=1&interval=60&color=health")
+    open_battle(driver, f"{base}/?kiosk=1&interval=60&color=health")
     assert hook(driver, "symbology") == "health"
     assert json.loads(hook(driver, "class-counts")) == drawn_by(feed(base), "health")
     assert not severe_logs(driver)
@@ -65,7 +64,7 @@ def test_health_symbology_in_kiosk_mode(driver, base):
 
 @pytest.mark.parametrize("query", ["", "county=511621", "status=under_construction"])
 def test_panels_equal_the_api(driver, base, query):
-    open_page(driver, f"{base}/?{query}")
+    open_battle(driver, f"{base}/?{query}")
     features = {f["id"]: f for f in feed(base, query)}
     ranking = get_json(f"{base}/battle/ranking")
     assert hook(driver, "ranking-period") == ranking["period"]
@@ -119,7 +118,7 @@ def test_callout_issued_appears_at_once(driver, fresh_url):
     app = create_app({"database_url": fresh_url})
     try:
         with serve(app) as url:
-            open_page(driver, f"{url}/")
+            open_battle(driver, f"{url}/")
             before = int(hook(driver, "callout-count"))
             project = feed(url, "status=under_construction")[0]["id"]
             soon = (dt.date.today() + dt.timedelta(days=2)).isoformat()  # ≥ the server's day

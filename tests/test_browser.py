@@ -19,6 +19,7 @@ from tests.browser import (
     Relay,
     hook,
     map_offset,
+    open_page,
     serve,
     severe_logs,
     stat_values,
@@ -57,11 +58,6 @@ def feed(base: str, query: str) -> dict:
 
 def stats(base: str, query: str) -> dict:
     return get_json(f"{base}/stats?{query}")
-
-
-def open_page(driver, url: str) -> None:
-    driver.get(url)
-    wait_ready(driver)
 
 
 def expected_figures(s: dict) -> dict[str, float]:
