@@ -11,7 +11,7 @@ Two signals; the worse one decides:
 
 Projects whose status the rules do not track (e.g. reserve, completed) are
 ``not_tracked``. Comparisons are exact (fractions), so a project exactly on a threshold
-is on it, and the database's ``battle_projects`` view (migration 0005), which does the
+is on it, and the database's ``battle_projects`` view (migrations 0005, 0006), which does the
 same arithmetic in ``numeric``, gives the same answer.
 """
 

@@ -379,3 +379,20 @@ class HealthRule(Base):
     lagging_points: Mapped[Decimal] = mapped_column(sa.Numeric, nullable=False)
     seriously_lagging_points: Mapped[Decimal] = mapped_column(sa.Numeric, nullable=False)
     statuses: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.Text), nullable=False)
+
+
+class ProjectRecordSummary(Base):
+    """What health needs from a project's records, kept by triggers (migration 0006) so the
+    ``battle_projects`` view reads one row per project instead of aggregating its records."""
+
+    __tablename__ = "project_record_summary"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_open_milestone: Mapped[dt.date | None] = mapped_column(sa.Date)
+    report_months: Mapped[list[dt.date]] = mapped_column(sa.ARRAY(sa.Date), nullable=False)
+    report_totals: Mapped[list[Decimal]] = mapped_column(sa.ARRAY(sa.Numeric), nullable=False)
+    open_problems: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    first_open_due: Mapped[dt.date | None] = mapped_column(sa.Date)
+    issued_deadlines: Mapped[list[dt.date]] = mapped_column(sa.ARRAY(sa.Date), nullable=False)
