@@ -119,6 +119,7 @@ function render(ctx, collection, { fit }) {
   markUpdated(ctx.nodes.updated);
   ctx.stats.setScope(describe(ctx.layer.filters, ctx.state.filters));
   if (fit && !ctx.state.kiosk) fitFiltered(ctx);
+  ctx.basemap.show();
   const selected = ctx.state.selected;
   if (selected) select(ctx, selected);
   return battle;

@@ -5,6 +5,7 @@
 
 import { filterQuery, getJSON } from './api.js';
 import { el, setHook, setText } from './dom.js';
+import * as fmt from './format.js';
 
 const DEBOUNCE_MS = 300;
 /** Publishing a list logs no change and overdue moves at midnight: refresh now and then too. */
@@ -84,7 +85,7 @@ function showCallouts(ctx, items) {
   const on = filtered(ctx.filters());
   const open = items
     .filter((c) => !on || ctx.projects.get(c.project))
-    .sort((a, b) => Number(b.overdue) - Number(a.overdue) || a.deadline.localeCompare(b.deadline) || a.id - b.id);
+    .sort((a, b) => Number(b.overdue) - Number(a.overdue) || fmt.byCodePoint(a.deadline, b.deadline) || a.id - b.id);
   const overdue = open.filter((c) => c.overdue).length;
   setList(ctx.nodes.callouts, open.slice(0, MAX_ROWS.callouts).map(calloutRow), open.length);
   setText(ctx.nodes.calloutCount, `${open.length} 项 · 逾期 ${overdue}`);
@@ -109,7 +110,7 @@ function showLagging(ctx) {
   const lagging = ctx.projects
     .features()
     .filter((f) => HEALTH[f.properties.health])
-    .sort((a, b) => rank(a) - rank(b) || (b.properties.days_late || 0) - (a.properties.days_late || 0) || String(a.id).localeCompare(String(b.id)));
+    .sort((a, b) => rank(a) - rank(b) || (b.properties.days_late || 0) - (a.properties.days_late || 0) || fmt.byCodePoint(a.id, b.id));
   setList(ctx.nodes.lagging, lagging.slice(0, MAX_ROWS.lagging).map(laggingRow), lagging.length);
   setText(ctx.nodes.laggingCount, `${lagging.length} 个`);
   setHook('lagging-count', lagging.length);

@@ -69,3 +69,13 @@ export function day(date) {
   const weekday = '日一二三四五六'[date.getDay()];
   return `${date.getFullYear()}年${date.getMonth() + 1}月${date.getDate()}日 星期${weekday}`;
 }
+
+/**
+ * Code-point order of two strings, for sorting codes and ISO dates. Not localeCompare:
+ * its first call loads ICU's collation data, ~30 ms of the page's start-up.
+ */
+export function byCodePoint(a, b) {
+  const x = String(a);
+  const y = String(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

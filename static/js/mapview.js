@@ -48,8 +48,39 @@ function countyStyle(style, scale, emphasis) {
   return base;
 }
 
-function countyLabel(name) {
-  return el('span', { className: 'county-label-text', text: name });
+/**
+ * Where a county's name goes: the area centroid of its largest part's outer ring, from the
+ * GeoJSON numbers (at a county's size, degrees are flat enough for placing a label).
+ */
+function labelPoint(geometry) {
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  let best = null;
+  for (const [ring] of polygons) {
+    let area = 0;
+    let x = 0;
+    let y = 0;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const cross = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+      area += cross;
+      x += (ring[j][0] + ring[i][0]) * cross;
+      y += (ring[j][1] + ring[i][1]) * cross;
+    }
+    if (area !== 0 && (!best || Math.abs(area) > best.size)) {
+      best = { size: Math.abs(area), lng: x / (3 * area), lat: y / (3 * area) };
+    }
+  }
+  return best ? L.latLng(best.lat, best.lng) : null;
+}
+
+/**
+ * A county's name. A marker, not a tooltip: a tooltip measures itself to centre on its
+ * point (a forced layout per label, ~10 ms each at start-up); CSS centres this text instead.
+ */
+function countyLabel(feature, layer) {
+  const at = labelPoint(feature.geometry) || layer.getBounds().getCenter();
+  const text = el('span', { className: 'county-label-text', text: feature.properties.name });
+  const icon = L.divIcon({ className: 'county-label', html: text, iconSize: null });
+  return L.marker(at, { icon, pane: 'tooltipPane', interactive: false, keyboard: false });
 }
 
 function countyLayers({ collection, style, renderer, scale }) {
@@ -61,21 +92,16 @@ function countyLayers({ collection, style, renderer, scale }) {
       interactive: false,
       style: () => countyStyle(style, scale, null),
     });
-    layer.bindTooltip(countyLabel(feature.properties.name), {
-      permanent: true,
-      direction: 'center',
-      className: 'county-label',
-      pane: 'tooltipPane',
-    });
-    layers.set(String(feature.id), { layer, name: feature.properties.name });
+    const label = countyLabel(feature, layer);
+    layers.set(String(feature.id), { layer, label, name: feature.properties.name });
   }
   return layers;
 }
 
 function cityLayer({ collection, style, renderer, scale }) {
   const weight = (style.default.weight || 3) * scale;
-  const glow = { ...style.default, weight: weight * 4, opacity: 0.18, className: 'city-glow' };
-  const line = { ...style.default, weight, className: 'city-line' };
+  const glow = { ...style.default, weight: weight * 4, opacity: 0.18 };
+  const line = { ...style.default, weight };
   const common = { pane: BASE_PANE, renderer, interactive: false };
   return L.featureGroup([
     L.geoJSON(collection, { ...common, style: () => glow }),
@@ -84,23 +110,31 @@ function cityLayer({ collection, style, renderer, scale }) {
 }
 
 /**
- * County boundaries with names, and the city outline, drawn below the projects.
+ * County boundaries with names, and the city outline, drawn below the projects on one
+ * canvas. Nothing is drawn until `show()`: the page first fits the map to what it shows,
+ * so the boundaries (thousands of vertices) are projected once, not once per view.
  * @param {{map: L.Map, counties: object, city: object, countiesStyle: object, cityStyle: object}} options
  */
 export function createBasemap({ map, counties, city, countiesStyle, cityStyle }) {
   const scale = screenScale();
-  const renderer = L.svg({ pane: BASE_PANE, padding: 0.5 });
+  const renderer = L.canvas({ pane: BASE_PANE, padding: 0.5 });
   const byCode = countyLayers({ collection: counties, style: countiesStyle, renderer, scale });
-  const group = L.featureGroup([...byCode.values()].map((c) => c.layer)).addTo(map);
-  const outline = cityLayer({ collection: city, style: cityStyle, renderer, scale }).addTo(map);
+  const parts = [...byCode.values()];
+  const group = L.featureGroup([...parts.map((c) => c.layer), ...parts.map((c) => c.label)]);
+  const outline = cityLayer({ collection: city, style: cityStyle, renderer, scale });
   return {
     bounds: () => (outline.getBounds().isValid() ? outline.getBounds() : group.getBounds()),
     countyBounds: (code) => byCode.get(code)?.layer.getBounds() || null,
+    show() {
+      if (map.hasLayer(group)) return;
+      group.addTo(map);
+      outline.addTo(map);
+    },
     highlight(code) {
       for (const [key, county] of byCode) {
         const emphasis = code === null ? null : key === code ? 'current' : 'dim';
         county.layer.setStyle(countyStyle(countiesStyle, scale, emphasis));
-        county.layer.getTooltip()?.getElement()?.classList.toggle('current', key === code);
+        county.label.getElement()?.classList.toggle('current', key === code);
       }
     },
   };
