@@ -327,21 +327,30 @@ def where_sql(q: FeatureQuery) -> tuple[str, dict]:
 
 
 def properties_sql(layer: Layer, only: Sequence[str] | None = None) -> tuple[str, str, dict]:
-    """``json_build_object(...)`` of the exposed properties (or ``only`` these) with labels,
-    its joins and params."""
-    pairs, joins, params = [], [], {}
+    """The JSON object of the exposed properties (or ``only`` these) with labels, its joins
+    and params.
+
+    ``row_to_json`` of a one-row sub-select rather than ``json_build_object``: it writes no
+    spaces (``json_build_object`` puts " : " and ", " between every key and value, a tenth
+    of a big page) and takes about a fifth less time per feature.
+    """
+    columns, joins, params = [], [], {}
     chosen = layer.properties.values() if only is None else [layer.properties[n] for n in only]
     for i, prop in enumerate(chosen):
         col = f't."{prop.name}"'
-        pairs.append(f"'{prop.name}', {col}")
+        columns.append(f'{col} AS "{prop.name}"')
         if prop.labels is not None:
             src = prop.labels
             joins.append(f'LEFT JOIN "{src.table}" l{i} ON l{i}."{src.key}" = {col}')
-            pairs.append(f"'{prop.name}_label', l{i}.\"{src.label}\"")
+            columns.append(f'l{i}."{src.label}" AS "{prop.name}_label"')
         elif prop.values is not None:
             params[f"labels{i}"] = json.dumps(dict(prop.values), ensure_ascii=False)
-            pairs.append(f"'{prop.name}_label', CAST(:labels{i} AS jsonb) ->> {col}::text")
-    return f"json_build_object({', '.join(pairs)})", " ".join(joins), params
+            columns.append(f'CAST(:labels{i} AS jsonb) ->> {col}::text AS "{prop.name}_label"')
+    if not columns:
+        return "'{}'::json", "", params
+    # The row's alias has a space: no property name (a plain identifier) can shadow it.
+    row = f'(SELECT "row of" FROM (SELECT {", ".join(columns)}) "row of")'
+    return f"row_to_json({row})", " ".join(joins), params
 
 
 def features_sql(q: FeatureQuery, with_key: bool = False) -> tuple[str, dict]:
