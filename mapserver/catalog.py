@@ -28,6 +28,7 @@ def describe(layer: Layer, vocab: Vocabulary, base: str) -> dict[str, Any]:
         "style": dict(layer.style),
         "legend_title": layer.legend_title,
         "popup": list(layer.popup),
+        "map_properties": None if layer.map_properties is None else list(layer.map_properties),
         "links": [
             {
                 "rel": "self",

@@ -33,6 +33,7 @@ LAYER_KEYS = {
     "filters",
     "style",
     "popup",
+    "map_properties",
     "legend_title",
     "stats",
     "deleted_column",
@@ -106,6 +107,8 @@ class Layer:
     stats: StatsSpec
     digest: str  # changes whenever the file does; part of every ETag
     deleted_column: str | None = None  # rows where it is set are deleted (restorable)
+    # What the battle map loads for every feature (None: everything); see _map_properties.
+    map_properties: tuple[str, ...] | None = None
     # column -> udt_name, filled in when the file is checked against the database
     types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -152,6 +155,7 @@ def parse_layer(path: Path) -> Layer:
         raise ConfigError(f"{path}: limit.default is larger than limit.max")
     filters = tuple(where.names(doc.get("filters", []), "filters", properties, coded=True))
     popup = tuple(where.names(doc.get("popup", []), "popup", properties))
+    style = _style(where, doc.get("style"), properties)
     return Layer(
         id=path.stem,
         title=where.text(doc["title"], "title"),
@@ -164,8 +168,9 @@ def parse_layer(path: Path) -> Layer:
         max_limit=max_limit,
         properties=MappingProxyType(properties),
         filters=filters,
-        style=_style(where, doc.get("style"), properties),
+        style=style,
         popup=popup,
+        map_properties=_map_properties(where, doc, properties, filters, style),
         legend_title=where.text(doc.get("legend_title", doc["title"]), "legend_title"),
         stats=_stats(where, doc.get("stats", {}), properties),
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
@@ -293,6 +298,19 @@ class Where:
 
     def path_options(self, value: Any, key: str) -> dict:
         return dict(self.mapping(value, key, PATH_OPTIONS))
+
+
+def _map_properties(
+    where: Where, doc: dict, properties: dict, filters: tuple[str, ...], style: Mapping[str, Any]
+) -> tuple[str, ...] | None:
+    """``map_properties`` plus what the map filters and colours by: all the big screen loads
+    for every feature (a third of the bytes of all properties); the detail panel fetches the
+    rest of a feature when it is opened."""
+    if "map_properties" not in doc:
+        return None
+    named = where.names(doc["map_properties"], "map_properties", properties)
+    styled = [style["property"]] if "property" in style else []
+    return tuple(dict.fromkeys([*named, *filters, *styled]))
 
 
 def check_columns(path: Path, layer: Layer, conn: sa.Connection) -> None:

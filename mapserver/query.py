@@ -21,7 +21,7 @@ from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
 FILTERING = ("filter", "filter-lang", "filter-crs")  # OGC API – Features Part 3 (CQL2)
-PAGING = ("bbox", "limit", "offset", "count", *FILTERING)
+PAGING = ("bbox", "limit", "offset", "count", "properties", *FILTERING)
 FEATURE_ID = "id"  # the name sortby gives the feature id (the layer's id_column)
 TEMPORAL = "updated_at"  # the property ``datetime`` filters on, when a layer exposes it
 OPEN = {"", ".."}

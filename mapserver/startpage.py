@@ -49,8 +49,10 @@ def first_requests(
     projects = layers.get("projects")
     if projects:
         filters = _filters(projects, args)
-        limit = ("limit", str(projects["limit"]["max"]))
-        urls.append(f"/layers/projects.geojson?{_query([*filters, limit])}")
+        only = projects.get("map_properties")
+        tail = [("limit", str(projects["limit"]["max"]))]
+        tail += [("properties", ",".join(only))] if only else []
+        urls.append(f"/layers/projects.geojson?{_query([*filters, *tail])}")
         urls.append(f"/stats?{_query(filters)}" if filters else "/stats")
         urls += battle_requests(filters)
     return urls

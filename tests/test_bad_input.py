@@ -32,6 +32,9 @@ CASES = [
     ("count=maybe", 400, "count", "true or false"),
     ("county=%00", 400, "county", "unknown code"),
     ("status='%20OR%201=1--", 400, "status", "unknown code"),
+    ("properties=name,password_hash", 400, "properties", "unknown property"),
+    ("properties=-name", 400, "properties", "plain names only"),
+    ('properties=name"%20FROM%20users--', 400, "properties", "unknown property"),
 ]
 
 

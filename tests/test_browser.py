@@ -195,6 +195,7 @@ def test_detail_panel_on_click(driver, base):
     open_page(driver, f"{base}/?county={point['properties']['county']}")
     click_at(driver, *point["geometry"]["coordinates"])
     wait_for(lambda: hook(driver, "selected") == point["id"])
+    wait_for(lambda: hook(driver, "detail") == "complete")  # the map holds only some properties
     panel = driver.find_element(By.ID, "detail")
     assert (
         panel.find_element(By.CSS_SELECTOR, '[data-field="name"]').text

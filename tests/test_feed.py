@@ -75,6 +75,18 @@ def test_feature_shape(client, demo_engine):
     assert reserve and all(f["properties"]["status"] == "reserve" for f in reserve)
 
 
+def test_properties_chooses_what_each_feature_carries(client):
+    full = fetch(client, "/layers/projects.geojson?limit=20&status=preparing")
+    some = fetch(
+        client, "/layers/projects.geojson?limit=20&status=preparing&properties=name,status"
+    )
+    assert [f["id"] for f in some["features"]] == [f["id"] for f in full["features"]]
+    for small, big in zip(some["features"], full["features"]):
+        assert small["geometry"] == big["geometry"]
+        assert small["properties"] == {k: big["properties"][k] for k in small["properties"]}
+        assert list(small["properties"]) == ["name", "status", "status_label"]
+
+
 def test_coordinates_have_at_most_seven_decimals(client):
     text = client.get("/layers/counties.geojson").get_data(as_text=True)
     decimals = re.findall(r"\d+\.(\d+)", text.split('"properties"')[0])

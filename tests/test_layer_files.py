@@ -40,6 +40,8 @@ CASES = [
     ({"filters": ["name"]}, "filters", "no values or labels"),
     ({"filters": ["password_hash"]}, "filters", "not an exposed property"),
     ({"popup": ["secret"]}, "popup", "not an exposed property"),
+    ({"map_properties": ["secret"]}, "map_properties", "not an exposed property"),
+    ({"map_properties": "name"}, "map_properties", "must be a list"),
     ({"limit__default": 0}, "limit.default", "positive integer"),
     ({"limit__maximum": 5}, "limit.maximum", "unknown key"),
     ({"style__classes__building": {"color": "red"}}, "style.classes.building", "not a value"),
@@ -99,3 +101,11 @@ def test_layers_are_immutable(app):
         layer.properties["x"] = None
     with pytest.raises(AttributeError):
         layer.table = "users"
+
+
+def test_map_properties_add_what_the_map_filters_and_colours_by():
+    layers = load_layers(ROOT / "layers")
+    projects = layers["projects"]
+    assert projects.map_properties[:2] == ("name", "owner_unit")
+    assert set(projects.filters) | {projects.style["property"]} <= set(projects.map_properties)
+    assert layers["counties"].map_properties is None

@@ -75,10 +75,12 @@ export async function fetchConfig({ signal } = {}) {
 
 /**
  * One layer's features: {collection, version}; version is X-Data-Version (null if absent).
- * @param {{layerId: string, filters?: object, limit?: number, signal?: AbortSignal}} options
+ * `properties`: only these (and their labels); all when null.
+ * @param {{layerId: string, filters?: object, limit?: number, properties?: string[]|null, signal?: AbortSignal}} options
  */
-export async function fetchFeatures({ layerId, filters = {}, limit, signal }) {
-  const params = [filterQuery(filters), limit ? `limit=${limit}` : ''].filter(Boolean);
+export async function fetchFeatures({ layerId, filters = {}, limit, properties = null, signal }) {
+  const only = properties ? `properties=${properties.join(',')}` : '';
+  const params = [filterQuery(filters), limit ? `limit=${limit}` : '', only].filter(Boolean);
   const url = withQuery(`/layers/${encodeURIComponent(layerId)}.geojson`, params.join('&'));
   const response = await checked(
     await fetch(url, { signal, headers: { Accept: 'application/geo+json' } }),
@@ -86,6 +88,15 @@ export async function fetchFeatures({ layerId, filters = {}, limit, signal }) {
   const header = response.headers.get('X-Data-Version');
   const collection = await response.json();
   return { collection, version: header === null ? null : Number(header) };
+}
+
+/** One feature with all its properties (the map may hold only some of them). */
+export async function fetchFeature({ layerId, id, signal }) {
+  const url = `/ogc/collections/${encodeURIComponent(layerId)}/items/${encodeURIComponent(id)}`;
+  const response = await checked(
+    await fetch(url, { signal, headers: { Accept: 'application/geo+json' } }),
+  );
+  return response.json();
 }
 
 /** /stats for a filter state. */

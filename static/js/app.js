@@ -1,7 +1,7 @@
 // The battle map's behaviour: load the filtered feed, follow the change stream, keep the
 // statistics equal to what the map shows.
 
-import { fetchFeatures, fetchStats } from './api.js';
+import { fetchFeature, fetchFeatures, fetchStats } from './api.js';
 import { markUpdated } from './clock.js';
 import { setHook, setText } from './dom.js';
 import { describe, matches } from './filters.js';
@@ -88,7 +88,13 @@ async function loadFeed(ctx, { fit = true } = {}) {
     const stats = refreshStats(ctx);
     stats.catch(() => {}); // awaited below, after the features are drawn
     const [{ collection, version }, basemap] = await Promise.all([
-      fetchFeatures({ layerId: ctx.layer.id, filters: ctx.state.filters, limit: ctx.layer.limit.max, signal: abort.signal }),
+      fetchFeatures({
+        layerId: ctx.layer.id,
+        filters: ctx.state.filters,
+        limit: ctx.layer.limit.max,
+        properties: ctx.layer.map_properties,
+        signal: abort.signal,
+      }),
       ctx.basemapReady,
     ]);
     ctx.basemap = basemap;
@@ -156,9 +162,26 @@ function select(ctx, code) {
   if (feature) {
     ctx.detail.show(feature);
     keepInSight(ctx, code);
+    if (ctx.layer.map_properties) showAllProperties(ctx, code);
   } else ctx.detail.clear();
   setHook('selected', ctx.state.selected);
   if (!ctx.state.kiosk) writeState({ filters: ctx.state.filters, project: ctx.state.selected });
+}
+
+/** The map holds only some properties of each project: fetch the rest for the panel. */
+async function showAllProperties(ctx, code) {
+  ctx.detailAbort?.abort();
+  const abort = (ctx.detailAbort = new AbortController());
+  setHook('detail', 'partial');
+  try {
+    const feature = await fetchFeature({ layerId: ctx.layer.id, id: code, signal: abort.signal });
+    if (abort.signal.aborted || ctx.state.selected !== code) return;
+    ctx.detail.show(feature);
+    showNotice(ctx, 'detail', '');
+    setHook('detail', 'complete');
+  } catch (error) {
+    if (!abort.signal.aborted) showNotice(ctx, 'detail', `项目详情加载失败（${error.message}）`);
+  }
 }
 
 /** One change from the stream, applied in place; then the statistics, debounced. */
