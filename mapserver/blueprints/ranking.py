@@ -49,7 +49,7 @@ def live() -> Response:
     tracks = _tracks()
     with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         text = request.args.get("period") or ranking_periods.this_month(conn)
-        body = ranking_periods.compute(conn, _period(text), state.rules.ranking, tracks)
+        body = ranking_periods.compute_cached(conn, _period(text), state.rules.ranking, tracks)
     return _json(body)
 
 

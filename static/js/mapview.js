@@ -117,7 +117,7 @@ function cityLayer({ collection, style, renderer, scale }) {
  */
 export function createBasemap({ map, counties, city, countiesStyle, cityStyle }) {
   const scale = screenScale();
-  const renderer = L.canvas({ pane: BASE_PANE, padding: 0.5 });
+  const renderer = L.canvas({ pane: BASE_PANE, padding: 0.1 });
   const byCode = countyLayers({ collection: counties, style: countiesStyle, renderer, scale });
   const parts = [...byCode.values()];
   const group = L.featureGroup([...parts.map((c) => c.layer), ...parts.map((c) => c.label)]);

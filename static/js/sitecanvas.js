@@ -168,7 +168,7 @@ function siteBounds(site) {
 export class SiteCanvas extends L.Layer {
   constructor(options) {
     super();
-    L.setOptions(this, { pane: 'overlayPane', padding: 0.3, tolerance: 4, ...options });
+    L.setOptions(this, { pane: 'overlayPane', padding: 0.1, tolerance: 4, ...options });
     this._sites = new Map();
     this._prepared = new WeakMap();
     this._projector = projectorFor(L.CRS.EPSG3857);
