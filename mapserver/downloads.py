@@ -138,7 +138,7 @@ def download(
 def fetch(conn: sa.Connection, q: query.FeatureQuery, fmt: str) -> Rows:
     """One query: id, properties (JSON, as in GeoJSON), WKB and the format's extras."""
     layer = q.layer
-    props, joins, params = query.properties_sql(layer, q.properties)
+    props, joins, params = query.properties_sql(layer, q.properties, q.labels)
     column = f't."{layer.geometry_column}"'
     geom = outcrs.geometry_sql(column, q.crs, epsg_axes=False)
     select = f't."{layer.id_column}"::text, {props}::text, ST_AsBinary({geom})'

@@ -21,7 +21,7 @@ from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
 FILTERING = ("filter", "filter-lang", "filter-crs")  # OGC API – Features Part 3 (CQL2)
-PAGING = ("bbox", "limit", "offset", "count", "properties", *FILTERING)
+PAGING = ("bbox", "limit", "offset", "count", "properties", "labels", *FILTERING)
 FEATURE_ID = "id"  # the name sortby gives the feature id (the layer's id_column)
 TEMPORAL = "updated_at"  # the property ``datetime`` filters on, when a layer exposes it
 OPEN = {"", ".."}
@@ -50,6 +50,7 @@ class FeatureQuery:
     filter: Filter | None = None
     sortby: tuple[tuple[str, bool], ...] = ()  # (column, descending), before the layer's order
     properties: tuple[str, ...] | None = None  # only these properties (None: all)
+    labels: bool = True  # coded properties with their ``_label`` (False: codes only)
 
     def canonical(self) -> str:
         """A stable text of the query, for ETags."""
@@ -64,6 +65,7 @@ class FeatureQuery:
             "filter": self.filter and [self.filter.lang, self.filter.crs, self.filter.text],
             "sortby": self.sortby or None,
             "properties": self.properties,
+            "labels": None if self.labels else False,
         }
         key.append({k: v for k, v in extra.items() if v not in (None, outcrs.DEFAULT.key)})
         return json.dumps(key, separators=(",", ":"), ensure_ascii=False)
@@ -107,6 +109,7 @@ def parse(
         filter=_filter(layer, single, vocab),
         sortby=_sortby(layer, single["sortby"]) if "sortby" in single else (),
         properties=_selected(layer, single["properties"]) if "properties" in single else None,
+        labels=single.get("labels") is None or _boolean("labels", single["labels"]),
     )
 
 
@@ -326,9 +329,11 @@ def where_sql(q: FeatureQuery) -> tuple[str, dict]:
     return " AND ".join(clauses), params
 
 
-def properties_sql(layer: Layer, only: Sequence[str] | None = None) -> tuple[str, str, dict]:
-    """The JSON object of the exposed properties (or ``only`` these) with labels, its joins
-    and params.
+def properties_sql(
+    layer: Layer, only: Sequence[str] | None = None, labels: bool = True
+) -> tuple[str, str, dict]:
+    """The JSON object of the exposed properties (or ``only`` these) with their labels
+    (unless not ``labels``), its joins and params.
 
     ``row_to_json`` of a one-row sub-select rather than ``json_build_object``: it writes no
     spaces (``json_build_object`` puts " : " and ", " between every key and value, a tenth
@@ -339,6 +344,8 @@ def properties_sql(layer: Layer, only: Sequence[str] | None = None) -> tuple[str
     for i, prop in enumerate(chosen):
         col = f't."{prop.name}"'
         columns.append(f'{col} AS "{prop.name}"')
+        if not labels:
+            continue
         if prop.labels is not None:
             src = prop.labels
             joins.append(f'LEFT JOIN "{src.table}" l{i} ON l{i}."{src.key}" = {col}')
@@ -359,7 +366,7 @@ def features_sql(q: FeatureQuery, with_key: bool = False) -> tuple[str, dict]:
     The query asks for ``limit + 1`` rows: an extra row means there is a next page.
     """
     layer = q.layer
-    props, joins, params = properties_sql(layer, q.properties)
+    props, joins, params = properties_sql(layer, q.properties, q.labels)
     geom = outcrs.geometry_sql(f't."{layer.geometry_column}"', q.crs)
     key = f't."{layer.id_column}"::text, ' if with_key else ""
     digits = int(q.crs.decimals)

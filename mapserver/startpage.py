@@ -51,7 +51,7 @@ def first_requests(
         filters = _filters(projects, args)
         only = projects.get("map_properties")
         tail = [("limit", str(projects["limit"]["max"]))]
-        tail += [("properties", ",".join(only))] if only else []
+        tail += [("properties", ",".join(only)), ("labels", "false")] if only else []
         urls.append(f"/layers/projects.geojson?{_query([*filters, *tail])}")
         urls.append(f"/stats?{_query(filters)}" if filters else "/stats")
         urls += battle_requests(filters)

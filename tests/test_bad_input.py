@@ -34,6 +34,7 @@ CASES = [
     ("status='%20OR%201=1--", 400, "status", "unknown code"),
     ("properties=name,password_hash", 400, "properties", "unknown property"),
     ("properties=-name", 400, "properties", "plain names only"),
+    ("labels=maybe", 400, "labels", "true or false"),
     ('properties=name"%20FROM%20users--', 400, "properties", "unknown property"),
 ]
 

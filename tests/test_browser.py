@@ -241,6 +241,8 @@ def test_update_in_the_database_appears_within_two_seconds(driver, writable):
         driver.find_element(By.CSS_SELECTOR, "#ticker li .name").text
         == target["properties"]["name"]
     )
+    # The map holds codes only (labels=false): the labels come from the layer's vocabulary.
+    assert driver.find_element(By.CSS_SELECTOR, "#ticker li .what").text == "前期 → 在建"
     assert_no_console_errors(driver)
 
 

@@ -85,6 +85,11 @@ def test_properties_chooses_what_each_feature_carries(client):
         assert small["geometry"] == big["geometry"]
         assert small["properties"] == {k: big["properties"][k] for k in small["properties"]}
         assert list(small["properties"]) == ["name", "status", "status_label"]
+    bare = fetch(client, "/layers/projects.geojson?limit=20&status=preparing&labels=false")
+    assert not [k for f in bare["features"] for k in f["properties"] if k.endswith("_label")]
+    assert [f["properties"]["county"] for f in bare["features"]] == [
+        f["properties"]["county"] for f in full["features"]
+    ]
 
 
 def test_coordinates_have_at_most_seven_decimals(client):

@@ -75,13 +75,14 @@ export async function fetchConfig({ signal } = {}) {
 
 /**
  * One layer's features: {collection, version}; version is X-Data-Version (null if absent).
- * `properties`: only these (and their labels); all when null.
+ * `properties`: only these (and their labels); all when null. `labels`: false for codes only.
  * @param {{layerId: string, filters?: object, limit?: number, properties?: string[]|null, signal?: AbortSignal}} options
  */
-export async function fetchFeatures({ layerId, filters = {}, limit, properties = null, signal }) {
+export async function fetchFeatures({ layerId, filters = {}, limit, properties = null, labels = true, signal }) {
   const only = properties ? `properties=${properties.join(',')}` : '';
-  const params = [filterQuery(filters), limit ? `limit=${limit}` : '', only].filter(Boolean);
-  const url = withQuery(`/layers/${encodeURIComponent(layerId)}.geojson`, params.join('&'));
+  const params = [filterQuery(filters), limit ? `limit=${limit}` : '', only, labels ? '' : 'labels=false'];
+  const query = params.filter(Boolean).join('&');
+  const url = withQuery(`/layers/${encodeURIComponent(layerId)}.geojson`, query);
   const response = await checked(
     await fetch(url, { signal, headers: { Accept: 'application/geo+json' } }),
   );

@@ -93,6 +93,7 @@ async function loadFeed(ctx, { fit = true } = {}) {
         filters: ctx.state.filters,
         limit: ctx.layer.limit.max,
         properties: ctx.layer.map_properties,
+        labels: !ctx.layer.map_properties, // the page has the vocabulary (filters.js labelOf)
         signal: abort.signal,
       }),
       ctx.basemapReady,
@@ -159,24 +160,26 @@ function select(ctx, code) {
   const feature = code ? ctx.projects.get(code) : null;
   ctx.state.selected = feature ? code : null;
   ctx.projects.select(ctx.state.selected);
-  if (feature) {
+  if (feature && ctx.layer.map_properties) showAllProperties(ctx, code);
+  else if (feature) {
     ctx.detail.show(feature);
     keepInSight(ctx, code);
-    if (ctx.layer.map_properties) showAllProperties(ctx, code);
   } else ctx.detail.clear();
   setHook('selected', ctx.state.selected);
   if (!ctx.state.kiosk) writeState({ filters: ctx.state.filters, project: ctx.state.selected });
 }
 
-/** The map holds only some properties of each project: fetch the rest for the panel. */
+/** The map holds only some properties of each project (codes, no labels): the panel shows
+ * the whole project once fetched (~10 ms), not a half-labelled one first. */
 async function showAllProperties(ctx, code) {
   ctx.detailAbort?.abort();
   const abort = (ctx.detailAbort = new AbortController());
-  setHook('detail', 'partial');
+  setHook('detail', 'loading');
   try {
     const feature = await fetchFeature({ layerId: ctx.layer.id, id: code, signal: abort.signal });
     if (abort.signal.aborted || ctx.state.selected !== code) return;
     ctx.detail.show(feature);
+    keepInSight(ctx, code);
     showNotice(ctx, 'detail', '');
     setHook('detail', 'complete');
   } catch (error) {

@@ -94,13 +94,13 @@ function showCallouts(ctx, items) {
   setHook('callout-ids', open.map((c) => c.id).join(','));
 }
 
-function laggingRow(f) {
+function laggingRow(f, label) {
   const p = f.properties;
   const why = p.days_late > 0 ? `节点逾期${p.days_late}天` : `落后${Math.round(p.points_behind ?? 0)}点`;
   return el('li', { attrs: { 'data-code': f.id, 'data-health': p.health } }, [
     el('span', { className: 'flag', text: HEALTH[p.health] }),
     el('span', { className: 'name', text: p.name }),
-    el('span', { className: 'why', text: why, attrs: { title: p.county_label || '' } }),
+    el('span', { className: 'why', text: why, attrs: { title: label(p, 'county') } }),
   ]);
 }
 
@@ -111,7 +111,7 @@ function showLagging(ctx) {
     .features()
     .filter((f) => HEALTH[f.properties.health])
     .sort((a, b) => rank(a) - rank(b) || (b.properties.days_late || 0) - (a.properties.days_late || 0) || fmt.byCodePoint(a.id, b.id));
-  setList(ctx.nodes.lagging, lagging.slice(0, MAX_ROWS.lagging).map(laggingRow), lagging.length);
+  setList(ctx.nodes.lagging, lagging.slice(0, MAX_ROWS.lagging).map((f) => laggingRow(f, ctx.label)), lagging.length);
   setText(ctx.nodes.laggingCount, `${lagging.length} 个`);
   setHook('lagging-count', lagging.length);
 }
@@ -133,14 +133,15 @@ async function refresh(ctx) {
 
 /**
  * The panels in `root` (static/index.html holds the containers).
- * @param {{root: HTMLElement, projects: object, filters: function(): object}} options
+ * `label(props, name)`: a coded property's label (filters.js labelOf).
+ * @param {{root: HTMLElement, projects: object, filters: function(): object, label: function(object, string): string}} options
  */
-export function createBattlePanels({ root, projects, filters }) {
+export function createBattlePanels({ root, projects, filters, label }) {
   const node = (id) => root.querySelector(`[data-part="${id}"]`);
   const nodes = { root, period: node('period'), callouts: node('callouts'), calloutCount: node('callout-count') };
   Object.assign(nodes, { lagging: node('lagging'), laggingCount: node('lagging-count') });
   for (const name of ['county-red', 'county-black', 'unit-red', 'unit-black']) nodes[name] = node(name);
-  const ctx = { nodes, projects, filters, serial: 0, refreshes: 0, timer: null };
+  const ctx = { nodes, projects, filters, label, serial: 0, refreshes: 0, timer: null };
   setInterval(() => refresh(ctx), EVERY_MS);
   return {
     refresh: () => refresh(ctx),

@@ -94,3 +94,16 @@ export function describe(filters, state) {
   }
   return parts.length ? parts.join(' · ') : '全部项目';
 }
+
+/**
+ * A coded property's label: the feature's own `<name>_label`, else the layer's vocabulary
+ * (the battle map loads its features without labels, `labels=false`), else the code.
+ * @param {Array<{name: string, values: Array<{code: string, label: string}>}>} filters
+ */
+export function labelOf(filters, props, name) {
+  const own = props[`${name}_label`];
+  if (own) return own;
+  const code = props[name];
+  const value = filters.find((f) => f.name === name)?.values.find((v) => String(v.code) === String(code));
+  return value ? value.label : String(code ?? '');
+}

@@ -6,7 +6,7 @@ import { createBattlePanels } from './battle.js';
 import { startClock } from './clock.js';
 import { showConnection } from './connection.js';
 import { byId, setHook } from './dom.js';
-import { createFilterPanel } from './filters.js';
+import { createFilterPanel, labelOf } from './filters.js';
 import { startKiosk } from './kiosk.js';
 import { createLiveStream } from './live.js';
 import { createBasemap, createMap } from './mapview.js';
@@ -44,7 +44,7 @@ function buildPanels({ layer, handlers }) {
   return {
     stats: createStatsPanel({ element: byId('stats'), layer }),
     detail: createDetailPanel({ element: byId('detail'), layer, onClose: () => handlers.select(null) }),
-    ticker: createTicker({ element: byId('ticker') }),
+    ticker: createTicker({ element: byId('ticker'), label: (props, name) => labelOf(layer.filters, props, name) }),
   };
 }
 
@@ -103,7 +103,12 @@ async function boot() {
     mode: options.color,
     projects,
   });
-  const battle = createBattlePanels({ root: byId('battle'), projects, filters: () => state.filters });
+  const battle = createBattlePanels({
+    root: byId('battle'),
+    projects,
+    filters: () => state.filters,
+    label: (props, name) => labelOf(layer.filters, props, name),
+  });
   const nodes = { updated: byId('updated'), notice: byId('notice') };
   const pulse = createPulse({ map });
   const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, battle, symbology, ...panels }, state);

@@ -5,12 +5,12 @@ import * as fmt from './format.js';
 
 const OPS = { insert: '新增', update: '更新', delete: '删除' };
 
-function detail(change, beforeFeature) {
+function detail(change, beforeFeature, label) {
   const after = change.feature ? change.feature.properties : null;
   const before = beforeFeature ? beforeFeature.properties : null;
   if (!after) return change.op === 'delete' ? '项目已删除' : '不再符合当前筛选';
-  if (!before) return `${after.county_label || ''} · ${after.status_label || ''}`;
-  if (before.status !== after.status) return `${before.status_label} → ${after.status_label}`;
+  if (!before) return `${label(after, 'county')} · ${label(after, 'status')}`;
+  if (before.status !== after.status) return `${label(before, 'status')} → ${label(after, 'status')}`;
   if (JSON.stringify(beforeFeature.geometry) !== JSON.stringify(change.feature.geometry)) return '位置调整';
   const delta = Number(after.completed_this_year) - Number(before.completed_this_year);
   if (delta) return `本年完成 ${delta > 0 ? '+' : ''}${fmt.wan(delta)} 万元`;
@@ -18,10 +18,10 @@ function detail(change, beforeFeature) {
 }
 
 /**
- * The ticker in `element` (a list).
- * @param {{element: HTMLElement, max?: number}} options
+ * The ticker in `element` (a list); `label(props, name)` gives a coded property's label.
+ * @param {{element: HTMLElement, label: function(object, string): string, max?: number}} options
  */
-export function createTicker({ element, max = 8 }) {
+export function createTicker({ element, label, max = 8 }) {
   element.replaceChildren();
   return {
     /** Add a change; `before` is the feature as it was on screen (if it was). */
@@ -31,7 +31,7 @@ export function createTicker({ element, max = 8 }) {
         el('time', { text: fmt.time(new Date()) }),
         el('span', { className: 'op', text: OPS[change.op] || change.op }),
         el('span', { className: 'name', text: props.name || change.feature_id }),
-        el('span', { className: 'what', text: detail(change, before) }),
+        el('span', { className: 'what', text: detail(change, before, label) }),
       ]);
       element.prepend(row);
       while (element.children.length > max) element.lastElementChild.remove();
