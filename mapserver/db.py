@@ -15,5 +15,10 @@ def make_engine(url: str, pool_size: int = 8) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
+        # A connection goes back to the pool with COMMIT, not ROLLBACK: psycopg forgets its
+        # prepared statements on every ROLLBACK, so the feed's read-only transactions were
+        # parsed and planned afresh on every request (2 ms of PostgreSQL per 100-row page).
+        # Writes commit or roll back explicitly (engine.begin(), mapserver.writes) first.
+        pool_reset_on_return="commit",
         connect_args={"application_name": "mapserver"},
     )
