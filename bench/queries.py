@@ -18,7 +18,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from mapserver import query
+from mapserver import query, query_sql
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
@@ -88,7 +88,7 @@ def pg_statement(engine: Engine, q: query.FeatureQuery) -> str:
     here ``limit`` is exact, so the value equals the ``features`` array the app
     sends. Literals are rendered by psycopg itself (client-side binding).
     """
-    sql, params = query.features_sql(q)
+    sql, params = query_sql.features_sql(q)
     params = {**params, "limit": q.limit}
     compiled = sa.text(sql).compile(dialect=engine.dialect)
     values = compiled.construct_params(params)

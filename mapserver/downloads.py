@@ -1,8 +1,8 @@
 """Items as files for people who do not run a GIS: CSV, GeoPackage and KML.
 
-The query is the items query (:func:`mapserver.query.parse`, ``where_sql``,
-``properties_sql``, ``page_sql``): PostGIS gives each feature's properties as
-the GeoJSON has them (JSON text, labels included), its geometry as WKB
+The query is the items query (:func:`mapserver.query.parse`; ``where_sql``,
+``properties_sql``, ``page_sql`` in mapserver/query_sql.py): PostGIS gives each feature's
+properties as the GeoJSON has them (JSON text, labels included), its geometry as WKB
 (``ST_AsBinary``) and, for CSV, a point on it in lon/lat. pyogrio (GDAL) writes
 the file into a private temporary directory, which is removed before the
 response is sent: the caller gets the open file, still readable.
@@ -28,7 +28,7 @@ import numpy as np
 import sqlalchemy as sa
 from pyogrio import raw
 
-from mapserver import kml, outcrs, query
+from mapserver import kml, outcrs, query, query_sql
 from mapserver.errors import InvalidParameter
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
@@ -93,7 +93,7 @@ def parse(
 
 def check_size(conn: sa.Connection, q: query.FeatureQuery, most: int) -> None:
     """Refuse, before writing anything, a download of more than ``most`` features."""
-    sql, params = query.count_sql(q)
+    sql, params = query_sql.count_sql(q)
     matched = conn.execute(sa.text(sql), params).scalar_one()
     if matched - q.offset > most:
         raise InvalidParameter(
@@ -138,7 +138,7 @@ def download(
 def fetch(conn: sa.Connection, q: query.FeatureQuery, fmt: str) -> Rows:
     """One query: id, properties (JSON, as in GeoJSON), WKB and the format's extras."""
     layer = q.layer
-    props, joins, params = query.properties_sql(layer, q.properties, q.labels)
+    props, joins, params = query_sql.properties_sql(layer, q.properties, q.labels)
     column = f't."{layer.geometry_column}"'
     geom = outcrs.geometry_sql(column, q.crs, epsg_axes=False)
     select = f't."{layer.id_column}"::text, {props}::text, ST_AsBinary({geom})'
@@ -147,7 +147,7 @@ def fetch(conn: sa.Connection, q: query.FeatureQuery, fmt: str) -> Rows:
         joins += f" CROSS JOIN LATERAL (SELECT ST_PointOnSurface({column})) s(p)"
     elif fmt == "kml" and "property" in layer.style:
         select += f', t."{layer.style["property"]}"::text'
-    sql, params = query.page_sql(q, select, joins, params, q.limit)
+    sql, params = query_sql.page_sql(q, select, joins, params, q.limit)
     result = conn.execute(sa.text(sql), params).all()
     wkb = np.empty(len(result), dtype=object)
     wkb[:] = [None if r[2] is None else bytes(r[2]) for r in result]

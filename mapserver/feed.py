@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from psycopg.adapt import Loader
 
 from mapserver import periods
-from mapserver.query import FeatureQuery, count_sql, features_sql
+from mapserver.query import FeatureQuery
+from mapserver.query_sql import count_sql, features_sql
 
 CHUNK = 500
 GEOJSON = "application/geo+json"

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from mapserver.layers import Layer
-from mapserver.query import FeatureQuery, features_sql
+from mapserver.query import FeatureQuery
+from mapserver.query_sql import features_sql
 
 CHANNEL = "mapserver_changes"
 BATCH = 500

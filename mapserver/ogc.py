@@ -20,7 +20,8 @@ from mapserver import downloads, outcrs
 from mapserver.errors import InvalidParameter, NotAcceptable, NotFound
 from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
-from mapserver.query import FILTERING, FeatureQuery, features_sql, live_sql, temporal_column
+from mapserver.query import FILTERING, FeatureQuery, temporal_column
+from mapserver.query_sql import features_sql, live_sql
 from mapserver.vocabulary import Vocabulary
 
 JSON = "application/json"

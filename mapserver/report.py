@@ -22,6 +22,7 @@ from mapserver import (
     periods,
     problem_list,
     query,
+    query_sql,
     ranking_periods,
     record_lists,
     staticmap,
@@ -86,7 +87,7 @@ def gather(
 
 
 def _projects(conn: sa.Connection, q: query.FeatureQuery) -> list[dict[str, Any]]:
-    where, params = query.where_sql(q)
+    where, params = query_sql.where_sql(q)
     rows = conn.execute(sa.text(PROJECTS.format(where=where)), {**params, "lagging": list(LAGGING)})
     return [record_lists.plain(r) for r in rows.mappings()]
 

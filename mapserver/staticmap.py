@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mapserver import query
+from mapserver import query, query_sql
 
 K = math.cos(math.radians(30.5))
 PATH = re.compile(r"^[MLZ0-9 .\-]*$")
@@ -49,7 +49,7 @@ def draw(conn: sa.Connection, q: query.FeatureQuery) -> dict[str, Any]:
         {"name": r.name, "d": _path(r.d), "x": r.x, "y": r.y}
         for r in conn.execute(sa.text(COUNTIES), {"k": K})
     ]
-    where, params = query.where_sql(q)
+    where, params = query_sql.where_sql(q)
     rows = conn.execute(sa.text(SITES.format(where=where)), {**params, "k": K})
     sites = [
         {

@@ -10,7 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mapserver.query import FeatureQuery, where_sql
+from mapserver.query import FeatureQuery
+from mapserver.query_sql import where_sql
 from mapserver.vocabulary import Vocabulary
 
 
