@@ -290,6 +290,7 @@ def test_hostile_name_is_shown_as_text_and_runs_nothing(driver, writable):
     assert driver.execute_script(cursor, x, y) == "pointer"
     click_at(driver, lon, lat)
     wait_for(lambda: hook(driver, "selected") == "GA-TEST-XSS")
+    wait_for(lambda: hook(driver, "detail") == "complete")  # the map holds only some properties
     name = driver.find_element(By.CSS_SELECTOR, '#detail [data-field="name"]')
     assert name.text == HOSTILE
     assert driver.find_element(By.CSS_SELECTOR, '#detail [data-field="owner_unit"]').text == HOSTILE
