@@ -7,6 +7,7 @@ first bytes leave before the last row is read.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -17,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from psycopg.adapt import Loader
 
-from mapserver import periods
 from mapserver.query import FeatureQuery
 from mapserver.query_sql import count_sql, features_sql
 
@@ -30,13 +30,21 @@ def data_version(conn: sa.Connection) -> int:
     return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM change_log")).scalar_one()
 
 
-def etag(q: FeatureQuery, version: int, base: str) -> str:
-    """Strong ETag value (unquoted): same layer file, query, data, base URL and day, same bytes.
+def snapshot(conn: sa.Connection) -> tuple[int, dt.date]:
+    """The data version and the day derived properties are for, as the transaction sees them.
 
     The day counts because derived properties (a project's health, overdue flags) move
-    at midnight with no change to the data.
+    at midnight with no change to the data: a page compares it with the stream's.
     """
-    key = f"{q.layer.digest}|{q.canonical()}|{version}|{base}|{periods.today()}"
+    row = conn.execute(
+        sa.text("SELECT coalesce(max(id), 0), mapserver_today() FROM change_log")
+    ).one()
+    return row[0], row[1]
+
+
+def etag(q: FeatureQuery, version: int, day: dt.date, base: str) -> str:
+    """Strong ETag value (unquoted): same layer file, query, data, base URL and day, same bytes."""
+    key = f"{q.layer.digest}|{q.canonical()}|{version}|{base}|{day}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -7,6 +7,7 @@ a second app process can delay an event by a heartbeat but never lose one.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -42,6 +43,17 @@ class Change:
             f'"feature":{self.feature or "null"}}}'
         )
         return f"id: {self.id}\nevent: change\ndata: {data}\n\n"
+
+
+def today(engine: Engine) -> dt.date:
+    """Guang'an's date as the database derives with it (``mapserver_today()``)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+
+
+def day_event(day: dt.date) -> str:
+    """The SSE frame naming the day derived properties are for (no id: not a change)."""
+    return f'event: day\ndata: "{day.isoformat()}"\n\n'
 
 
 def latest_id(engine: Engine) -> int:
@@ -139,9 +151,15 @@ def follow(
     since: int,
     heartbeat: float,
 ) -> Iterator[str]:
-    """SSE text: replay after ``since``, then live changes, with heartbeat comments."""
+    """SSE text: replay after ``since``, then live changes, with heartbeat comments.
+
+    The day comes first and again when it turns: a project's health and overdue flags
+    move at midnight with no change logged, so an open page reloads its feed then.
+    """
     notifier.start()
     yield "retry: 2000\n\n"
+    day = today(engine)
+    yield day_event(day)
     newest = latest_id(engine)
     if since > newest:
         # The client saw a history this database does not have (restored or replaced):
@@ -159,4 +177,7 @@ def follow(
         woke = notifier.wait(generation, heartbeat)
         if woke == generation:
             yield ": heartbeat\n\n"
+            if (now := today(engine)) != day:
+                day = now
+                yield day_event(day)
         generation = woke

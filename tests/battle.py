@@ -75,3 +75,15 @@ def snapshot(engine) -> tuple:
     parts += ["(SELECT count(*) FROM record_history)", "(SELECT count(*) FROM change_log)"]
     with engine.connect() as conn:
         return tuple(conn.execute(sa.text(f"SELECT {', '.join(parts)}")).one())
+
+
+def turn_day(engine: sa.Engine, day: str) -> None:
+    """Midnight for every open session at once: ``mapserver_today()`` redefined to ``day``
+    (``mapserver.today`` reaches new connections only; tests' databases are thrown away)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE OR REPLACE FUNCTION mapserver_today() RETURNS date LANGUAGE sql STABLE "
+                f"AS $$ SELECT date '{day}' $$"
+            )
+        )

@@ -9,9 +9,11 @@ import time
 from urllib.request import Request, urlopen
 
 import pytest
+import sqlalchemy as sa
 
 from mapserver import create_app, credentials, users
 from mapserver.db import make_engine
+from tests.battle import turn_day
 from tests.browser import chromium, hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import ARTIFACTS
 from tests.test_browser import get_json
@@ -136,6 +138,30 @@ def test_callout_issued_appears_at_once(driver, fresh_url):
             row = driver.find_element("css selector", f'#battle .callouts li[data-id="{new_id}"]')
             assert "测试责任单位" in row.get_attribute("textContent")
             assert hook(driver, "state") == "ready"
+            assert not severe_logs(driver)
+    finally:
+        app.extensions["mapserver"].notifier.stop()
+        app.extensions["mapserver"].engine.dispose()
+        engine.dispose()
+
+
+def test_page_reloads_its_projects_when_the_day_turns(driver, fresh_url):
+    """Health and overdue flags move at midnight with no change logged; a screen stays open
+    for days: the stream names the day and the page reloads its feed when it turns."""
+    engine = make_engine(fresh_url, 1)
+    app = create_app({"database_url": fresh_url, "heartbeat": 0.3})
+    try:
+        with serve(app) as url:
+            open_battle(driver, f"{url}/")
+            wait_for(lambda: hook(driver, "connection") == "open")
+            with engine.connect() as conn:
+                today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+                assert hook(driver, "data-day") == today.isoformat()
+            turn_day(engine, "2031-01-01")
+            wait_for(lambda: hook(driver, "data-day") == "2031-01-01", timeout=5)
+            wait_for(lambda: hook(driver, "state") == "ready")
+            lagging = feed(url, "health=lagging,seriously_lagging")
+            assert lagging and int(hook(driver, "lagging-count")) == len(lagging)
             assert not severe_logs(driver)
     finally:
         app.extensions["mapserver"].notifier.stop()

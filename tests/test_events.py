@@ -10,6 +10,7 @@ import requests
 import sqlalchemy as sa
 
 from mapserver.db import make_engine
+from tests.battle import turn_day
 from tests.server import gunicorn
 
 
@@ -40,7 +41,7 @@ class Stream:
     def next_change(self) -> dict:
         while True:
             frame = self.next_frame()
-            if "data" in frame:
+            if frame.get("event") == ["change"]:
                 return json.loads("".join(frame["data"]))
 
     def close(self) -> None:
@@ -123,8 +124,26 @@ def test_heartbeat(demo_url):
         stream = Stream(base)
         frames = [stream.next_frame() for _ in range(3)]
         stream.close()
-    assert frames[0] == {"retry": ["2000"]}
-    assert frames[1] == {"": ["heartbeat"]} and frames[2] == {"": ["heartbeat"]}
+    assert frames[0] == {"retry": ["2000"]} and frames[1]["event"] == ["day"]
+    assert frames[2] == {"": ["heartbeat"]}
+
+
+def test_day_comes_first_and_again_when_it_turns(fresh_url):
+    """Health and overdue flags move at midnight with no change logged: the stream says so."""
+    engine = make_engine(fresh_url, 1)
+    with engine.connect() as conn:
+        today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+    with gunicorn(fresh_url, workers=1, heartbeat="0.3") as base:
+        stream = Stream(base, since=latest(engine))
+        assert stream.next_frame() == {"retry": ["2000"]}
+        assert stream.next_frame() == {"event": ["day"], "data": [f'"{today.isoformat()}"']}
+        turn_day(engine, "2031-01-01")
+        frames = [stream.next_frame() for _ in range(4)]
+        stream.close()
+    engine.dispose()
+    days = [f for f in frames if "event" in f]
+    assert days == [{"event": ["day"], "data": ['"2031-01-01"']}]
+    assert frames[0] == {"": ["heartbeat"]}  # the day is checked at heartbeats
 
 
 def test_several_processes_see_every_change(fresh_url):
@@ -148,6 +167,7 @@ def test_since_beyond_history_asks_for_reset(demo_url):
     with gunicorn(demo_url, workers=1) as base:
         stream = Stream(base, since=10**9)
         assert stream.next_frame() == {"retry": ["2000"]}
+        assert stream.next_frame()["event"] == ["day"]
         frame = stream.next_frame()
         stream.close()
     assert frame["event"] == ["reset"]

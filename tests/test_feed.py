@@ -8,6 +8,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from tests.battle import turn_day
+
 
 def expected_codes(engine, where: str = "TRUE", **params) -> list[str]:
     sql = f"SELECT code FROM projects WHERE {where} ORDER BY id"
@@ -183,6 +185,32 @@ def test_etag_changes_with_data(fresh_url):
     response = client.get("/layers/projects.geojson", headers={"If-None-Match": tag})
     assert response.status_code == 200 and response.headers["ETag"] != tag
     assert "（改）" in response.get_data(as_text=True)
+
+
+def test_day_in_etag_and_header_moves_at_midnight(fresh_url):
+    """Health and overdue flags move at midnight with no change logged: a page and a cache
+    see the day (X-Data-Day, in the ETag) as the database derives with it."""
+    from mapserver import create_app
+
+    app = create_app({"database_url": fresh_url})
+    client = app.test_client()
+    urls = ["/layers/projects.geojson?properties=health", "/ogc/collections/projects/items"]
+    before = []
+    for url in urls:  # streamed: each read before the next request
+        before.append(client.get(url))
+        assert before[-1].get_data()
+    engine = sa.create_engine(fresh_url)
+    with engine.connect() as conn:
+        today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+    turn_day(engine, "2031-01-01")
+    engine.dispose()
+    for url, first in zip(urls, before, strict=True):
+        assert first.headers["X-Data-Day"] == today.isoformat()
+        after = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert after.status_code == 200 and after.get_data()
+        assert after.headers["X-Data-Day"] == "2031-01-01"
+        assert after.headers["X-Data-Version"] == first.headers["X-Data-Version"]
+    app.extensions["mapserver"].engine.dispose()
 
 
 def test_layers_index(client):

@@ -40,9 +40,10 @@ def features(layer_id: str) -> Response:
     q = query.parse(layer, args, state.vocabulary)
     conn = state.engine.connect().execution_options(isolation_level="REPEATABLE READ")
     try:
-        version = feed.data_version(conn)
-        tag = feed.etag(q, version, request.host_url)
-        headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache", "X-Data-Version": str(version)}
+        version, day = feed.snapshot(conn)
+        tag = feed.etag(q, version, day, request.host_url)
+        headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache", "X-Data-Version": str(version),
+                   "X-Data-Day": day.isoformat()}  # fmt: skip
         if request.if_none_match.contains_weak(tag):
             conn.close()
             return Response(status=304, headers=headers)

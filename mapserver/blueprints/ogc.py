@@ -78,14 +78,14 @@ def _versioned(q: query.FeatureQuery, fmt: str, weak: bool) -> tuple:
     """
     conn = current().engine.connect().execution_options(isolation_level="REPEATABLE READ")
     try:
-        version = feed.data_version(conn)
-        tag = feed.etag(q, version, request.base_url + fmt)
+        version, day = feed.snapshot(conn)
+        tag = feed.etag(q, version, day, request.base_url + fmt)
     except BaseException:
         conn.close()
         raise
     etag = f'W/"{tag}"' if weak else f'"{tag}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Data-Version": str(version),
-               "Content-Crs": f"<{q.crs.uri}>"}  # fmt: skip
+               "X-Data-Day": day.isoformat(), "Content-Crs": f"<{q.crs.uri}>"}  # fmt: skip
     return conn, headers, request.if_none_match.contains_weak(tag)
 
 

@@ -74,7 +74,8 @@ export async function fetchConfig({ signal } = {}) {
 }
 
 /**
- * One layer's features: {collection, version}; version is X-Data-Version (null if absent).
+ * One layer's features: {collection, version, day}: X-Data-Version (null if absent) and
+ * X-Data-Day, the day derived properties (health, overdue) are for.
  * `properties`: only these (and their labels); all when null. `labels`: false for codes only.
  * @param {{layerId: string, filters?: object, limit?: number, properties?: string[]|null, signal?: AbortSignal}} options
  */
@@ -88,7 +89,7 @@ export async function fetchFeatures({ layerId, filters = {}, limit, properties =
   );
   const header = response.headers.get('X-Data-Version');
   const collection = await response.json();
-  return { collection, version: header === null ? null : Number(header) };
+  return { collection, version: header === null ? null : Number(header), day: response.headers.get('X-Data-Day') };
 }
 
 /** One feature with all its properties (the map may hold only some of them). */

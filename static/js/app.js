@@ -31,12 +31,18 @@ export function createApp(parts, state) {
     statsAbort: null,
     statsTimer: null,
     retryTimer: null,
+    day: null,
   };
   return {
     load: (options) => loadFeed(ctx, options),
     setFilters: (filters) => setFilters(ctx, filters),
     select: (code) => select(ctx, code),
     applyChange: (change, id) => applyChange(ctx, change, id),
+    /** The server's date, from the stream: health and overdue flags move at midnight with
+     * no change logged, so a page that stays open for days reloads its feed then. */
+    setDay(day) {
+      if (ctx.day && day !== ctx.day) loadFeed(ctx, { fit: false });
+    },
     /** Statistics for a narrower scope than the map (kiosk: one county); {} for the map's. */
     setStatsScope(scope) {
       ctx.statsScope = scope;
@@ -87,7 +93,7 @@ async function loadFeed(ctx, { fit = true } = {}) {
   try {
     const stats = refreshStats(ctx);
     stats.catch(() => {}); // awaited below, after the features are drawn
-    const [{ collection, version }, basemap] = await Promise.all([
+    const [{ collection, version, day }, basemap] = await Promise.all([
       fetchFeatures({
         layerId: ctx.layer.id,
         filters: ctx.state.filters,
@@ -102,6 +108,8 @@ async function loadFeed(ctx, { fit = true } = {}) {
     showNotice(ctx, 'feed', '');
     const battle = render(ctx, collection, { fit });
     setHook('data-version', version);
+    ctx.day = day;
+    setHook('data-day', day);
     ctx.live.start(version);
     await Promise.all([stats, battle]);
     if (!abort.signal.aborted) setHook('state', 'ready');

@@ -3,14 +3,16 @@
 /**
  * A stream that can be (re)started from a data version.
  * @param {{url?: string, onChange: function(object), onStatus: function(string),
- *          minDelay?: number, maxDelay?: number}} options
- *   onStatus gets 'connecting', 'open' or 'closed'.
+ *          onDay?: function(string), minDelay?: number, maxDelay?: number}} options
+ *   onStatus gets 'connecting', 'open' or 'closed'; onDay the server's date (YYYY-MM-DD)
+ *   on each connection and when it turns.
  */
 export function createLiveStream(options) {
   const ctx = {
     url: options.url || '/events',
     onChange: options.onChange,
     onStatus: options.onStatus,
+    onDay: options.onDay || (() => {}),
     minDelay: options.minDelay || 1000,
     maxDelay: options.maxDelay || 30000,
     source: null,
@@ -59,6 +61,9 @@ function open(ctx) {
   };
   source.onerror = () => retry(ctx);
   source.addEventListener('change', (event) => receive(ctx, source, event));
+  source.addEventListener('day', (event) => {
+    if (source === ctx.source) ctx.onDay(JSON.parse(event.data));
+  });
   // The database's history is not the one this page saw (restored or replaced): start over.
   source.addEventListener('reset', () => window.location.reload());
 }

@@ -94,6 +94,7 @@ async function boot() {
   const live = createLiveStream({
     onChange: (change, id) => handlers.applyChange(change, id),
     onStatus: connectionIndicator(),
+    onDay: (day) => handlers.setDay(day),
   });
   const symbology = createSymbology({
     element: byId('symbology'),
