@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mapserver import rules
 from mapserver.db import make_engine
@@ -33,6 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings, engine, layers, Vocabulary(engine), Notifier(conninfo), battle_rules
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    if settings.proxies:
+        # Behind nginx the client's address (login throttle), scheme (Secure cookie) and
+        # host (links in OGC documents) come from the proxies' headers, and from nobody else's.
+        n = settings.proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     _blueprints(app)
     return app
 

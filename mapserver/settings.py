@@ -63,6 +63,10 @@ class Settings:
     login_limit: str = field(
         default="10 per minute", metadata={"doc": "login attempts allowed per address"}
     )
+    proxies: int = field(
+        default=0,
+        metadata={"doc": "reverse proxies in front whose X-Forwarded-* headers are trusted"},
+    )
 
     @classmethod
     def names(cls) -> list[str]:

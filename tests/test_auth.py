@@ -233,6 +233,29 @@ def test_login_throttled_per_address(fresh_url):
     close(app)
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_forwarded_headers_count_only_from_trusted_proxies(fresh_url, proxies):
+    """MAPSERVER_PROXIES=1 behind one nginx: the client's address, scheme and host come from
+    X-Forwarded-*; with 0 (clients reach gunicorn directly) anybody could forge them."""
+    app = make_app(fresh_url, login_limit="2 per minute", proxies=proxies)
+    add_user(app)
+    client = app.test_client()
+    site = "https://gt.guang-an.example"
+    via = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": site[8:], "Referer": f"{site}/login"}
+    links = client.get("/ogc", headers=via).get_json()["links"]
+    [own] = [link["href"] for link in links if link["rel"] == "self"]
+    assert own.startswith(site if proxies else "http://localhost/")
+    first = {"headers": {**via, "X-Forwarded-For": "10.1.1.1"}}
+    response = login(client, **first)
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(COOKIE)]
+    assert ("; Secure" in cookie) == bool(proxies)
+    assert login(client, "nobody", "whatever", **first).status_code == 401
+    assert login(client, "nobody", "whatever", **first).status_code == 429
+    second = {"headers": {**via, "X-Forwarded-For": "10.1.1.2"}}
+    assert login(client, "nobody", "whatever", **second).status_code == (401 if proxies else 429)
+    close(app)
+
+
 def test_bad_login_limit_stops_startup(fresh_url):
     with pytest.raises(ConfigError, match="MAPSERVER_LOGIN_LIMIT"):
         create_app({"database_url": fresh_url, "login_limit": "ten a minute"})
