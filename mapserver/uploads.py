@@ -3,8 +3,8 @@
 prepare() tells the format from the content's first bytes, so a renamed file still
 reads and nothing but the accepted formats ever reaches GDAL (no VRT or other file that
 could make GDAL open paths or URLs). A zip is opened by mapserver.archives, within
-limits: a Shapefile's parts, found in any folder, are packed again flat into a fresh
-zip (with a .cpg when the .dbf declares no encoding); a KMZ gives its doc.kml.
+limits: its Shapefiles go through mapserver.shapefiles (parts found in any folder,
+packed flat, a .cpg when the .dbf declares none); a KMZ gives its doc.kml.
 read_layer() reads one layer with pyogrio, from memory, after checking that GDAL took
 it with the expected driver; geometries stay in the file's CRS (mapserver.imports
 converts and checks them).
@@ -27,6 +27,7 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from mapserver import shapefiles
 from mapserver.archives import Archive, ArchiveError
 
 MAX_MEMBERS = 100  # members of a zip or KMZ
@@ -70,7 +71,6 @@ _EXTENSIONS = {"KML": ".kml", "GPKG": ".gpkg", "GeoJSON": ".geojson", "DXF": ".d
 _VSI_PATH = re.compile(r"'?/vsi\w+/[^\s']*'?")
 _GDAL_SOURCE = re.compile(r"\S+\.cpp, \d+: ")
 _SHP_MAGIC = b"\x00\x00\x27\x0a"
-_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")  # what GDAL reads of a Shapefile
 _DRIVERS = {
     "KML": frozenset({"LIBKML", "KML"}),
     "KMZ": frozenset({"LIBKML", "KML"}),
@@ -188,9 +188,9 @@ def _from_zip(filename: str, data: bytes, max_unzipped: int, notes: list[str]) -
     """A zipped Shapefile (every .shp in it is a layer) or a KMZ (its doc.kml)."""
     archive = Archive(data, max_members=MAX_MEMBERS, max_bytes=max_unzipped)
     files = [name for name in archive.names if not _junk(name)]
-    shapefiles = [name for name in files if name.lower().endswith(".shp")]
-    if shapefiles:
-        payload = _repack(archive, files, shapefiles, notes)
+    shps = [name for name in files if name.lower().endswith(".shp")]
+    if shps:
+        payload = shapefiles.repack(archive, files, shps, notes)
         return Dataset(
             filename, "ESRI Shapefile", _DRIVERS["ESRI Shapefile"], payload, tuple(notes)
         )
@@ -221,56 +221,6 @@ def _junk(name: str) -> bool:
     """macOS resource forks and hidden files that zip tools add."""
     parts = name.split("/")
     return parts[0] == "__MACOSX" or parts[-1].startswith(".")
-
-
-def _repack(archive: Archive, files: list[str], shapefiles: list[str], notes: list[str]) -> bytes:
-    """The Shapefiles' parts, from whatever folder, flat in a new zip GDAL can open."""
-    by_lower = {name.lower(): name for name in files}
-    out, used = io.BytesIO(), set()
-    with zipfile.ZipFile(out, "w") as repacked:
-        for shp in shapefiles:
-            name = stem(shp)
-            while name.lower() in used:  # site.shp in two folders: site, site_
-                name += "_"
-            used.add(name.lower())
-            for ext, content in _parts(archive, by_lower, shp, notes).items():
-                repacked.writestr(name + ext, content)
-    return out.getvalue()
-
-
-def _parts(
-    archive: Archive, by_lower: dict[str, str], shp: str, notes: list[str]
-) -> dict[str, bytes]:
-    """A Shapefile's parts by extension; .shx and .dbf are required, .prj is not."""
-    base = shp[:-4].lower()
-    members = {ext: by_lower.get(base + ext) for ext in _PARTS}
-    missing = ", ".join(ext for ext in (".shx", ".dbf") if members[ext] is None)
-    if missing:
-        message = (
-            f"Shapefile {shp} 缺少 {missing}，请一起压缩 is missing its {missing}: zip them too"
-        )
-        raise UploadError(message, "unreadable")
-    contents = {ext: archive.read(member) for ext, member in members.items() if member}
-    if ".cpg" not in contents and (codepage := _dbf_codepage(contents[".dbf"])):
-        contents[".cpg"] = codepage.encode()
-        if codepage != "UTF-8":
-            notes.append(f"{shp}：DBF 未声明编码，按 GBK 读取 declares no encoding: read as GBK")
-    return contents
-
-
-def _dbf_codepage(dbf: bytes) -> str | None:
-    """A .cpg for a .dbf that declares no encoding (language driver 0) but has non-ASCII
-    text: UTF-8 if it decodes as such, else GBK (code page 936, Chinese Windows)."""
-    if len(dbf) < 32 or dbf[29] != 0:
-        return None
-    records = dbf[int.from_bytes(dbf[8:10], "little") :]
-    if records.isascii():
-        return None
-    try:
-        records.decode("utf-8")
-    except UnicodeDecodeError:
-        return "936"
-    return "UTF-8"
 
 
 @dataclass(frozen=True)
