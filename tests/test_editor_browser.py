@@ -252,12 +252,15 @@ def test_stale_save_shows_the_conflict_view_and_reapplies(editor, site):
     )
     code, version = target["id"], target["properties"]["version"]
     open_project(driver, code, "edit")
+    fill_form(driver, {"leader": "李测试"}, {})
     with site.engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE projects SET owner_unit = '他人刚改的责任单位' WHERE code = :c"),
             {"c": code},
         )
-    fill_form(driver, {"leader": "李测试"}, {})
+    # The stream says so at once; the edits stay until the user chooses
+    wait_for(lambda: "已被他人修改" in text_of(driver, "notice"), timeout=3)
+    assert field(driver, "leader").get_attribute("value") == "李测试"
     driver.find_element(By.ID, "save").click()
     wait_for(lambda: hook(driver, "conflict") == "shown")
     row = driver.find_element(By.CSS_SELECTOR, '#conflict tr[data-field="owner_unit"]')
@@ -279,6 +282,33 @@ def test_stale_save_shows_the_conflict_view_and_reapplies(editor, site):
         ).one()
     assert tuple(row) == ("他人刚改的责任单位", "李测试", version + 2)
     assert errors(driver, expected=(412,)) == []
+
+
+def test_others_saves_appear_while_editing(editor, site):
+    """The editor follows /events: a project another user saves is redrawn and relisted, and
+    the open project, with no unsaved edits, is reloaded where the map is."""
+    driver = editor
+    mine = [f for f in features(site) if f["properties"]["county"] == COUNTY and f["geometry"]]
+    code, other = mine[0]["id"], mine[1]["id"]
+    open_project(driver, code, "edit")
+    wait_for(lambda: hook(driver, "connection") == "open")
+    bounds, count = hook(driver, "map-bounds"), int(hook(driver, "project-count"))
+    with site.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE projects SET name = name || '（他人改名）' WHERE code IN (:a, :b)"),
+            {"a": code, "b": other},
+        )
+        conn.execute(sa.text("UPDATE projects SET deleted_at = now() WHERE code = :c"),
+                     {"c": mine[2]["id"]})  # fmt: skip
+    wait_for(lambda: field(driver, "name").get_attribute("value").endswith("（他人改名）"), 3)
+    assert int(hook(driver, "version")) == mine[0]["properties"]["version"] + 1
+    assert hook(driver, "editor-mode") == "edit" and hook(driver, "map-bounds") == bounds
+    assert "已载入最新版本" in text_of(driver, "notice")
+    listed = driver.find_element(By.CSS_SELECTOR, f'#project-list [data-code="{other}"]')
+    wait_for(lambda: listed.text.startswith(mine[1]["properties"]["name"] + "（他人改名）"), 3)
+    wait_for(lambda: int(hook(driver, "project-count")) == count - 1, 3)
+    assert not driver.find_elements(By.CSS_SELECTOR, f'#project-list [data-code="{mine[2]["id"]}"]')
+    assert errors(driver) == []
 
 
 def inside_neighbour(driver) -> tuple[float, float]:

@@ -59,7 +59,7 @@ function fitToSite(ctx) {
   else if (ctx.ownBounds) ctx.map.fitBounds(ctx.ownBounds, { padding: [24, 24] });
 }
 
-function display(ctx, properties, geometry) {
+function display(ctx, properties, geometry, { fit = true } = {}) {
   ctx.problems.clear();
   ctx.conflict.hide();
   ctx.history.hidePreview();
@@ -71,16 +71,17 @@ function display(ctx, properties, geometry) {
   showMode(ctx);
   markDirty(ctx);
   showServerSizes(ctx, ctx.current?.base?.properties || null);
-  fitToSite(ctx);
+  if (fit) fitToSite(ctx);
   refreshHistory(ctx);
 }
 
-/** Open a project as the server has it: `etag` is what the next write sends in If-Match. */
-export function open(ctx, feature, etag) {
+/** Open a project as the server has it: `etag` is what the next write sends in If-Match.
+ * `fit`: false to leave the map where the user has it (a reload of the same project). */
+export function open(ctx, feature, etag, { fit = true } = {}) {
   const editable = ctx.perms.mayEdit(feature.properties);
   ctx.current = { code: String(feature.id), base: feature, etag, editable };
   ctx.geometryDirty = false;
-  display(ctx, feature.properties, feature.geometry);
+  display(ctx, feature.properties, feature.geometry, { fit });
 }
 
 /** Open a project fresh from the server (for its current ETag). */

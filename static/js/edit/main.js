@@ -8,6 +8,7 @@ import { createConflictView } from './conflict.js';
 import {
   close, confirmDiscard, discard, isDirty, markDirty, refreshHistory, select, showSizes, startNew, useGeometry,
 } from './editor.js';
+import { followChanges } from './follow.js';
 import { createAttributeForm } from './form.js';
 import { createHistoryPanel } from './history.js';
 import { createImportPanel } from './importer.js';
@@ -153,6 +154,7 @@ async function boot() {
   ctx.list.setFeatures(projects.collection.features);
   firstView(ctx, countyLayer);
   await close(ctx);
+  followChanges(ctx, projects.version);
   setHook('state', 'ready');
 }
 
