@@ -155,7 +155,18 @@ def follow(
 
     The day comes first and again when it turns: a project's health and overdue flags
     move at midnight with no change logged, so an open page reloads its feed then.
+    If the database goes away (restart, failover) the stream ends cleanly: the client
+    reconnects with its last id and misses nothing.
     """
+    try:
+        yield from _follow(engine, layers, notifier, since, heartbeat)
+    except sa.exc.OperationalError as exc:
+        log.warning("change stream ended, database unavailable: %s", exc.orig)
+
+
+def _follow(
+    engine: Engine, layers: Mapping[str, Layer], notifier: Notifier, since: int, heartbeat: float
+) -> Iterator[str]:
     notifier.start()
     yield "retry: 2000\n\n"
     day = today(engine)

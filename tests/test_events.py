@@ -146,6 +146,37 @@ def test_day_comes_first_and_again_when_it_turns(fresh_url):
     assert frames[0] == {"": ["heartbeat"]}  # the day is checked at heartbeats
 
 
+def cut_connections(engine) -> None:
+    """What a database restart does to the server: every other session on it ends."""
+    with engine.connect() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+
+
+def test_database_gone_ends_the_stream_cleanly_and_loses_nothing(fresh_url):
+    engine = make_engine(fresh_url, 1)
+    start = latest(engine)
+    with gunicorn(fresh_url, workers=1, heartbeat="0.02") as base:
+        stream = Stream(base, since=start)
+        for _ in range(60):  # cut while it reads; a torn response raises here, not EOFError
+            cut_connections(engine)
+            try:
+                stream.next_frame()
+            except EOFError:
+                break
+        stream.close()
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE projects SET status = 'completed' WHERE id = 1"))
+        again = Stream(base, since=start)  # as the page reconnects, with its last id
+        assert again.next_change()["id"] == start + 1
+        again.close()
+    engine.dispose()
+
+
 def test_several_processes_see_every_change(fresh_url):
     engine = make_engine(fresh_url, 1)
     start = latest(engine)
