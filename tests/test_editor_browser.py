@@ -9,6 +9,7 @@ conflict view; a site the server refuses is shown on the map where the problem i
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from urllib.request import urlopen
 
 import pytest
 import sqlalchemy as sa
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -284,6 +285,15 @@ def test_stale_save_shows_the_conflict_view_and_reapplies(editor, site):
     assert errors(driver, expected=(412,)) == []
 
 
+def settled_bounds(driver) -> str:
+    """The map's bounds once it has stopped moving (opening a project zooms, animated)."""
+    last = None
+    while (now := hook(driver, "map-bounds")) != last:
+        last = now
+        time.sleep(0.5)
+    return now
+
+
 def test_others_saves_appear_while_editing(editor, site):
     """The editor follows /events: a project another user saves is redrawn and relisted, and
     the open project, with no unsaved edits, is reloaded where the map is."""
@@ -292,7 +302,7 @@ def test_others_saves_appear_while_editing(editor, site):
     code, other = mine[0]["id"], mine[1]["id"]
     open_project(driver, code, "edit")
     wait_for(lambda: hook(driver, "connection") == "open")
-    bounds, count = hook(driver, "map-bounds"), int(hook(driver, "project-count"))
+    bounds, count = settled_bounds(driver), int(hook(driver, "project-count"))
     with site.engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE projects SET name = name || '（他人改名）' WHERE code IN (:a, :b)"),
@@ -300,13 +310,14 @@ def test_others_saves_appear_while_editing(editor, site):
         )
         conn.execute(sa.text("UPDATE projects SET deleted_at = now() WHERE code = :c"),
                      {"c": mine[2]["id"]})  # fmt: skip
-    wait_for(lambda: field(driver, "name").get_attribute("value").endswith("（他人改名）"), 3)
+    wait_for(lambda: field(driver, "name").get_attribute("value").endswith("（他人改名）"), 5)
     assert int(hook(driver, "version")) == mine[0]["properties"]["version"] + 1
     assert hook(driver, "editor-mode") == "edit" and hook(driver, "map-bounds") == bounds
     assert "已载入最新版本" in text_of(driver, "notice")
-    listed = driver.find_element(By.CSS_SELECTOR, f'#project-list [data-code="{other}"]')
-    wait_for(lambda: listed.text.startswith(mine[1]["properties"]["name"] + "（他人改名）"), 3)
-    wait_for(lambda: int(hook(driver, "project-count")) == count - 1, 3)
+    renamed = mine[1]["properties"]["name"] + "（他人改名）"
+    listed = f'#project-list [data-code="{other}"] .project-name'  # the list is rebuilt: look again
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, listed).text == renamed, 5)
+    wait_for(lambda: int(hook(driver, "project-count")) == count - 1, 5)
     assert not driver.find_elements(By.CSS_SELECTOR, f'#project-list [data-code="{mine[2]["id"]}"]')
     assert errors(driver) == []
 
@@ -351,6 +362,85 @@ def test_refused_input_shows_next_to_the_field_and_on_the_map(editor, site):
     assert driver.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path.problem-marker")
     assert len(features(site)) == count  # nothing was saved
     assert errors(driver, expected=(422,)) == []
+
+
+def show_tab(driver, name: str) -> None:
+    driver.find_element(By.CSS_SELECTOR, f'#tabs button[data-tab="{name}"]').click()
+    wait_for(lambda: hook(driver, "tab") == name)
+
+
+def test_history_lists_revisions_and_restores_one(editor, site):
+    driver = editor
+    target = next(f for f in features(site) if f["properties"]["county"] == COUNTY)
+    code, version = target["id"], target["properties"]["version"]
+    leader = target["properties"].get("leader")
+    open_project(driver, code, "edit")
+    fill_form(driver, {"leader": "王历史"}, {})
+    driver.find_element(By.ID, "save").click()
+    wait_for(lambda: hook(driver, "save-state") == "saved" and hook(driver, "version"))
+    assert int(hook(driver, "version")) == version + 1
+    show_tab(driver, "history")
+    wait_for(lambda: hook(driver, "history-count"))
+    items = driver.find_elements(By.CSS_SELECTOR, "#history-list li.revision")
+    newest = items[0]
+    assert f"版本 {version + 1}" in newest.find_element(By.CSS_SELECTOR, ".revision-op").text
+    assert "联系市领导" in newest.find_element(By.CSS_SELECTOR, ".revision-changed").text
+    assert "editor_t" in newest.find_element(By.CSS_SELECTOR, ".revision-who").text
+    assert not newest.find_elements(By.CSS_SELECTOR, 'button[data-action="restore"]')  # current
+    older = next(
+        i
+        for i in items
+        if i.find_element(By.CSS_SELECTOR, ".revision-op").text.endswith(f"版本 {version}")
+    )
+    older.find_element(By.CSS_SELECTOR, 'button[data-action="restore"]').click()
+    wait_for(lambda: driver.find_element(By.ID, "dialog").is_displayed())
+    driver.find_element(By.ID, "dialog-confirm").click()
+    wait_for(lambda: int(hook(driver, "version") or 0) == version + 2)
+    assert f"已恢复到版本 {version}" in text_of(driver, "notice")
+    assert field(driver, "leader").get_attribute("value") == (leader or "")
+    with site.engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT leader, version FROM projects WHERE code = :c"), {"c": code}
+        ).one()
+    assert tuple(row) == (leader, version + 2)
+    wait_for(lambda: int(hook(driver, "history-count")) == len(items) + 1)
+    assert errors(driver) == []
+
+
+def test_import_a_gauss_kruger_file_and_save_it_as_a_new_project(editor, site, tmp_path):
+    """A surveyor's polygon in CGCS2000 Gauss-Krüger metres (CM 105°E), no CRS in the file:
+    the user names the CRS, previews the site, uses it for a new project and saves."""
+    to_gk = Transformer.from_crs(4326, 4544, always_xy=True)
+    ring = [to_gk.transform(lon, lat) for lon, lat in SITE + SITE[:1]]
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature",
+           "properties": {"name": "导入测试地块"},
+           "geometry": {"type": "Polygon", "coordinates": [ring]}}]}  # fmt: skip
+    path = tmp_path / "地块.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    driver = editor
+    show_tab(driver, "import")
+    driver.find_element(By.ID, "import-file").send_keys(str(path))
+    Select(driver.find_element(By.ID, "import-crs")).select_by_value("EPSG:4544")
+    driver.find_element(By.ID, "import-run").click()
+    wait_for(lambda: hook(driver, "import-count") == "1")
+    assert "4544" in text_of(driver, "import-status")
+    item = driver.find_element(By.CSS_SELECTOR, "#import-list .import-item")
+    assert item.find_element(By.CSS_SELECTOR, ".import-name").text == "导入测试地块"
+    item.find_element(By.CSS_SELECTOR, 'button[data-action="use"]').click()
+    wait_for(lambda: hook(driver, "editor-mode") == "create" and hook(driver, "dirty") == "true")
+    assert hook(driver, "tab") == "form"  # the attributes are what is left to fill in
+    assert field(driver, "name").get_attribute("value") == "导入测试地块"
+    fill_form(driver, {k: v for k, v in FORM.items() if k != "name"}, CHOICES)
+    driver.find_element(By.ID, "save").click()
+    wait_for(lambda: hook(driver, "save-state") in ("saved", "error"), 10)
+    assert hook(driver, "save-state") == "saved", text_of(driver, "notice")
+    saved = next(f for f in features(site) if f["id"] == hook(driver, "selected"))
+    assert saved["properties"]["name"] == "导入测试地块"
+    got = saved["geometry"]["coordinates"][0]
+    assert len(got) == len(SITE) + 1
+    for (lon, lat), (want_lon, want_lat) in zip(got, SITE, strict=False):
+        assert abs(lon - want_lon) < 1e-7 and abs(lat - want_lat) < 1e-7  # about a centimetre
+    assert errors(driver) == []
 
 
 def test_a_viewer_reads_but_cannot_edit(driver, site):

@@ -164,6 +164,7 @@ export async function useGeometry(ctx, geometry, properties) {
   }
   if (!c) {
     await startNew(ctx, { geometry, name: properties.name || '' });
+    ctx.tabs.show('form'); // a new project's attributes are to be filled in next
     return;
   }
   if (!c.editable) {

@@ -123,12 +123,15 @@ export async function remove(ctx) {
   const name = c.base.properties.name;
   const text = `确定删除“${name}”（${c.code}）吗？删除后大屏上不再显示，管理员可从历史记录恢复。`;
   if (!(await ask({ title: '删除项目', text, confirm: '删除', danger: true }))) return;
+  ctx.busy = true; // the stream's word of this delete is ours, not someone else's
   try {
     await deleteItem(c.code, c.etag);
   } catch (error) {
     const stale = error instanceof ProblemError && error.status === 412;
     ctx.problems.show(stale ? { ...error.problem, detail: '项目已被他人修改，请先载入最新版本再删除' } : problemOf(error), '删除失败');
     return;
+  } finally {
+    ctx.busy = false;
   }
   ctx.sites.remove(c.code);
   ctx.list.setFeatures(ctx.sites.features());
@@ -144,6 +147,7 @@ export async function restore(ctx, revision) {
   if (!c || !c.editable || c.code === null || !(await confirmDiscard(ctx))) return;
   const text = `将项目恢复为版本 ${revision.version} 的属性和位置。这会产生一个新版本，原有记录都会保留。`;
   if (!(await ask({ title: '恢复此版本', text, confirm: '恢复' }))) return;
+  ctx.busy = true;
   try {
     saved(ctx, await restoreRevision(c.code, revision.revision, c.etag), `已恢复到版本 ${revision.version}`);
   } catch (error) {
@@ -154,5 +158,7 @@ export async function restore(ctx, revision) {
     const fresh = await latest(ctx, c.code);
     if (fresh) open(ctx, fresh.feature, fresh.etag);
     ctx.notice.show('项目已被他人修改，已载入最新版本；请重新选择要恢复的版本', 'info');
+  } finally {
+    ctx.busy = false;
   }
 }
