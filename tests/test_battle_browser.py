@@ -121,6 +121,7 @@ def test_callout_issued_appears_at_once(driver, fresh_url):
     try:
         with serve(app) as url:
             open_battle(driver, f"{url}/")
+            wait_for(lambda: hook(driver, "connection") == "open")  # the 2 s start at the POST
             before = int(hook(driver, "callout-count"))
             project = feed(url, "status=under_construction")[0]["id"]
             soon = (dt.date.today() + dt.timedelta(days=2)).isoformat()  # ≥ the server's day

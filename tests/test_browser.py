@@ -219,6 +219,7 @@ def test_update_in_the_database_appears_within_two_seconds(driver, writable):
     target = next(f for f in body["features"] if f["geometry"])
     open_page(driver, f"{base}/?project={target['id']}")
     wait_for(lambda: hook(driver, "connection") == "open")
+    wait_for(lambda: hook(driver, "detail") == "complete")  # the panel's full record is in
     driver.execute_script("document.documentElement.setAttribute('data-no-reload', '1')")
     before = stat_values(driver)
     nodes, count = element_count(driver), hook(driver, "feature-count")
@@ -257,8 +258,9 @@ def test_change_leaving_the_filter_removes_the_feature(driver, writable):
         conn.execute(
             sa.text("UPDATE projects SET status = 'completed' WHERE code = :c"), {"c": code}
         )
+    expected = expected_figures(stats(base, query))  # fixed once committed: ask once
     wait_for(lambda: int(hook(driver, "feature-count")) == count - 1, timeout=2)
-    wait_for(lambda: panel_matches(driver, expected_figures(stats(base, query))), timeout=2)
+    wait_for(lambda: panel_matches(driver, expected), timeout=2)
     assert int(hook(driver, "feature-count")) == feed(base, query)["numberReturned"]
     assert_no_console_errors(driver)
 
@@ -317,8 +319,9 @@ def test_reconnects_after_losing_the_stream_and_misses_nothing(driver, writable)
         time.sleep(1)
         relay.restore()
         wait_for(lambda: hook(driver, "connection") == "open", timeout=10)
-        wait_for(lambda: hook(driver, "feature-count") == "98", timeout=3)
-        wait_for(lambda: panel_matches(driver, expected_figures(stats(base, ""))), timeout=3)
+        wait_for(lambda: hook(driver, "feature-count") == "98", timeout=10)
+        expected = expected_figures(stats(base, ""))
+        wait_for(lambda: panel_matches(driver, expected), timeout=10)
     finally:
         driver.get("about:blank")
         relay.close()
@@ -326,16 +329,22 @@ def test_reconnects_after_losing_the_stream_and_misses_nothing(driver, writable)
 
 
 def test_kiosk_tours_the_counties_with_their_statistics(driver, base):
-    open_page(driver, base + "/?kiosk=1&interval=2")
+    open_page(driver, base + "/?kiosk=1&interval=4")
     assert not driver.find_element(By.ID, "filters").is_displayed()
     assert driver.find_element(By.ID, "kiosk-banner").is_displayed()
+    figures = {}
+    counties = [str(f["id"]) for f in get_json(f"{base}/layers/counties.geojson")["features"]]
+    for county in counties:  # asked before the tour runs: each step is only 4 s long
+        figures[county] = expected_figures(stats(base, f"county={county}"))
+        del figures[county]["on-map"]  # the map keeps every county; figures are the step's
+
+    def step_shown(county: str | None) -> bool:
+        return county is not None and panel_matches(driver, figures[county])
+
     first = wait_for(lambda: hook(driver, "kiosk-county"))
-    wait_for(lambda: panel_matches(driver, {"count": stats(base, f"county={first}")["count"]}))
-    wait_for(lambda: hook(driver, "kiosk-county") not in (None, first), timeout=4)
-    second = hook(driver, "kiosk-county")
-    expected = expected_figures(stats(base, f"county={second}"))
-    del expected["on-map"]  # the map keeps every county; the figures are the current one's
-    wait_for(lambda: panel_matches(driver, expected), timeout=2)
+    wait_for(lambda: step_shown(hook(driver, "kiosk-county")))
+    wait_for(lambda: hook(driver, "kiosk-county") not in (None, first), timeout=8)
+    wait_for(lambda: step_shown(hook(driver, "kiosk-county")), timeout=8)
     assert driver.find_element(By.ID, "kiosk-county").text
     assert_no_console_errors(driver)
 
@@ -347,10 +356,9 @@ def test_configured_tile_layer_with_attribution_as_text(driver, demo_url):
     with serve(app) as url:
         open_page(driver, url + "/")
         wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "img.leaflet-tile-loaded"))
-        srcs = [
-            e.get_attribute("src")
-            for e in driver.find_elements(By.CSS_SELECTOR, "img.leaflet-tile")
-        ]
+        srcs = driver.execute_script(  # one look: Leaflet adds and prunes tiles meanwhile
+            "return [...document.querySelectorAll('img.leaflet-tile')].map((i) => i.src)"
+        )
         assert all(
             src.startswith(url + "/static/vendor/leaflet-1.9.4/images/layers.png?z=")
             for src in srcs

@@ -126,7 +126,7 @@ function firstView(ctx, counties) {
   const sites = ctx.sites.bounds();
   const target = own || (sites.isValid() ? sites : counties.layer.getBounds());
   ctx.ownBounds = own;
-  if (target.isValid()) ctx.map.fitBounds(target, { padding: [24, 24] });
+  if (target.isValid()) ctx.map.fitBounds(target, { padding: [24, 24], animate: false }); // settled at ready
 }
 
 async function boot() {
