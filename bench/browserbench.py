@@ -10,14 +10,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 from bench import report
-from bench.run import DEFAULTS
+from bench.run import DEFAULTS, _stop_on_signals
 
 
 def add_server_options(p: argparse.ArgumentParser) -> None:
@@ -96,3 +100,39 @@ def write_live_part(path: Path, text: str, part: str) -> None:
     else:
         inner = (inner + "\n\n" if inner else "") + block
     report.write_section(path, inner.strip("\n") + "\n", name="live")
+
+
+def command_line(module: str, argv: list[str] | None) -> str:
+    """The command that ran a harness, as RESULTS.md quotes it."""
+    rest = argv if argv is not None else sys.argv[1:]
+    return f".venv/bin/python -m {module}" + (" " + shlex.join(rest) if rest else "")
+
+
+def publish(args: argparse.Namespace, text: str, part: str) -> None:
+    """Print a harness's section, and put it in RESULTS.md unless --no-output."""
+    print("\n" + text)
+    if not args.no_output:
+        write_live_part(args.output, text, part)
+        print(f"bench: wrote {args.output} ({part})")
+
+
+def harness(
+    module: str,
+    part: str,
+    argv: list[str] | None,
+    parse_args: Callable[[list[str] | None], argparse.Namespace],
+    run: Callable[[argparse.Namespace, Path], object],
+    markdown: Callable[[argparse.Namespace, object, dict, str], str],
+) -> int:
+    """A harness's main: parse, run with a log directory, publish; Ctrl-C stops it all."""
+    args = parse_args(argv)
+    _stop_on_signals()
+    command = command_line(module, argv)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mapserver-bench-logs-") as logs:
+            out = run(args, Path(logs))
+    except KeyboardInterrupt:
+        print(f"\n{module}: interrupted; everything it started has been stopped", file=sys.stderr)
+        return 130
+    publish(args, markdown(args, out, machine_facts(), command), part)
+    return 0

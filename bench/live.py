@@ -23,16 +23,13 @@ clock; their offset is measured around an ``execute_script`` round trip and show
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from bench import browserbench as bb
-from bench.run import _stop_on_signals, app_server, prepare_database, private_cluster
+from bench.run import app_server, prepare_database, private_cluster
 from mapserver.db import make_engine
 from tests.browser import chromium, hook, wait_for, wait_ready
 
@@ -245,23 +242,8 @@ scheduled meanwhile; see the load average). The page ended with connection \
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    _stop_on_signals()
-    rest = argv if argv is not None else sys.argv[1:]
-    command = ".venv/bin/python -m bench.live" + (" " + shlex.join(rest) if rest else "")
-    with tempfile.TemporaryDirectory(prefix="mapserver-bench-logs-") as logs:
-        out = run(args, Path(logs))
-    text = markdown(args, out, bb.machine_facts(), command)
-    print("\n" + text)
-    if not args.no_output:
-        bb.write_live_part(args.output, text, "latency")
-        print(f"bench.live: wrote {args.output}")
-    return 0
+    return bb.harness("bench.live", "latency", argv, parse_args, run, markdown)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\nbench.live: interrupted; everything it started has been stopped", file=sys.stderr)
-        sys.exit(130)
+    raise SystemExit(main())

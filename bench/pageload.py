@@ -27,7 +27,6 @@ split the feed's body read from its parse; they are reported separately.
 from __future__ import annotations
 
 import argparse
-import shlex
 import statistics
 import sys
 import tempfile
@@ -302,8 +301,7 @@ def markdown(args: argparse.Namespace, results: list[dict], facts: dict, command
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _stop_on_signals()
-    rest = argv if argv is not None else sys.argv[1:]
-    command = ".venv/bin/python -m bench.pageload" + (" " + shlex.join(rest) if rest else "")
+    command = bb.command_line("bench.pageload", argv)
     started = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="mapserver-bench-logs-") as logs:
@@ -312,10 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(bench_size(cluster, n, args, Path(logs)))
     text = markdown(args, results, bb.machine_facts(), command)
     text += f"\nTook {time.monotonic() - started:.0f} s.\n"
-    print("\n" + text)
-    if not args.no_output:
-        bb.write_live_part(args.output, text, "pageload")
-        print(f"bench.pageload: wrote {args.output}")
+    bb.publish(args, text, "pageload")
     return 0
 
 

@@ -7,6 +7,8 @@ import { createLiveStream } from '../live.js';
 import { ProblemError, getItem } from './api.js';
 import { close, isDirty, open } from './editor.js';
 
+const RELIST_MS = 250;
+
 /** Follow every project change after data version `since` (the list's X-Data-Version). */
 export function followChanges(ctx, since) {
   const live = createLiveStream({
@@ -23,8 +25,17 @@ function apply(ctx, change) {
   const code = String(change.feature_id);
   if (change.feature) ctx.sites.upsert(change.feature);
   else ctx.sites.remove(code);
-  ctx.list.setFeatures(ctx.sites.features());
+  relist(ctx);
   if (ctx.current?.code === code) openChanged(ctx, code, change.feature);
+}
+
+/** The list is rebuilt whole: once for a burst of changes, not once per change. */
+function relist(ctx) {
+  if (ctx.relistTimer) return;
+  ctx.relistTimer = setTimeout(() => {
+    ctx.relistTimer = null;
+    ctx.list.setFeatures(ctx.sites.features());
+  }, RELIST_MS);
 }
 
 /** The open project changed on the server: a new version, or gone. */
