@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -177,7 +178,7 @@ def _follow(
         # it must reload everything rather than wait for ids that will never come.
         yield f'event: reset\ndata: {{"latest":{newest}}}\n\n'
         since = newest
-    generation = notifier.generation
+    generation, checked = notifier.generation, time.monotonic()
     while True:
         batch = changes_after(engine, layers, since)
         for change in batch:
@@ -188,6 +189,9 @@ def _follow(
         woke = notifier.wait(generation, heartbeat)
         if woke == generation:
             yield ": heartbeat\n\n"
+        # The day is looked at every heartbeat's time, also while changes keep coming
+        if woke == generation or time.monotonic() - checked >= heartbeat:
+            checked = time.monotonic()
             if (now := today(engine)) != day:
                 day = now
                 yield day_event(day)

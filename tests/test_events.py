@@ -146,6 +146,43 @@ def test_day_comes_first_and_again_when_it_turns(fresh_url):
     assert frames[0] == {"": ["heartbeat"]}  # the day is checked at heartbeats
 
 
+def test_day_turns_while_changes_keep_coming(fresh_url):
+    """A busy stream never waits a whole heartbeat: the day is still looked at that often."""
+    engine = make_engine(fresh_url, 2)
+    stop = threading.Event()
+
+    def keep_editing() -> None:
+        statuses = ("preparing", "under_construction")
+        for i in range(1000):
+            if stop.wait(0.1):
+                return
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE projects SET status = :s WHERE id = 1"),
+                             {"s": statuses[i % 2]})  # fmt: skip
+
+    with gunicorn(fresh_url, workers=1, heartbeat="0.5") as base:
+        stream = Stream(base, since=latest(engine))
+        assert stream.next_frame() == {"retry": ["2000"]} and stream.next_frame()["event"] == [
+            "day"
+        ]
+        writer = threading.Thread(target=keep_editing, daemon=True)
+        writer.start()
+        try:
+            assert stream.next_change()  # changes are flowing
+            turn_day(engine, "2031-01-01")
+            turned, deadline, frames = None, time.monotonic() + 5, []
+            while turned is None and time.monotonic() < deadline:
+                frames.append(stream.next_frame())
+                turned = frames[-1] if frames[-1].get("event") == ["day"] else None
+        finally:
+            stop.set()
+            writer.join(5)
+            stream.close()
+    engine.dispose()
+    assert turned == {"event": ["day"], "data": ['"2031-01-01"']}
+    assert sum(f.get("event") == ["change"] for f in frames) >= 2  # it was busy meanwhile
+
+
 def cut_connections(engine) -> None:
     """What a database restart does to the server: every other session on it ends."""
     with engine.connect() as conn:
