@@ -189,3 +189,14 @@ class Relay:
     def close(self) -> None:
         self.cut()
         self.listener.close()
+
+
+def assert_only_own_origin(driver, base: str) -> None:
+    """Isolated networks: no script, style, font, image or data from anywhere else."""
+    urls = driver.execute_script(
+        "return performance.getEntriesByType('resource').map((r) => r.name)"
+        ".concat([...document.querySelectorAll('[src], link[href]')]"
+        ".map((n) => n.src || n.href))"
+    )
+    foreign = [u for u in urls if not u.startswith((base + "/", "data:"))]  # data: is inline
+    assert urls and not foreign, f"requests elsewhere than {base}: {foreign[:5]}"

@@ -17,6 +17,7 @@ from mapserver import create_app
 from mapserver.db import make_engine
 from tests.browser import (
     Relay,
+    assert_only_own_origin,
     hook,
     map_offset,
     open_page,
@@ -149,6 +150,7 @@ def test_page_loads_clean_with_title_legend_and_counties(driver, base):
     wait_for(lambda: hook(driver, "connection") == "open")
     assert hook(driver, "data-version") is not None
     assert_no_console_errors(driver)
+    assert_only_own_origin(driver, base)
 
 
 @pytest.mark.parametrize("query", FILTERS)

@@ -25,7 +25,16 @@ from shapely.geometry import Polygon, box, shape
 
 from mapserver import create_app, users
 from mapserver.db import make_engine
-from tests.browser import chromium, hook, map_offset, serve, severe_logs, wait_for, wait_ready
+from tests.browser import (
+    assert_only_own_origin,
+    chromium,
+    hook,
+    map_offset,
+    serve,
+    severe_logs,
+    wait_for,
+    wait_ready,
+)
 from tests.conftest import ARTIFACTS
 
 COUNTY = "511602"  # 广安区
@@ -177,6 +186,7 @@ def test_login_then_only_own_county_is_editable(editor, site):
     assert county.get_attribute("disabled") and county.get_attribute("value") == COUNTY
     assert not driver.find_element(By.ID, "save").is_enabled()  # nothing changed yet
     assert errors(driver) == []
+    assert_only_own_origin(driver, site.base)
 
 
 def battle_map_window(driver, base: str) -> tuple[str, int]:
