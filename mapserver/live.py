@@ -19,6 +19,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from mapserver import periods
 from mapserver.layers import Layer
 from mapserver.query import FeatureQuery
 from mapserver.query_sql import features_sql
@@ -49,7 +50,7 @@ class Change:
 def today(engine: Engine) -> dt.date:
     """Guang'an's date as the database derives with it (``mapserver_today()``)."""
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+        return periods.database_today(conn)
 
 
 def day_event(day: dt.date) -> str:

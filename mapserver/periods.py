@@ -2,7 +2,8 @@
 (``2026``), and the day it is in Guang'an.
 
 The database decides "today" for everything it derives (``mapserver_today()``, migration
-0005); :func:`today` is the same day on the app's clock, for what the app caches.
+0005), and :func:`database_today` reads it; :func:`today` is the same day on the app's
+clock (no rehearsal day), for the demo loader.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 ZONE = ZoneInfo("Asia/Shanghai")  # Guang'an's clock, whatever the server's is
 PATTERN = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
@@ -84,3 +87,8 @@ def days_in_year(year: int) -> int:
 def today() -> dt.date:
     """Today in Guang'an."""
     return dt.datetime.now(ZONE).date()
+
+
+def database_today(conn: sa.Connection) -> dt.date:
+    """The day the database derives with: Guang'an's date, or a rehearsal day."""
+    return conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()

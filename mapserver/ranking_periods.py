@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mapserver import feed, health, ranking
+from mapserver import feed, health, periods, ranking
 from mapserver.accounts import ADMIN, DISPATCHER, Actor
 from mapserver.errors import Conflict, Forbidden, NotFound, Unprocessable
 from mapserver.periods import Period
@@ -75,7 +75,7 @@ def compute(
     conn: sa.Connection, period: Period, rules: RankingRules, tracks: Iterable[str] = ranking.TRACKS
 ) -> dict[str, Any]:
     """The lists of ``period`` from the data as it is now."""
-    today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+    today = periods.database_today(conn)
     if period.start > today:
         raise Unprocessable(f"{period.text} 尚未开始 has not begun", parameter="period")
     as_of = period.as_of(today)
@@ -114,7 +114,7 @@ def compute_cached(
     for the live lists when it loads and after every change (40-80 ms of Python each), and
     they can only move when the data or the day does. ``conn`` must be in one snapshot
     (REPEATABLE READ) so the version read is that of the data computed from."""
-    today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+    today = periods.database_today(conn)
     version = feed.data_version(conn)
     key = (str(conn.engine.url), version, today, period.text, tuple(tracks), repr(rules))
     with _LIVE_LOCK:

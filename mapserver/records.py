@@ -176,10 +176,6 @@ def check_permission(
         raise Forbidden(f"县区编辑不能把状态改为 {status}", allowed=list(kind.county.statuses))
 
 
-def _today(conn: sa.Connection) -> dt.date:
-    return conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
-
-
 def _project(conn: sa.Connection, code: str) -> Mapping[str, Any]:
     row = conn.execute(
         sa.text("SELECT id, county FROM projects WHERE code = :c AND deleted_at IS NULL"),
@@ -204,7 +200,7 @@ def create(w: Writer, kind: Kind, body: Any) -> Saved:
     code = values.pop("project")
     with w.transaction() as conn:
         project = _project(conn, code)
-        change = Change(values, None, w.actor, _today(conn))
+        change = Change(values, None, w.actor, periods.database_today(conn))
         if kind.prepare:
             kind.prepare(change)
         check_permission(w.actor, kind, project["county"], None, change.values)
@@ -224,7 +220,7 @@ def update(w: Writer, kind: Kind, record_id: int, body: Any, if_match: int | Non
         old = lock(conn, kind, record_id)
         check_version(old["version"], if_match, kind.title)
         _drop_fixed(kind, values, old)
-        change = Change(values, old, w.actor, _today(conn))
+        change = Change(values, old, w.actor, periods.database_today(conn))
         if kind.prepare:
             kind.prepare(change)
         changed = {k: v for k, v in change.values.items() if old[k] != v}

@@ -74,7 +74,7 @@ def gather(
         codes = tuple(p["code"] for p in projects)
         doc = {
             "period": period.text,
-            "today": conn.execute(sa.text("SELECT mapserver_today()")).scalar_one().isoformat(),
+            "today": periods.database_today(conn).isoformat(),
             "stats": statistics.compute(conn, q, vocab),
             "lagging": [p for p in projects if p["health"] in LAGGING],
             "problems": _records(conn, problem_list.KIND, codes, ("open",)),
