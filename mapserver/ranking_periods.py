@@ -114,8 +114,7 @@ def compute_cached(
     for the live lists when it loads and after every change (40-80 ms of Python each), and
     they can only move when the data or the day does. ``conn`` must be in one snapshot
     (REPEATABLE READ) so the version read is that of the data computed from."""
-    today = periods.database_today(conn)
-    version = feed.data_version(conn)
+    version, today = feed.snapshot(conn)
     key = (str(conn.engine.url), version, today, period.text, tuple(tracks), repr(rules))
     with _LIVE_LOCK:
         if key in _LIVE:
