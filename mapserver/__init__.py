@@ -50,6 +50,7 @@ def _blueprints(app: Flask) -> None:
         callouts,
         editor,
         events,
+        headers,
         imports,
         investment,
         items,
@@ -73,3 +74,4 @@ def _blueprints(app: Flask) -> None:
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
+    headers.init_app(app, app.extensions["mapserver"].settings)
