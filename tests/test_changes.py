@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from mapserver import create_app
+from mapserver import change_health, create_app, health, history
 from mapserver.db import make_engine
 from tests.battle import turn_day
 
@@ -357,3 +357,70 @@ def test_a_day_boundary_is_guang_ans_midnight(made):
     late = client.get(f"/changes?from={START}&to=2026-06-21").get_json()
     assert "CHG-NEW-2" in [n["code"] for n in late["new_projects"]]
     assert dt.date.fromisoformat(late["to"]) == dt.date(2026, 6, 21)
+
+
+def test_approved_means_review_approved_or_no_review_at_all():
+    assert change_health.approved({"amount": 1})
+    assert change_health.approved({"review": "approved"})
+    assert not change_health.approved({"review": "submitted"}) and not change_health.approved(None)
+
+
+def test_a_milestone_finished_later_was_late_until_then(env):
+    """Small case: rows rebuilt for a day between two writes are the rows of that day."""
+    _client, engine = env
+    backdate(engine, (0, 0), "2026-05-10 12:00+08")
+    code = one(engine, "SELECT code FROM projects WHERE status = 'under_construction' LIMIT 1")
+    pid = one(engine, "SELECT id FROM projects WHERE code = :c", c=code)
+    since = marks_now(engine)
+    run(engine, [("INSERT INTO milestones (project_id, name, planned_date) VALUES (:p, '小节点',"
+                  " '2026-06-01')", {"p": pid})])  # fmt: skip
+    since = backdate(engine, since, "2026-06-05 10:00+08")
+    run(engine, [("UPDATE milestones SET actual_date = '2026-06-10' WHERE project_id = :p AND"
+                  " name = '小节点'", {"p": pid})])  # fmt: skip
+    backdate(engine, since, "2026-06-15 10:00+08")
+    rules = health.HealthRules(statuses=("under_construction",))
+    with engine.connect() as conn:
+        states = {d: history.rows_at(conn, "milestones", dt.date(2026, 6, d), [pid])
+                  for d in (4, 12, 15)}  # fmt: skip
+        project = history.rows_at(conn, "projects", dt.date(2026, 6, 12), [pid])[0]
+    mine = {d: [m for m in rows if m["name"] == "小节点"] for d, rows in states.items()}
+    assert mine[4] == [] and mine[12][0]["actual_date"] is None
+    assert mine[15][0]["actual_date"] == "2026-06-10"
+    day = dt.date(2026, 6, 12)
+    zero = {**project, "annual_plan": 0}  # the milestone alone decides
+    assert change_health.assess(zero, mine[12], [], day, rules) == "lagging"
+    assert change_health.assess(zero, mine[15], [], day, rules) == "on_track"
+    assert change_health.assess({**zero, "deleted_at": "2026-06-01"}, [], [], day, rules) is None
+
+
+def test_with_review_only_approval_adds_investment_and_resolves(env):
+    """Once reports and problems have ``review`` (migration 0007), approval is what counts."""
+    client, engine = env
+    with engine.begin() as conn:
+        if not has_review(conn, "investment_reports"):
+            for table in ("investment_reports", "problems"):
+                conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN review text"))
+            conn.execute(sa.text("UPDATE investment_reports SET review = 'approved'"))
+    backdate(engine, (0, 0), "2026-05-10 12:00+08")
+    code = one(engine, "SELECT code FROM projects ORDER BY code LIMIT 1")
+    since = marks_now(engine)
+    report = ("INSERT INTO investment_reports (project_id, month, amount, review) SELECT id,"
+              " :m, :a, :r FROM projects WHERE code = :c")  # fmt: skip
+    resolve = ("UPDATE problems SET status = 'resolved', review = :r, resolved_on = raised_on,"
+               " resolution = '已解决' WHERE id = (SELECT min(id) FROM problems WHERE"
+               " status = 'open')")  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(sa.text(report), {"m": "2019-01-01", "a": 50, "r": "submitted", "c": code})
+        conn.execute(sa.text(report), {"m": "2019-02-01", "a": 70, "r": "approved", "c": code})
+        conn.execute(sa.text(resolve), {"r": "submitted"})
+    since = backdate(engine, since, "2026-06-05 10:00+08")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE investment_reports SET review = 'approved' WHERE amount = 50"
+                             " AND month = '2019-01-01' AND review = 'submitted'"))  # fmt: skip
+        conn.execute(sa.text("UPDATE problems SET review = 'approved' WHERE review = 'submitted'"))
+    backdate(engine, since, "2026-06-15 10:00+08")
+    turn_day(engine, "2026-06-20")
+    first = client.get("/changes?from=2026-05-31&to=2026-06-10").get_json()
+    assert first["investment"]["total"] == 70.0 and first["problems"]["resolved"] == 0
+    second = client.get("/changes?from=2026-06-10&to=2026-06-20").get_json()
+    assert second["investment"]["total"] == 50.0 and second["problems"]["resolved"] == 1
