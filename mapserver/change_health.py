@@ -23,6 +23,9 @@ import sqlalchemy as sa
 from mapserver import health, history
 
 APPROVED = "approved"
+PROJECT_COLUMNS = ("t.id", "t.status", "t.annual_plan", "t.deleted_at")
+MILESTONE_COLUMNS = ("t.project_id", "t.planned_date", "t.actual_date")
+REPORT_COLUMNS = ("t.project_id", "t.month", "t.amount")
 RULES = """SELECT lagging_days, seriously_lagging_days, lagging_points,
 seriously_lagging_points, statuses FROM health_rules"""
 
@@ -46,50 +49,49 @@ def approved(row: Mapping[str, Any] | None) -> bool:
     return row is not None and row.get("review", APPROVED) == APPROVED
 
 
-def _date(text: str | None) -> dt.date | None:
-    return None if text is None else dt.date.fromisoformat(text)
-
-
-def _by_project(rows: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {}
+def _by_project(rows: Iterable[sa.Row]) -> dict[int, list[sa.Row]]:
+    out: dict[int, list[sa.Row]] = {}
     for row in rows:
-        out.setdefault(int(row["project_id"]), []).append(row)
+        out.setdefault(row.project_id, []).append(row)
     return out
 
 
 def assess(
-    project: Mapping[str, Any] | None,
-    milestones: Iterable[Mapping[str, Any]],
-    reports: Iterable[Mapping[str, Any]],
+    project: Any | None,
+    milestones: Iterable[Any],
+    reports: Iterable[Any],
     day: dt.date,
     rules: health.HealthRules,
 ) -> str | None:
-    """A project's health at the end of ``day`` from its rows then (None: not there)."""
-    if project is None or project.get("deleted_at") is not None:
+    """A project's health at the end of ``day`` from its rows then (None: not there). Rows
+    have attributes: a project ``status``, ``annual_plan``, ``deleted_at``; a milestone
+    ``planned_date``, ``actual_date``; a report ``month``, ``amount``, ``review``."""
+    if project is None or project.deleted_at is not None:
         return None
-    deadlines = [
-        health.Deadline(_date(m["planned_date"]), _date(m.get("actual_date"))) for m in milestones
-    ]
-    counted = [
-        health.Report(_date(r["month"]), Decimal(r["amount"])) for r in reports if approved(r)
-    ]
-    plan = Decimal(project["annual_plan"])
-    return health.assess(project["status"], plan, deadlines, counted, day, rules).health
+    deadlines = [health.Deadline(m.planned_date, m.actual_date) for m in milestones]
+    counted = [health.Report(r.month, r.amount) for r in reports if r.review == APPROVED]
+    return health.assess(project.status, project.annual_plan, deadlines, counted, day, rules).health
 
 
 def at_end_of(
     conn: sa.Connection, day: dt.date, project_ids: Collection[int], rules: health.HealthRules
 ) -> DayState:
     """Health and approved investment (all months) of ``project_ids`` at the end of ``day``."""
-    projects = {int(p["id"]): p for p in history.rows_at(conn, "projects", day, project_ids)}
-    milestones = _by_project(history.rows_at(conn, "milestones", day, project_ids))
-    reports = _by_project(history.rows_at(conn, "investment_reports", day, project_ids))
+    review = "coalesce(t.review, 'approved')"  # NULL: a row from before review
+    if not history.has_column(conn, "investment_reports", "review"):
+        review = "'approved'"
+    rows = history.rows_at(conn, "projects", day, project_ids, PROJECT_COLUMNS)
+    projects = {p.id: p for p in rows}
+    columns = MILESTONE_COLUMNS
+    milestones = _by_project(history.rows_at(conn, "milestones", day, project_ids, columns))
+    columns = (*REPORT_COLUMNS, f"{review} AS review")
+    reports = _by_project(history.rows_at(conn, "investment_reports", day, project_ids, columns))
     states = {
         pid: assess(projects.get(pid), milestones.get(pid, ()), reports.get(pid, ()), day, rules)
         for pid in project_ids
     }
     money = {
-        pid: sum((Decimal(r["amount"]) for r in reports.get(pid, ()) if approved(r)), Decimal(0))
+        pid: sum((r.amount for r in reports.get(pid, ()) if r.review == APPROVED), Decimal(0))
         for pid in project_ids
     }
     return DayState(states, money)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,20 +31,14 @@ class Source:
     key: str
     old: str
     new: str
-    current: str  # the row as JSON, from the table aliased ``t``
     kind: str = ""  # record_history.table_name ('' for project_history)
 
 
 SOURCES = {
-    "projects": Source(
-        "projects", "project_history", "project_id", "old_properties", "new_properties",
-        "to_jsonb(t) - 'geom'",
-    ),
-    **{
-        name: Source(name, "record_history", "row_id", "old_values", "new_values", "to_jsonb(t)",
-                     name)
-        for name in ("milestones", "investment_reports", "problems", "callouts")
-    },
+    "projects": Source("projects", "project_history", "project_id", "old_properties",
+                       "new_properties"),
+    **{name: Source(name, "record_history", "row_id", "old_values", "new_values", name)
+       for name in ("milestones", "investment_reports", "problems", "callouts")},
 }  # fmt: skip
 
 
@@ -66,35 +60,54 @@ def edge(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), ZONE)
 
 
+DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
 def doc(text: str | None) -> dict[str, Any] | None:
     """A row's JSON text as a dict, numbers exact (``Decimal``), so sums add up to the cent."""
-    return None if text is None else json.loads(text, parse_float=Decimal)
+    return None if text is None else DECODER.decode(text)
+
+
+IDS = "(SELECT unnest(CAST(:ids AS bigint[])))"  # hashed by the planner, unlike = ANY(:ids)
 
 
 def _scope(source: Source, alias: str) -> str:
     """Rows of the projects in ``:ids``: a project by its id, a record by its project."""
     column = "id" if source.table == "projects" else "project_id"
-    return f"({alias} ->> '{column}')::bigint = ANY(:ids)"
+    return f"({alias} ->> '{column}')::bigint IN {IDS}"
+
+
+def has_column(conn: sa.Connection, table: str, column: str) -> bool:
+    """Whether ``table`` has ``column`` (e.g. ``review``, which a later migration adds)."""
+    sql = "SELECT 1 FROM information_schema.columns WHERE table_name = :t AND column_name = :c"
+    return conn.execute(sa.text(sql), {"t": table, "c": column}).first() is not None
 
 
 def rows_at(
-    conn: sa.Connection, table: str, day: dt.date, project_ids: Collection[int]
-) -> list[dict[str, Any]]:
-    """The rows of ``table`` (of the projects ``project_ids``) as they were at the end of
-    ``day``; a soft-deleted project is there, with its ``deleted_at``."""
+    conn: sa.Connection,
+    table: str,
+    day: dt.date,
+    project_ids: Collection[int],
+    columns: Sequence[str],
+) -> list[sa.Row]:
+    """``columns`` (SQL on the row ``t``, typed as the table's) of the rows of ``table`` (of
+    the projects ``project_ids``) as they were at the end of ``day``; a soft-deleted project
+    is there, with its ``deleted_at``. The caller's ``columns`` are constants, never input."""
     s = SOURCES[table]
     kind = "AND h.table_name = :kind" if s.kind else ""
+    project = "t.id" if table == "projects" else "t.project_id"
+    select = ", ".join(columns)
     sql = f"""
 WITH later AS (
     SELECT DISTINCT ON (h.{s.key}) h.{s.key} AS row_id, h.{s.old} AS doc FROM {s.history} h
     WHERE h.at >= :edge {kind} ORDER BY h.{s.key}, h.at, h.id)
-SELECT doc::text FROM later WHERE doc IS NOT NULL AND {_scope(s, "doc")}
+SELECT {select} FROM later, jsonb_populate_record(NULL::{table}, later.doc) t
+WHERE later.doc IS NOT NULL AND {project} IN {IDS}
 UNION ALL
-SELECT ({s.current})::text FROM {s.table} t
-WHERE NOT EXISTS (SELECT 1 FROM later WHERE later.row_id = t.id)
-  AND {"t.id" if table == "projects" else "t.project_id"} = ANY(:ids)"""
+SELECT {select} FROM {table} t
+WHERE NOT EXISTS (SELECT 1 FROM later WHERE later.row_id = t.id) AND {project} IN {IDS}"""
     params = {"edge": edge(day), "kind": s.kind, "ids": list(project_ids)}
-    return [doc(text) for (text,) in conn.execute(sa.text(sql), params)]
+    return conn.execute(sa.text(sql), params).all()
 
 
 def events(

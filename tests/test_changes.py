@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -379,18 +380,22 @@ def test_a_milestone_finished_later_was_late_until_then(env):
                   " name = '小节点'", {"p": pid})])  # fmt: skip
     backdate(engine, since, "2026-06-15 10:00+08")
     rules = health.HealthRules(statuses=("under_construction",))
+    columns = ("t.project_id", "t.name", "t.planned_date", "t.actual_date")
     with engine.connect() as conn:
-        states = {d: history.rows_at(conn, "milestones", dt.date(2026, 6, d), [pid])
+        states = {d: history.rows_at(conn, "milestones", dt.date(2026, 6, d), [pid], columns)
                   for d in (4, 12, 15)}  # fmt: skip
-        project = history.rows_at(conn, "projects", dt.date(2026, 6, 12), [pid])[0]
-    mine = {d: [m for m in rows if m["name"] == "小节点"] for d, rows in states.items()}
-    assert mine[4] == [] and mine[12][0]["actual_date"] is None
-    assert mine[15][0]["actual_date"] == "2026-06-10"
+        project = history.rows_at(
+            conn, "projects", dt.date(2026, 6, 12), [pid], change_health.PROJECT_COLUMNS
+        )[0]
+    mine = {d: [m for m in rows if m.name == "小节点"] for d, rows in states.items()}
+    assert mine[4] == [] and mine[12][0].actual_date is None
+    assert mine[15][0].actual_date == dt.date(2026, 6, 10)
     day = dt.date(2026, 6, 12)
-    zero = {**project, "annual_plan": 0}  # the milestone alone decides
+    zero = SimpleNamespace(**{**project._asdict(), "annual_plan": 0})  # milestones alone decide
     assert change_health.assess(zero, mine[12], [], day, rules) == "lagging"
     assert change_health.assess(zero, mine[15], [], day, rules) == "on_track"
-    assert change_health.assess({**zero, "deleted_at": "2026-06-01"}, [], [], day, rules) is None
+    gone = SimpleNamespace(**{**zero.__dict__, "deleted_at": day})
+    assert change_health.assess(gone, [], [], day, rules) is None
 
 
 def test_with_review_only_approval_adds_investment_and_resolves(env):
