@@ -399,33 +399,29 @@ def test_a_milestone_finished_later_was_late_until_then(env):
 
 
 def test_with_review_only_approval_adds_investment_and_resolves(env):
-    """Once reports and problems have ``review`` (migration 0007), approval is what counts."""
+    """Reports and problems have ``review`` (migration 0007): approval is what counts."""
     client, engine = env
-    with engine.begin() as conn:
-        if not has_review(conn, "investment_reports"):
-            for table in ("investment_reports", "problems"):
-                conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN review text"))
-            conn.execute(sa.text("UPDATE investment_reports SET review = 'approved'"))
     backdate(engine, (0, 0), "2026-05-10 12:00+08")
     code = one(engine, "SELECT code FROM projects ORDER BY code LIMIT 1")
+    problem_id = one(engine, "SELECT min(id) FROM problems WHERE status = 'open'")
     since = marks_now(engine)
     report = ("INSERT INTO investment_reports (project_id, month, amount, review) SELECT id,"
               " :m, :a, :r FROM projects WHERE code = :c")  # fmt: skip
     resolve = ("UPDATE problems SET status = 'resolved', review = :r, resolved_on = raised_on,"
-               " resolution = '已解决' WHERE id = (SELECT min(id) FROM problems WHERE"
-               " status = 'open')")  # fmt: skip
+               " resolution = '已解决' WHERE id = :i")  # fmt: skip
     with engine.begin() as conn:
         conn.execute(sa.text(report), {"m": "2019-01-01", "a": 50, "r": "submitted", "c": code})
         conn.execute(sa.text(report), {"m": "2019-02-01", "a": 70, "r": "approved", "c": code})
-        conn.execute(sa.text(resolve), {"r": "submitted"})
+        conn.execute(sa.text(resolve), {"r": "submitted", "i": problem_id})
     since = backdate(engine, since, "2026-06-05 10:00+08")
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE investment_reports SET review = 'approved' WHERE amount = 50"
                              " AND month = '2019-01-01' AND review = 'submitted'"))  # fmt: skip
-        conn.execute(sa.text("UPDATE problems SET review = 'approved' WHERE review = 'submitted'"))
+        conn.execute(sa.text(resolve), {"r": "approved", "i": problem_id})
     backdate(engine, since, "2026-06-15 10:00+08")
     turn_day(engine, "2026-06-20")
     first = client.get("/changes?from=2026-05-31&to=2026-06-10").get_json()
     assert first["investment"]["total"] == 70.0 and first["problems"]["resolved"] == 0
     second = client.get("/changes?from=2026-06-10&to=2026-06-20").get_json()
     assert second["investment"]["total"] == 50.0 and second["problems"]["resolved"] == 1
+    assert [i["id"] for i in second["problems"]["items"]] == [problem_id]
