@@ -59,6 +59,8 @@ def _day(name: str, text: str) -> dt.date:
 def window(start: str | None, end: str | None, today: dt.date) -> Window:
     """``from`` and ``to`` (YYYY-MM-DD), checked; defaults as the module says."""
     last = _day("to", end) if end is not None else today
+    if last > today:
+        raise InvalidParameter(f"to {last} is after today ({today})", parameter="to")
     first = _day("from", start) if start is not None else previous_month_end(last)
     if first > last:
         raise InvalidParameter(f"from {first} is after to {last}", parameter="from")
