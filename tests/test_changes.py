@@ -231,6 +231,8 @@ def test_changes_equal_the_view_and_the_tables_of_each_day(made):
     assert response.status_code == 200, response.get_json()
     doc = response.get_json()
     assert (doc["from"], doc["to"], doc["today"]) == (START, END, "2026-06-25")
+    version = one(engine, "SELECT max(id) FROM change_log")
+    assert doc["version"] == version and response.headers["X-Data-Version"] == str(version)
     assert [n["code"] for n in doc["new_projects"]] == ["CHG-NEW-1"]
     assert doc["new_projects"][0]["created_at"] == "2026-06-12T09:00:00+08:00"
     changes = [(s["code"], s["from"], s["to"]) for s in doc["status_changes"]]

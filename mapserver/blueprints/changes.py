@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from mapserver import changes, periods
+from mapserver import changes, feed
 from mapserver.state import current
 
 bp = Blueprint("changes", __name__)
@@ -17,9 +17,11 @@ def changes_in_window() -> Response:
     layer = state.layer("projects")
     args = request.args.to_dict(flat=False)
     with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        today = periods.database_today(conn)
+        version, today = feed.snapshot(conn)
         q, window = changes.parse(layer, args, state.vocabulary, today)
         body = {"today": today.isoformat(), **changes.compute(conn, q, window, state.vocabulary)}
+    body["version"] = version
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Data-Version"] = str(version)
     return response
