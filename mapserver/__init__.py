@@ -48,6 +48,7 @@ def _blueprints(app: Flask) -> None:
     from mapserver.blueprints import (
         auth,
         callouts,
+        changes,
         editor,
         events,
         headers,
@@ -70,7 +71,7 @@ def _blueprints(app: Flask) -> None:
     problems.register(app)
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
-    blueprints += (reviews, todo)
+    blueprints += (reviews, todo, changes)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
