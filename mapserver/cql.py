@@ -30,6 +30,11 @@ MAX_BYTES = 10_000
 MAX_DEPTH = 20  # nested conditions (a chain of ANDs or of ORs counts once)
 MAX_NODES = 200
 MAX_JSON_NESTING = 60  # containers, counted before pygeofilter's recursive walk
+# The cost of a spatial filter grows with its literals' vertices times the sites' vertices:
+# these bound it (and MAPSERVER_STATEMENT_TIMEOUT_MS whatever remains), for text and JSON alike.
+MAX_VERTICES = 500  # in all geometry literals of one filter
+MAX_SPATIAL = 4  # spatial operators (S_INTERSECTS …, S_DWITHIN) in one filter
+MAX_COLLECTION_NESTING = 4  # GEOMETRYCOLLECTIONs inside GEOMETRYCOLLECTIONs
 FUNCTIONS = ("s_dwithin", "t_intersects", "t_disjoint")  # predicates pygeofilter lacks
 TEMPORAL_OPS = (
     "AFTER|BEFORE|CONTAINS|DISJOINT|DURING|EQUALS|FINISHEDBY|FINISHES|INTERSECTS|MEETS|METBY"
@@ -66,7 +71,14 @@ INSTANT: "'" /(\.\.|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}
 
 
 class FilterError(ValueError):
-    """A filter that cannot be read; the message says why (the web layer adds the parameter)."""
+    """A filter that cannot be read; the message says why (the web layer adds the parameter).
+
+    ``limit`` names the limit a filter exceeded (and its value), for the problem body.
+    """
+
+    def __init__(self, message: str, limit: tuple[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 @v_args(meta=False, inline=True)
@@ -110,7 +122,7 @@ def parser() -> Lark:
 def parse(text: str, lang: str = "cql2-text") -> Any:
     """pygeofilter's AST for a filter; raises :class:`FilterError` for anything unreadable."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise FilterError(f"longer than {MAX_BYTES} bytes")
+        raise FilterError(f"longer than {MAX_BYTES} bytes", ("bytes", MAX_BYTES))
     if "\x00" in text:
         raise FilterError("contains a NUL character")
     lark = parser()  # built once; a grammar error here is a bug, not a bad filter
@@ -150,7 +162,10 @@ def _check_nesting(doc: Any) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_JSON_NESTING:
-            raise FilterError(f"JSON nested deeper than {MAX_JSON_NESTING} levels")
+            raise FilterError(
+                f"JSON nested deeper than {MAX_JSON_NESTING} levels",
+                ("json_nesting", MAX_JSON_NESTING),
+            )
         children = node.values() if isinstance(node, dict) else node
         if isinstance(node, dict | list):
             stack.extend((child, depth + 1) for child in children)
@@ -191,21 +206,57 @@ def children(node: Any) -> list[Any]:
 
 
 def check_size(tree: Any) -> None:
-    """At most MAX_NODES nodes and MAX_DEPTH levels of conditions, counted without recursion."""
-    nodes = 0
-    for depth in _depths(tree):
+    """The limits on terms, depth, spatial operators and geometry literals, without recursion."""
+    nodes = spatial = vertices = 0
+    for node, depth in _depths(tree):
         nodes += 1
         if nodes > MAX_NODES:
-            raise FilterError(f"more than {MAX_NODES} terms")
+            raise FilterError(f"more than {MAX_NODES} terms", ("nodes", MAX_NODES))
         if depth > MAX_DEPTH:
-            raise FilterError(f"nested deeper than {MAX_DEPTH} levels")
+            raise FilterError(f"nested deeper than {MAX_DEPTH} levels", ("depth", MAX_DEPTH))
+        spatial += _is_spatial(node)
+        if spatial > MAX_SPATIAL:
+            raise FilterError(
+                f"more than {MAX_SPATIAL} spatial operators", ("spatial", MAX_SPATIAL)
+            )
+        if isinstance(node, values.Geometry):
+            vertices += _vertices(node.geometry)
+            if vertices > MAX_VERTICES:
+                raise FilterError(f"geometry literals with more than {MAX_VERTICES} vertices",
+                                  ("vertices", MAX_VERTICES))  # fmt: skip
 
 
-def _depths(tree: Any) -> Iterator[int]:
+def _is_spatial(node: Any) -> bool:
+    named = isinstance(node, ast.Function) and str(node.name).lower() == "s_dwithin"
+    return named or isinstance(node, ast.SpatialComparisonPredicate)
+
+
+def _vertices(geometry: Any) -> int:
+    """Coordinates in a GeoJSON-like literal; GEOMETRYCOLLECTION nesting checked on the way."""
+    count, stack = 0, [(geometry, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict) and isinstance(item.get("geometries"), list | tuple):
+            if level >= MAX_COLLECTION_NESTING:
+                raise FilterError(
+                    f"GEOMETRYCOLLECTIONs nested deeper than {MAX_COLLECTION_NESTING} levels",
+                    ("collection_nesting", MAX_COLLECTION_NESTING),
+                )
+            stack.extend((g, level + 1) for g in item["geometries"])
+        elif isinstance(item, dict):
+            stack.append((item.get("coordinates"), level))
+        elif isinstance(item, list | tuple) and item and isinstance(item[0], list | tuple):
+            stack.extend((c, level) for c in item)
+        elif isinstance(item, list | tuple):
+            count += 1
+    return count
+
+
+def _depths(tree: Any) -> Iterator[tuple[Any, int]]:
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        yield depth
+        yield node, depth
         for child in children(node):
             same_chain = isinstance(node, ast.Combination) and type(child) is type(node)
             stack.append((child, depth if same_chain else depth + 1))

@@ -56,7 +56,8 @@ def compile_filter(
     try:
         tree = cql.parse(text, lang)
     except cql.FilterError as exc:
-        raise InvalidParameter(f"filter: {exc}", parameter="filter") from None
+        extra = {"limit": {"name": exc.limit[0], "value": exc.limit[1]}} if exc.limit else {}
+        raise InvalidParameter(f"filter: {exc}", parameter="filter", **extra) from None
     compiler = _Compiler(Values(layer, vocab, crs))
     sql = compiler.condition(tree)
     return Filter(text, lang, crs.key, sql, tuple(compiler.values.params.items()))

@@ -76,6 +76,12 @@ class TooManyRequests(ProblemError):
     title = "请求过于频繁 Too many requests"
 
 
+class QueryTimeout(ProblemError):
+    """A statement cancelled by ``statement_timeout``: a query too costly, or a busy server."""
+
+    title = "查询超时 Query timed out"
+
+
 STATUS: dict[type[ProblemError], int] = {
     ProblemError: 400,
     InvalidParameter: 400,
@@ -90,6 +96,7 @@ STATUS: dict[type[ProblemError], int] = {
     Unprocessable: 422,
     PreconditionRequired: 428,
     TooManyRequests: 429,
+    QueryTimeout: 503,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -122,13 +123,35 @@ def stream_collection(
 ) -> Iterator[bytes]:
     """The FeatureCollection as byte chunks; closes ``conn`` when done or abandoned.
 
+    The query runs and its first rows arrive before this returns, so a filter PostgreSQL
+    refuses, or a statement it cancels, is an error response rather than a broken stream.
     ``members`` (e.g. OGC ``timeStamp``) go before ``links``; ``more_links`` after
     the paging links.
     """
+    rows = _rows(conn, q)
+    try:
+        first = next(rows, [])
+    except BaseException:
+        rows.close()
+        conn.close()
+        raise
+    return _collection(conn, q, itertools.chain([first], rows), page_url, count_threshold,
+                       members, more_links)  # fmt: skip
+
+
+def _collection(
+    conn: sa.Connection,
+    q: FeatureQuery,
+    batches: Iterator[list[bytes]],
+    page_url: Callable[[int], str],
+    count_threshold: int,
+    members: Mapping[str, Any] | None,
+    more_links: Sequence[Mapping[str, Any]],
+) -> Iterator[bytes]:
     try:
         yield b'{"type":"FeatureCollection","features":['
         returned, more = 0, False
-        for rows in _rows(conn, q):
+        for rows in batches:
             if returned + len(rows) > q.limit:
                 rows, more = rows[: q.limit - returned], True
             if rows:

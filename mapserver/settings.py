@@ -71,6 +71,10 @@ class Settings:
         default="",
         metadata={"doc": "origins that may frame the pages (the centre's portal); empty: none"},
     )
+    statement_timeout_ms: int = field(
+        default=10000,
+        metadata={"doc": "longest any one SQL statement of a request may run (ms); 0: no limit"},
+    )
 
     @classmethod
     def names(cls) -> list[str]:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import requests
 
+from mapserver import runner
 from mapserver.settings import ROOT
 
 
@@ -30,7 +31,8 @@ def gunicorn(database_url: str, workers: int = 2, **settings: str) -> Iterator[s
                 "MAPSERVER_WORKERS": str(workers), "MAPSERVER_THREADS": "16"})  # fmt: skip
     env.update({f"MAPSERVER_{k.upper()}": str(v) for k, v in settings.items()})
     cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", "16",
-           "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "mapserver:create_app()"]  # fmt: skip
+           "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", *runner.REQUEST_LIMITS,
+           "mapserver:create_app()"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

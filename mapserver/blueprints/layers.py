@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request
 
 from mapserver import catalog, feed, query
+from mapserver.blueprints.streams import streamed
 from mapserver.state import current
 
 bp = Blueprint("layers", __name__)
@@ -59,4 +60,4 @@ def features(layer_id: str) -> Response:
         return base + ("?" + urlencode(params, doseq=True) if params else "")
 
     body = feed.stream_collection(conn, q, page_url, state.settings.count_threshold)
-    return Response(stream_with_context(body), mimetype=feed.GEOJSON, headers=headers)
+    return streamed(body, mimetype=feed.GEOJSON, headers=headers)

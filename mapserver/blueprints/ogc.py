@@ -22,11 +22,11 @@ from flask import (
     json,
     render_template,
     request,
-    stream_with_context,
 )
 from werkzeug.wsgi import wrap_file
 
 from mapserver import cql, downloads, editing, feed, ogc, ogc_openapi, outcrs, query
+from mapserver.blueprints.streams import streamed
 from mapserver.layers import column_types
 from mapserver.state import current
 
@@ -175,7 +175,7 @@ def items(collection_id: str) -> Response:
         doc = json.loads(b"".join(body))
         context = {"layer": layer, "as_json": page_url(q.offset, ["json"])}
         return _out(fmt, doc, "items", **context)
-    return Response(stream_with_context(body), mimetype=feed.GEOJSON, headers=headers)
+    return streamed(body, mimetype=feed.GEOJSON, headers=headers)
 
 
 def _download(layer, args: dict[str, list[str]], fmt: str) -> Response:

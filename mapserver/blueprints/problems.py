@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json
+from psycopg.errors import QueryCanceled
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from mapserver.errors import ProblemError, problem, status_of
+from mapserver.errors import ProblemError, QueryTimeout, problem, status_of
+from mapserver.state import current
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -35,6 +38,14 @@ def register(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    @app.errorhandler(QueryCanceled)
+    @app.errorhandler(DBAPIError)
+    def _database(error: Exception) -> Response:
+        cancelled = error if isinstance(error, QueryCanceled) else getattr(error, "orig", None)
+        if not isinstance(cancelled, QueryCanceled):
+            return _bug(error)
+        return timed_out()
+
     @app.errorhandler(Exception)
     def _bug(error: Exception) -> Response:
         log.exception("unhandled error")
@@ -45,6 +56,19 @@ def register(app: Flask) -> None:
             "detail": "an unexpected error was logged on the server",
         }
         return problem_response(body)
+
+
+def timed_out() -> Response:
+    """503 for a statement PostgreSQL cancelled at ``MAPSERVER_STATEMENT_TIMEOUT_MS``."""
+    ms = current().settings.statement_timeout_ms
+    error = QueryTimeout(
+        f"a database statement ran longer than {ms} ms and was cancelled; narrow the "
+        "filter (fewer vertices or spatial operators) or try again later",
+        limit={"name": "statement_timeout_ms", "value": ms},
+    )
+    response = problem_response(problem(error))
+    response.headers["Retry-After"] = "10"
+    return response
 
 
 __all__ = ["problem_response", "register", "status_of"]
