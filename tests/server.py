@@ -23,8 +23,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, workers: int = 2, **settings: str) -> Iterator[str]:
-    """Yield the base URL of a gunicorn running ``mapserver:create_app()``."""
+def gunicorn(
+    database_url: str, workers: int = 2, target: str = "mapserver:create_app()", **settings: str
+) -> Iterator[str]:
+    """Yield the base URL of a gunicorn running ``target`` (the app, unless a test's own)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVER_")}
     env.update({"MAPSERVER_DATABASE_URL": database_url, "MAPSERVER_PORT": str(port),
@@ -32,7 +34,7 @@ def gunicorn(database_url: str, workers: int = 2, **settings: str) -> Iterator[s
     env.update({f"MAPSERVER_{k.upper()}": str(v) for k, v in settings.items()})
     cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", "16",
            "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", *runner.REQUEST_LIMITS,
-           "mapserver:create_app()"]  # fmt: skip
+           target]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,10 +1,12 @@
 """Streamed responses that fail loudly: an error after the first byte aborts the connection.
 
 Once the status and the first chunk have left, an error can no longer become a problem
-response. gunicorn then closes the socket without the final empty chunk, so the client
-sees a broken transfer. werkzeug's server would instead append an error page and end the
-chunked body cleanly, leaving a complete-looking, wrong document: under it the socket is
-shut down first (gunicorn's own close must stay in charge of its socket).
+response; the client must see a broken transfer, never a complete-looking document. gunicorn
+closes its socket without the final empty chunk. werkzeug's server (3.1) does too, only
+because its attempt to send an error page fails; rather than rely on that, the socket is
+shut down here first (gunicorn's own close stays in charge of its socket). Errors that a
+request can cause (a bad filter, a cancelled statement) happen before the first byte:
+:func:`mapserver.feed.stream_collection` runs its query before it returns.
 """
 
 from __future__ import annotations

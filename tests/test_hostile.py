@@ -1,0 +1,215 @@
+"""The hostile requests of issue #12 §1: each is refused quickly with a problem+json naming
+the limit (or 414/431 from gunicorn), never a 500, a hung worker or a truncated 200.
+
+Speed goals belong to bench/hostile.py; the time bounds here are generous sanity limits.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from urllib.parse import quote
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from mapserver import create_app
+from mapserver.cql import MAX_COLLECTION_NESTING
+from tests.browser import serve
+from tests.conftest import new_database
+from tests.server import gunicorn
+
+FILTERED = ["/layers/projects.geojson", "/ogc/collections/projects/items", "/stats", "/report"]
+SANE = 5.0  # seconds: far above what a refusal costs, far below a hung worker
+
+
+def nested_text(levels: int) -> str:
+    inner = "GEOMETRYCOLLECTION(" * levels + "POINT(106.63 30.46)" + ")" * levels
+    return f"S_INTERSECTS(geom, {inner})"
+
+
+def nested_json(levels: int) -> str:
+    geometry: dict = {"type": "Point", "coordinates": [106.63, 30.46]}
+    for _ in range(levels):
+        geometry = {"type": "GeometryCollection", "geometries": [geometry]}
+    return json.dumps({"op": "s_intersects", "args": [{"property": "geom"}, geometry]})
+
+
+def line(points: int, x: float = 106.63, y: float = 30.46) -> str:
+    """A zigzag of ``points`` vertices across a few kilometres around (x, y)."""
+    coords = [f"{x - 0.03 + 0.06 * i / points:.5f} {y + (0.01 if i % 2 else -0.01):.5f}"
+              for i in range(points)]  # fmt: skip
+    return f"LINESTRING({', '.join(coords)})"
+
+
+def get(client, path: str, flt: str, lang: str = "cql2-text"):
+    started = time.monotonic()
+    response = client.get(path, query_string={"filter": flt, "filter-lang": lang})
+    return response, time.monotonic() - started
+
+
+def assert_problem(response, status: int, limit: str, took: float) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["limit"]["name"] == limit, body
+    assert took < SANE
+
+
+@pytest.mark.parametrize("path", FILTERED)
+@pytest.mark.parametrize(
+    ("flt", "lang", "limit"),
+    [
+        (nested_text(199), "cql2-text", "collection_nesting"),
+        (nested_text(MAX_COLLECTION_NESTING + 1), "cql2-text", "collection_nesting"),
+        (nested_json(MAX_COLLECTION_NESTING + 1), "cql2-json", "collection_nesting"),
+        (nested_json(199), "cql2-json", "json_nesting"),
+        (f"S_INTERSECTS(geom, LINESTRING({', '.join(['106 30'] * 501)}))", "cql2-text", "vertices"),
+        (" OR ".join(["S_INTERSECTS(geom, POINT(106.6 30.4))"] * 5), "cql2-text", "spatial"),
+    ],
+    ids=["text-199", "text-5", "json-5", "json-199", "vertices", "spatial"],
+)
+def test_costly_filters_are_refused(client, path, flt, lang, limit):
+    response, took = get(client, path, flt, lang)
+    assert_problem(response, 400, limit, took)
+
+
+@pytest.mark.parametrize("path", FILTERED)
+@pytest.mark.parametrize("lang", ["cql2-text", "cql2-json"])
+def test_collections_within_the_limit_still_work(client, path, lang):
+    levels = MAX_COLLECTION_NESTING
+    flt = nested_text(levels) if lang == "cql2-text" else nested_json(levels)
+    response, _ = get(client, path, flt, lang)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+
+@pytest.fixture(scope="module")
+def big_sites(cluster, template_db):
+    """Four projects whose sites are legal 20,000-vertex polygons, in a private database."""
+    url = new_database(cluster, template_db)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "UPDATE projects SET geom = ST_Buffer(CAST(ST_PointOnSurface(geom) AS geography), "
+            "3000, 5000)::geometry WHERE id IN (SELECT id FROM projects ORDER BY id LIMIT 4)"
+        ))  # fmt: skip
+        x, y, n = conn.execute(sa.text(
+            "SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))), "
+            "max(ST_NPoints(geom)) FROM projects"
+        )).one()  # fmt: skip
+    engine.dispose()
+    assert n >= 19_000
+    yield url, line(180, x, y)
+    name = url.split("?", 1)[0].rsplit("/", 1)[1]
+    cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def slow_app(big_sites):
+    url, wkt = big_sites
+    app = create_app({"database_url": url, "statement_timeout_ms": 300})
+    yield app, f"NOT S_DWITHIN(geom, {wkt}, 10, meters)"
+    state = app.extensions["mapserver"]
+    state.notifier.stop()
+    state.engine.dispose()
+
+
+@pytest.mark.parametrize("path", FILTERED)
+def test_statement_timeout_answers_503(slow_app, path):
+    app, flt = slow_app
+    assert len(flt) > 3000  # the hostile filter: within every complexity limit
+    response, took = get(app.test_client(), path, flt)
+    assert_problem(response, 503, "statement_timeout_ms", took)
+    assert response.headers["Retry-After"]
+    assert response.get_json()["limit"]["value"] == 300
+    with app.test_client().get("/layers/projects.geojson?limit=1") as healthy:
+        assert healthy.status_code == 200  # the pool's connections survive a cancelled statement
+        assert healthy.get_json()["numberReturned"] == 1
+
+
+def test_the_filter_is_slow_without_the_timeout(big_sites):
+    """The test above proves something: in plain SQL the same predicate runs past 300 ms."""
+    url, wkt = big_sites
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with (
+        engine.connect() as conn,
+        pytest.raises(sa.exc.OperationalError, match="statement timeout"),
+    ):
+        conn.execute(sa.text("SET statement_timeout = 300"))
+        conn.execute(sa.text(
+            "SELECT count(*) FROM projects WHERE NOT ST_DWithin(CAST(geom AS geography), "
+            "CAST(ST_GeomFromText(:wkt, 4326) AS geography), 10)"
+        ), {"wkt": wkt}).scalar()  # fmt: skip
+    engine.dispose()
+
+
+def raw(base: str, request: bytes) -> tuple[int, float]:
+    """The status line's code of ``request`` sent on a raw socket, and how long it took."""
+    host, port = base.rsplit("/", 1)[1].split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=SANE) as s:
+        try:
+            s.sendall(request)
+        except OSError:
+            pass  # the server may answer and close before reading everything
+        head = s.recv(64)
+    return int(head.split()[1]), time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def served(demo_url):
+    with gunicorn(demo_url, workers=1) as base:
+        yield base
+
+
+@pytest.mark.parametrize(
+    ("request_", "status"),
+    [
+        (
+            b"GET /layers/projects.geojson?name=" + b"x" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n",
+            414,
+        ),
+        (b"GET /stats?q=" + b"x" * 8_000_000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+        (b"GET /stats HTTP/1.1\r\nHost: a\r\nX-Big: " + b"x" * 9000 + b"\r\n\r\n", 431),
+        (b"GET /stats HTTP/1.1\r\nHost: a\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431),
+    ],
+    ids=["line-9k", "line-8M", "field-9k", "fields-101"],
+)
+def test_gunicorn_refuses_long_requests_at_once(served, request_, status):
+    code, took = raw(served, request_)
+    assert code == status and took < SANE
+
+
+def test_a_filter_that_fits_the_line_is_served(served):
+    flt = f"S_INTERSECTS(geom, {line(280)})"
+    url = f"{served}/ogc/collections/projects/items?filter={quote(flt)}"
+    assert 7000 < len(url) < 8100
+    response = requests.get(url, timeout=SANE)
+    assert response.status_code == 200 and response.json()["type"] == "FeatureCollection"
+
+
+@pytest.mark.parametrize("path", ["/layers/projects.geojson", "/ogc/collections/projects/items"])
+def test_hostile_filter_under_gunicorn_is_a_problem_not_a_truncated_200(served, path):
+    response = requests.get(served + path, params={"filter": nested_text(199)}, timeout=SANE)
+    assert response.status_code == 400
+    assert response.json()["limit"]["name"] == "collection_nesting"
+
+
+@pytest.fixture(params=["gunicorn", "werkzeug"])
+def broken_stream(request, demo_url):
+    if request.param == "gunicorn":
+        with gunicorn(demo_url, workers=1, target="tests.stream_app:app") as base:
+            yield base
+    else:
+        from tests.stream_app import app
+
+        with serve(app) as base:
+            yield base
+
+
+def test_error_mid_stream_aborts_the_connection(broken_stream):
+    """The client sees a failed transfer, not a complete-looking 200 with a short body."""
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        requests.get(broken_stream + "/broken", timeout=SANE).content  # noqa: B018
