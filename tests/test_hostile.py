@@ -6,8 +6,6 @@ Speed goals belong to bench/hostile.py; the time bounds here are generous sanity
 
 from __future__ import annotations
 
-import json
-import socket
 import time
 from urllib.parse import quote
 
@@ -19,29 +17,11 @@ from mapserver import create_app
 from mapserver.cql import MAX_COLLECTION_NESTING
 from tests.browser import serve
 from tests.conftest import new_database
+from tests.hostile import enlarge_sites, line, nested_json, nested_text, send_raw, slow_filter
 from tests.server import gunicorn
 
 FILTERED = ["/layers/projects.geojson", "/ogc/collections/projects/items", "/stats", "/report"]
 SANE = 5.0  # seconds: far above what a refusal costs, far below a hung worker
-
-
-def nested_text(levels: int) -> str:
-    inner = "GEOMETRYCOLLECTION(" * levels + "POINT(106.63 30.46)" + ")" * levels
-    return f"S_INTERSECTS(geom, {inner})"
-
-
-def nested_json(levels: int) -> str:
-    geometry: dict = {"type": "Point", "coordinates": [106.63, 30.46]}
-    for _ in range(levels):
-        geometry = {"type": "GeometryCollection", "geometries": [geometry]}
-    return json.dumps({"op": "s_intersects", "args": [{"property": "geom"}, geometry]})
-
-
-def line(points: int, x: float = 106.63, y: float = 30.46) -> str:
-    """A zigzag of ``points`` vertices across a few kilometres around (x, y)."""
-    coords = [f"{x - 0.03 + 0.06 * i / points:.5f} {y + (0.01 if i % 2 else -0.01):.5f}"
-              for i in range(points)]  # fmt: skip
-    return f"LINESTRING({', '.join(coords)})"
 
 
 def get(client, path: str, flt: str, lang: str = "cql2-text"):
@@ -87,21 +67,9 @@ def test_collections_within_the_limit_still_work(client, path, lang):
 
 @pytest.fixture(scope="module")
 def big_sites(cluster, template_db):
-    """Four projects whose sites are legal 20,000-vertex polygons, in a private database."""
+    """Four projects with legal 20,000-vertex sites, in a private database; the line's WKT."""
     url = new_database(cluster, template_db)
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as conn:
-        conn.execute(sa.text(
-            "UPDATE projects SET geom = ST_Buffer(CAST(ST_PointOnSurface(geom) AS geography), "
-            "3000, 5000)::geometry WHERE id IN (SELECT id FROM projects ORDER BY id LIMIT 4)"
-        ))  # fmt: skip
-        x, y, n = conn.execute(sa.text(
-            "SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))), "
-            "max(ST_NPoints(geom)) FROM projects"
-        )).one()  # fmt: skip
-    engine.dispose()
-    assert n >= 19_000
-    yield url, line(180, x, y)
+    yield url, enlarge_sites(url)
     name = url.split("?", 1)[0].rsplit("/", 1)[1]
     cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -110,7 +78,7 @@ def big_sites(cluster, template_db):
 def slow_app(big_sites):
     url, wkt = big_sites
     app = create_app({"database_url": url, "statement_timeout_ms": 300})
-    yield app, f"NOT S_DWITHIN(geom, {wkt}, 10, meters)"
+    yield app, slow_filter(wkt)
     state = app.extensions["mapserver"]
     state.notifier.stop()
     state.engine.dispose()
@@ -145,19 +113,6 @@ def test_the_filter_is_slow_without_the_timeout(big_sites):
     engine.dispose()
 
 
-def raw(base: str, request: bytes) -> tuple[int, float]:
-    """The status line's code of ``request`` sent on a raw socket, and how long it took."""
-    host, port = base.rsplit("/", 1)[1].split(":")
-    started = time.monotonic()
-    with socket.create_connection((host, int(port)), timeout=SANE) as s:
-        try:
-            s.sendall(request)
-        except OSError:
-            pass  # the server may answer and close before reading everything
-        head = s.recv(64)
-    return int(head.split()[1]), time.monotonic() - started
-
-
 @pytest.fixture(scope="module")
 def served(demo_url):
     with gunicorn(demo_url, workers=1) as base:
@@ -178,7 +133,7 @@ def served(demo_url):
     ids=["line-9k", "line-8M", "field-9k", "fields-101"],
 )
 def test_gunicorn_refuses_long_requests_at_once(served, request_, status):
-    code, took = raw(served, request_)
+    code, took = send_raw(served, request_)
     assert code == status and took < SANE
 
 
