@@ -23,7 +23,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.load(overrides=config)
     if not settings.database_url:
         raise ConfigError("MAPSERVER_DATABASE_URL is not set (`make run` sets it up for you)")
-    engine = make_engine(settings.database_url, settings.pool_size, settings.statement_timeout_ms)
+    engine = make_engine(
+        settings.database_url,
+        settings.pool_size,
+        settings.statement_timeout_ms,
+        settings.spatial_filter_slots,
+    )
     layers = load_layers(settings.layers_dir, engine)
     battle_rules = rules.load(settings.layers_dir, engine)
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")

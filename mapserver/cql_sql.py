@@ -47,6 +47,7 @@ class Filter:
     crs: str  # filter-crs key
     sql: str
     params: tuple[tuple[str, Any], ...]
+    spatial: int = 0  # spatial operators: such filters are admitted a few at a time
 
 
 def compile_filter(
@@ -60,7 +61,8 @@ def compile_filter(
         raise InvalidParameter(f"filter: {exc}", parameter="filter", **extra) from None
     compiler = _Compiler(Values(layer, vocab, crs))
     sql = compiler.condition(tree)
-    return Filter(text, lang, crs.key, sql, tuple(compiler.values.params.items()))
+    params = tuple(compiler.values.params.items())
+    return Filter(text, lang, crs.key, sql, params, compiler.spatial)
 
 
 class _Compiler:
@@ -68,6 +70,7 @@ class _Compiler:
 
     def __init__(self, vals: Values) -> None:
         self.values = vals
+        self.spatial = 0
         self.handlers: list[tuple[type, Callable[[Any], str]]] = [
             (ast.Combination, self._chain), (ast.Not, self._not),
             (ast.Comparison, self._comparison), (ast.Between, self._between),
@@ -152,6 +155,7 @@ class _Compiler:
         function = SPATIAL.get(type(node))
         if function is None:
             raise bad(f"unsupported spatial function {describe(node)}")
+        self.spatial += 1
         return f"{function}({self.values.geometry(node.lhs)}, {self.values.geometry(node.rhs)})"
 
     def _function(self, node: ast.Function) -> str:
@@ -181,6 +185,7 @@ class _Compiler:
             raise bad(f"S_DWITHIN: the distance must be 0…{MAX_DISTANCE:.0f} metres")
         a, b = self.values.geometry(args[0]), self.values.geometry(args[1])
         d = self.values.bind(float(distance))
+        self.spatial += 1
         return f"ST_DWithin(CAST({a} AS geography), CAST({b} AS geography), {d})"
 
     def _temporal(self, node: ast.TemporalPredicate) -> str:

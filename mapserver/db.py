@@ -6,13 +6,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 
-def make_engine(url: str, pool_size: int = 8, statement_timeout_ms: int = 0) -> Engine:
+def make_engine(
+    url: str, pool_size: int = 8, statement_timeout_ms: int = 0, spatial_filter_slots: int = 0
+) -> Engine:
     """An engine for ``url``; plain ``postgresql://`` URLs get the psycopg 3 driver.
 
     ``statement_timeout_ms`` (0: none) bounds every statement on its connections, so one
     costly filter cannot hold a database CPU for long; PostgreSQL cancels it and psycopg
     raises QueryCanceled. The app's engine sets it; migrations, the loader and the LISTEN
     connection (mapserver.live, its own psycopg connection) have none.
+    ``spatial_filter_slots`` (0: no limit) is read by mapserver.admission.
     """
     options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
     if url.startswith(("postgresql://", "postgres://")):
@@ -27,5 +30,6 @@ def make_engine(url: str, pool_size: int = 8, statement_timeout_ms: int = 0) -> 
         # parsed and planned afresh on every request (2 ms of PostgreSQL per 100-row page).
         # Writes commit or roll back explicitly (engine.begin(), mapserver.writes) first.
         pool_reset_on_return="commit",
+        execution_options={"spatial_filter_slots": spatial_filter_slots},
         connect_args={"application_name": "mapserver", **({"options": options} if options else {})},
     )

@@ -28,7 +28,7 @@ import numpy as np
 import sqlalchemy as sa
 from pyogrio import raw
 
-from mapserver import kml, outcrs, query, query_sql
+from mapserver import admission, kml, outcrs, query, query_sql
 from mapserver.errors import InvalidParameter
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
@@ -117,6 +117,7 @@ def download(
 
     ``whole``: no ``limit`` was given, so every matching feature must fit.
     """
+    admission.admit(conn, q)
     if whole:
         check_size(conn, q, q.limit)
     rows = fetch(conn, q, fmt)

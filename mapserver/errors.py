@@ -82,6 +82,12 @@ class QueryTimeout(ProblemError):
     title = "查询超时 Query timed out"
 
 
+class Busy(ProblemError):
+    """Too many costly queries already running (mapserver.admission): try again shortly."""
+
+    title = "服务繁忙 Busy"
+
+
 STATUS: dict[type[ProblemError], int] = {
     ProblemError: 400,
     InvalidParameter: 400,
@@ -97,6 +103,7 @@ STATUS: dict[type[ProblemError], int] = {
     PreconditionRequired: 428,
     TooManyRequests: 429,
     QueryTimeout: 503,
+    Busy: 503,
 }
 
 

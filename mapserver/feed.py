@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from psycopg.adapt import Loader
 
+from mapserver import admission
 from mapserver.query import FeatureQuery
 from mapserver.query_sql import count_sql, features_sql
 
@@ -130,6 +131,7 @@ def stream_collection(
     """
     rows = _rows(conn, q)
     try:
+        admission.admit(conn, q)
         first = next(rows, [])
     except BaseException:
         rows.close()

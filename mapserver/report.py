@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mapserver import (
+    admission,
     callouts,
     changes,
     periods,
@@ -73,6 +74,7 @@ def gather(
     q = query.parse(layer, filter_args, vocab, paging=query.FILTERING)
     changes_q = query.parse(layer, changes.filters_of(filter_args), vocab, paging=())
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        admission.admit(conn, q)
         period = parse_period(period_text, ranking_periods.this_month(conn))
         window = _window(period if period_text else None, periods.database_today(conn))
         projects = _projects(conn, q)

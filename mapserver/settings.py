@@ -75,6 +75,10 @@ class Settings:
         default=10000,
         metadata={"doc": "longest any one SQL statement of a request may run (ms); 0: no limit"},
     )
+    spatial_filter_slots: int = field(
+        default=1,
+        metadata={"doc": "spatially filtered queries running at once, all processes; 0: any"},
+    )
 
     @classmethod
     def names(cls) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mapserver import admission
 from mapserver.query import FeatureQuery
 from mapserver.query_sql import where_sql
 from mapserver.vocabulary import Vocabulary
@@ -31,6 +32,7 @@ def stats_sql(q: FeatureQuery) -> tuple[str, dict]:
 
 def compute(conn: sa.Connection, q: FeatureQuery, vocab: Vocabulary) -> dict[str, Any]:
     """The statistics document (see docs/api.md)."""
+    admission.admit(conn, q)
     spec = q.layer.stats
     sql, params = stats_sql(q)
     n = len(spec.group_by)

@@ -13,7 +13,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from mapserver import create_app
+from mapserver import admission, create_app
 from mapserver.cql import MAX_COLLECTION_NESTING
 from tests.browser import serve
 from tests.conftest import new_database
@@ -168,3 +168,20 @@ def test_error_mid_stream_aborts_the_connection(broken_stream):
     """The client sees a failed transfer, not a complete-looking 200 with a short body."""
     with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
         requests.get(broken_stream + "/broken", timeout=SANE).content  # noqa: B018
+
+
+@pytest.mark.parametrize("path", FILTERED)
+def test_spatial_filters_wait_for_a_slot(client, demo_engine, path):
+    """With the one default slot held elsewhere, a spatial filter gets 503 after a short
+    wait; a filter without spatial operators is not held up; the slot freed, it runs."""
+    spatial = "S_INTERSECTS(geom, POLYGON((106 30, 107 30, 107 31, 106 30)))"
+    with demo_engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c, 0)"), {"c": admission.LOCK_CLASS})
+        response, took = get(client, path, spatial)
+        assert_problem(response, 503, "spatial_filter_slots", took)
+        assert response.headers["Retry-After"] and took >= admission.WAIT
+        plain, _ = get(client, path, "total_investment > 0")
+        assert plain.status_code == 200
+        conn.rollback()
+    response, _ = get(client, path, spatial)
+    assert response.status_code == 200

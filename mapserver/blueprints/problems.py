@@ -13,6 +13,7 @@ from mapserver.errors import ProblemError, QueryTimeout, problem, status_of
 from mapserver.state import current
 
 PROBLEM = "application/problem+json"
+RETRY_AFTER = "5"  # seconds
 log = logging.getLogger(__name__)
 
 
@@ -20,10 +21,17 @@ def problem_response(body: dict) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), body["status"], mimetype=PROBLEM)
 
 
+def error_response(error: ProblemError) -> Response:
+    response = problem_response(problem(error))
+    if response.status_code == 503:  # busy or timed out: worth trying again
+        response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ProblemError)
     def _problem(error: ProblemError) -> Response:
-        return problem_response(problem(error))
+        return error_response(error)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
@@ -66,9 +74,7 @@ def timed_out() -> Response:
         "filter (fewer vertices or spatial operators) or try again later",
         limit={"name": "statement_timeout_ms", "value": ms},
     )
-    response = problem_response(problem(error))
-    response.headers["Retry-After"] = "10"
-    return response
+    return error_response(error)
 
 
 __all__ = ["problem_response", "register", "status_of"]
