@@ -11,9 +11,11 @@ The number of slots is an execution option of the app's engine (mapserver.db).
 
 from __future__ import annotations
 
-import time
+import random
 
 import sqlalchemy as sa
+from psycopg.errors import LockNotAvailable
+from sqlalchemy.exc import OperationalError
 
 from mapserver.errors import Busy
 from mapserver.query import FeatureQuery
@@ -21,25 +23,30 @@ from mapserver.query import FeatureQuery
 OPTION = "spatial_filter_slots"
 LOCK_CLASS = 0x6D6170  # "map": the advisory lock space's first key, the slot the second
 WAIT = 2.0  # seconds a request waits for a slot
-PAUSE = 0.05
+TRY = sa.text("SELECT pg_try_advisory_xact_lock(:c, :s)")
+WAIT_FOR = sa.text("SELECT pg_advisory_xact_lock(:c, :s)")
 
 
 def admit(conn: sa.Connection, q: FeatureQuery) -> None:
-    """Take a slot for ``q``'s transaction if its filter is spatial; raise :class:`Busy`."""
+    """Take a slot for ``q``'s transaction if its filter is spatial; raise :class:`Busy`.
+
+    A free slot is taken at once; otherwise the request waits, without polling, on one
+    slot picked at random for at most :data:`WAIT` seconds (``lock_timeout``).
+    """
     slots = conn.get_execution_options().get(OPTION, 0)
     if not slots or q.filter is None or not q.filter.spatial:
         return
-    deadline = time.monotonic() + WAIT
-    while True:
-        for slot in range(slots):
-            taken = conn.execute(
-                sa.text("SELECT pg_try_advisory_xact_lock(:c, :s)"), {"c": LOCK_CLASS, "s": slot}
-            ).scalar_one()
-            if taken:
-                return
-        if time.monotonic() > deadline:
-            raise Busy(
-                f"{slots} spatially filtered queries are already running; try again shortly",
-                limit={"name": OPTION, "value": slots},
-            )
-        time.sleep(PAUSE)
+    for slot in range(slots):
+        if conn.execute(TRY, {"c": LOCK_CLASS, "s": slot}).scalar_one():
+            return
+    conn.execute(sa.text(f"SET LOCAL lock_timeout = {int(WAIT * 1000)}"))
+    try:
+        conn.execute(WAIT_FOR, {"c": LOCK_CLASS, "s": random.randrange(slots)})
+    except OperationalError as exc:
+        if not isinstance(exc.orig, LockNotAvailable):
+            raise
+        raise Busy(
+            f"{slots} spatially filtered queries are already running; try again shortly",
+            limit={"name": OPTION, "value": slots},
+        ) from None
+    conn.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))

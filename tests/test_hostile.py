@@ -27,6 +27,8 @@ SANE = 5.0  # seconds: far above what a refusal costs, far below a hung worker
 def get(client, path: str, flt: str, lang: str = "cql2-text"):
     started = time.monotonic()
     response = client.get(path, query_string={"filter": flt, "filter-lang": lang})
+    response.get_data()  # the whole stream, then closed: no request context left open
+    response.close()
     return response, time.monotonic() - started
 
 
