@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
-from mapserver import create_app
+from mapserver import create_app, runner
+from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
 
@@ -20,7 +22,13 @@ def test_unknown_setting_stops_startup():
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("MAPSERVER_PORT", "eighty"), ("MAPSERVER_WORKERS", "-1")]
+    ("name", "value"),
+    [
+        ("MAPSERVER_PORT", "eighty"),
+        ("MAPSERVER_WORKERS", "-1"),
+        ("MAPSERVER_STATEMENT_TIMEOUT_MS", "10s"),
+        ("MAPSERVER_SPATIAL_FILTER_SLOTS", "-1"),
+    ],
 )
 def test_bad_numbers(name, value):
     with pytest.raises(ConfigError, match=name):
@@ -42,3 +50,37 @@ def test_database_url_required():
 def test_unknown_override():
     with pytest.raises(ConfigError, match="colour"):
         Settings.load({}, {"colour": "red"})
+
+
+def show_timeout(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SHOW statement_timeout")).scalar_one()
+
+
+@pytest.mark.parametrize(("ms", "shown"), [(None, "10s"), (1234, "1234ms"), (0, "0")])
+def test_statement_timeout_bounds_the_apps_connections(demo_url, ms, shown):
+    config = {"database_url": demo_url, **({} if ms is None else {"statement_timeout_ms": ms})}
+    app = create_app(config)
+    state = app.extensions["mapserver"]
+    try:
+        assert show_timeout(state.engine) == shown
+        assert state.engine.get_execution_options()["spatial_filter_slots"] == 1
+    finally:
+        state.notifier.stop()
+        state.engine.dispose()
+
+
+def test_migrations_and_the_loader_have_no_statement_timeout(demo_url):
+    """Their engines (runner.prepare, the CLI, schema) are made without the setting."""
+    engine = make_engine(demo_url, 1)
+    try:
+        assert show_timeout(engine) == "0"
+    finally:
+        engine.dispose()
+
+
+def test_gunicorn_caps_request_lines_and_headers():
+    command = runner.gunicorn_command(Settings())
+    for flag, value in zip(runner.REQUEST_LIMITS[::2], runner.REQUEST_LIMITS[1::2], strict=True):
+        assert command[command.index(flag) + 1] == value
+    assert runner.MAX_REQUEST_LINE == 8190  # gunicorn's most, short of no limit at all
