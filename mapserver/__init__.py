@@ -50,6 +50,7 @@ def _blueprints(app: Flask) -> None:
         callouts,
         editor,
         events,
+        fill,
         imports,
         investment,
         items,
@@ -65,7 +66,7 @@ def _blueprints(app: Flask) -> None:
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
+    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)

@@ -1,0 +1,38 @@
+// The small map of the review page: the county boundaries and the selected item's
+// project site (GeoJSON from /ogc/collections/projects/items/<code>).
+
+import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { setHook } from '../dom.js';
+import { getJson } from '../fill/records.js';
+
+const GUANG_AN = [[30.0, 106.3], [30.9, 107.3]];
+const SITE = { color: '#3bc9db', weight: 3, fillOpacity: 0.35 };
+const COUNTY = { color: '#4dabf7', weight: 1, fill: false, opacity: 0.6, interactive: false };
+
+/** A map in `element`; `show(code)` draws that project's site and zooms to it. */
+export async function createReviewMap(element) {
+  const map = L.map(element, { zoomControl: true, attributionControl: false }).fitBounds(GUANG_AN);
+  const config = await getJson('/config').catch(() => ({}));
+  if (config.tile_url) L.tileLayer(config.tile_url, { attribution: config.tile_attribution || '' }).addTo(map);
+  getJson('/layers/counties.geojson').then((counties) => L.geoJSON(counties, { style: COUNTY }).addTo(map))
+    .catch(() => {});
+  const site = L.geoJSON(null, {
+    style: SITE,
+    pointToLayer: (_, latlng) => L.circleMarker(latlng, { ...SITE, radius: 9 }),
+  }).addTo(map);
+  let wanted = null;
+  return {
+    async show(code) {
+      wanted = code;
+      const feature = await getJson(`/ogc/collections/projects/items/${encodeURIComponent(code)}`);
+      if (wanted !== code) return;
+      site.clearLayers();
+      if (feature.geometry) {
+        site.addData(feature);
+        map.fitBounds(site.getBounds(), { maxZoom: 15, padding: [20, 20] });
+      }
+      setHook('map-project', code);
+    },
+    resize: () => map.invalidateSize(),
+  };
+}
