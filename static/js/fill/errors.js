@@ -24,10 +24,18 @@ function slotFor(form, name) {
   return slot;
 }
 
+const made = new WeakMap();
+
 /**
- * @param {HTMLFormElement|HTMLElement} form  a form (or any element with inputs and a .form-error)
+ * The error display of `form` (one per form, however often asked for).
+ * @param {HTMLFormElement} form
  */
 export function formErrors(form) {
+  if (!made.has(form)) made.set(form, create(form));
+  return made.get(form);
+}
+
+function create(form) {
   const general = () => {
     let line = form.querySelector(':scope .form-error');
     if (!line) {
@@ -36,6 +44,12 @@ export function formErrors(form) {
     }
     return line;
   };
+  form.addEventListener('input', (event) => {
+    const name = event.target.name;
+    if (!name) return;
+    form.querySelector(`.field-error[data-for="${name}"]`)?.remove();
+    event.target.removeAttribute('aria-invalid');
+  });
   return {
     clear() {
       for (const slot of form.querySelectorAll('.field-error')) slot.remove();

@@ -63,7 +63,9 @@ function buildForm(ctx, record, mayChange) {
     ]),
     el('p', { className: 'form-error', attrs: { role: 'alert' } }),
   ]);
-  if (mayChange) {
+  if (ctx.cityWide) { // the city's own entries count as they are made
+    form.append(el('div', { className: 'actions' }, [button('保存（市级录入，直接生效）', 'save', 'primary')]));
+  } else if (mayChange) {
     form.append(el('div', { className: 'actions' }, [
       button('保存草稿', 'draft'), button('提交审核', 'submitted', 'primary'),
     ]));
@@ -79,7 +81,7 @@ function buildForm(ctx, record, mayChange) {
  * @param {{element: HTMLElement, project: object, month: string, latest: string, cityWide: boolean}} options
  */
 export function mountInvestment({ element, project, month, latest, cityWide }) {
-  const ctx = { month, latest, plan: project.properties.annual_plan, reports: [] };
+  const ctx = { month, latest, cityWide, plan: project.properties.annual_plan, reports: [] };
   const render = () => {
     const record = ctx.reports.find((r) => monthOf(r) === ctx.month) || null;
     const form = buildForm(ctx, record, cityWide || editable(record && record.review));
@@ -91,7 +93,8 @@ export function mountInvestment({ element, project, month, latest, cityWide }) {
     form.addEventListener('click', (event) => {
       const review = event.target.closest('button[data-action]')?.dataset.action;
       if (!review) return;
-      const body = { amount: form.elements.namedItem('amount').value.trim(), remarks: valueOf(form, 'remarks'), review };
+      const body = { amount: form.elements.namedItem('amount').value.trim(), remarks: valueOf(form, 'remarks') };
+      if (review !== 'save') body.review = review;
       guarded(form, errors, async () => {
         const saved = record ? await change('investment', record, body)
           : await create('investment', { project: project.id, month: ctx.month, ...body });
