@@ -123,8 +123,8 @@ def viewport(driver, width: int, height: int) -> None:
 def login(driver, site: Site, username: str, path: str) -> None:
     """Open ``path`` without a session, log in on the form it sends us to, and be back on
     the same page (query included), ready."""
-    driver.get(site.base + "/config")  # cookies are deleted for the page's own site only
-    driver.delete_all_cookies()
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})  # every site's, not one page's
     severe_logs(driver)
     driver.get(site.base + path)
     wait_for(lambda: urlsplit(driver.current_url).path == "/login")
@@ -254,6 +254,9 @@ def test_county_reports_on_a_phone_and_the_city_approves(driver, site):
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, item))
     driver.find_element(By.CSS_SELECTOR, f"{item} h4").click()
     wait_for(lambda: hook(driver, "map-project") == site.code)
+    driver.execute_script(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", item
+    )
     shot(driver, "review", docs=True)
     approve_in_queue(driver, site, "approve")
     wait_for(lambda: hook(driver, "reviewed") and not driver.find_elements(By.CSS_SELECTOR, item))
@@ -347,3 +350,74 @@ def test_editor_list_links_to_the_reporting_page(driver, site):
     wait_for(lambda: urlsplit(driver.current_url).path == "/fill")
     wait_ready(driver)
     assert hook(driver, "month")
+
+
+RECORDS = """
+INSERT INTO milestones (project_id, name, planned_date)
+    SELECT id, '测试节点：主体封顶', mapserver_today() - 10 FROM projects WHERE code = :code;
+INSERT INTO callouts (project_id, responsible_unit, issued_by, issued_on, deadline, demand)
+    SELECT id, '测试单位', 'dispatcher', mapserver_today() - 5, mapserver_today() + 5,
+        '测试点球：限期完成征地扫尾' FROM projects WHERE code = :code;
+INSERT INTO problems (project_id, description, raised_on, responsible_unit)
+    SELECT id, '测试问题：施工用电未接入', mapserver_today() - 20, '测试供电公司'
+    FROM projects WHERE code = :code;
+"""
+
+
+def record_form(driver, list_id: str, text: str) -> str:
+    """The CSS of the form of the record in ``list_id`` whose heading is ``text``."""
+    for item in driver.find_elements(By.CSS_SELECTOR, f"#{list_id} .record"):
+        if item.find_element(By.TAG_NAME, "h4").text == text:
+            return f'#{list_id} .record[data-id="{item.get_attribute("data-id")}"] form'
+    raise AssertionError(f"no record {text!r} in #{list_id}")
+
+
+def set_value(driver, css: str, value: str) -> None:
+    """A date input's value as the browser would set it (typing depends on the locale)."""
+    script = "const n = document.querySelector(arguments[0]); n.value = arguments[1];"
+    driver.execute_script(
+        script + "n.dispatchEvent(new Event('input', {bubbles: true}))", css, value
+    )
+
+
+def test_milestone_callout_and_a_resolution_for_review(driver, site):
+    with site.engine.begin() as conn:
+        for statement in RECORDS.strip().split(";"):
+            if statement.strip():
+                conn.execute(sa.text(statement), {"code": site.code})
+        today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+    viewport(driver, *PHONE)
+    login(driver, site, "county_t", f"/fill?project={site.code}")
+
+    form = record_form(driver, "milestone-list", "测试节点：主体封顶")
+    set_value(driver, f'{form} [name="actual_date"]', today.isoformat())
+    driver.find_element(By.CSS_SELECTOR, f'{form} [name="note"]').send_keys("已封顶")
+    click_action(driver, form, "save")
+    done = "SELECT actual_date, note FROM milestones WHERE name = '测试节点：主体封顶'"
+    wait_for(lambda: site.scalar(done.replace("actual_date, note", "note")) == "已封顶")
+    with site.engine.connect() as conn:
+        assert tuple(conn.execute(sa.text(done)).one()) == (today, "已封顶")
+
+    form = record_form(driver, "callout-list", "测试点球：限期完成征地扫尾")
+    click_action(driver, form, "respond")  # no answer yet: refused next to the field
+    assert wait_for(lambda: field_error(driver, form, "response"))
+    driver.find_element(By.CSS_SELECTOR, f'{form} [name="response"]').send_keys("扫尾已完成")
+    click_action(driver, form, "respond")
+    answered = "SELECT status || ':' || response FROM callouts WHERE demand LIKE '测试点球%'"
+    wait_for(lambda: site.scalar(answered) == "responded:扫尾已完成")
+
+    problem = "测试问题：施工用电未接入"
+    form = record_form(driver, "problem-list", problem)
+    driver.find_element(By.CSS_SELECTOR, f'{form} [name="resolution"]').send_keys("已协调解决")
+    click_action(driver, form, "submitted")
+    state = "SELECT status || ':' || review FROM problems WHERE description = :d"
+    wait_for(lambda: site.scalar(state, d=problem) == "resolved:submitted")
+    assert errors(driver, (422,)) == []
+
+    login(driver, site, "dispatch_t", "/review")
+    ident = site.scalar("SELECT id FROM problems WHERE description = :d", d=problem)
+    item = f'.queue-item[data-noun="problems"][data-id="{ident}"]'
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, item))
+    click_action(driver, item, "approve")
+    wait_for(lambda: site.scalar(state, d=problem) == "resolved:approved")
+    assert errors(driver) == []

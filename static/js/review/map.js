@@ -29,7 +29,7 @@ export async function createReviewMap(element) {
       site.clearLayers();
       if (feature.geometry) {
         site.addData(feature);
-        map.fitBounds(site.getBounds(), { maxZoom: 15, padding: [20, 20] });
+        map.fitBounds(site.getBounds(), { maxZoom: 14, padding: [40, 40] });
       }
       setHook('map-project', code);
     },
