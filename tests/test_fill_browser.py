@@ -249,7 +249,7 @@ def test_county_reports_on_a_phone_and_the_city_approves(driver, site):
     login(driver, site, "dispatch_t", "/review")
     assert_phone_layout(driver)
     shot(driver, "review-phone")
-    viewport(driver, *DESKTOP)
+    viewport(driver, 1024, 680)  # a smaller picture for the docs
     item = f'.queue-item[data-noun="investment"][data-project="{site.code}"]'
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, item))
     driver.find_element(By.CSS_SELECTOR, f"{item} h4").click()
@@ -258,6 +258,7 @@ def test_county_reports_on_a_phone_and_the_city_approves(driver, site):
         "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", item
     )
     shot(driver, "review", docs=True)
+    viewport(driver, *DESKTOP)
     approve_in_queue(driver, site, "approve")
     wait_for(lambda: hook(driver, "reviewed") and not driver.find_elements(By.CSS_SELECTOR, item))
     assert site.report()[0] == "approved"

@@ -11,8 +11,8 @@ const COUNTY = { color: '#4dabf7', weight: 1, fill: false, opacity: 0.6, interac
 
 /** A map in `element`; `show(code)` draws that project's site and zooms to it. */
 export async function createReviewMap(element) {
-  const map = L.map(element, { zoomControl: true, attributionControl: false }).fitBounds(GUANG_AN);
   const config = await getJson('/config').catch(() => ({}));
+  const map = L.map(element, { attributionControl: Boolean(config.tile_attribution) }).fitBounds(GUANG_AN);
   if (config.tile_url) L.tileLayer(config.tile_url, { attribution: config.tile_attribution || '' }).addTo(map);
   getJson('/layers/counties.geojson').then((counties) => L.geoJSON(counties, { style: COUNTY }).addTo(map))
     .catch(() => {});
@@ -21,18 +21,19 @@ export async function createReviewMap(element) {
     pointToLayer: (_, latlng) => L.circleMarker(latlng, { ...SITE, radius: 9 }),
   }).addTo(map);
   let wanted = null;
+  const fit = () => {
+    if (site.getLayers().length) map.fitBounds(site.getBounds(), { maxZoom: 14, padding: [40, 40] });
+  };
+  new ResizeObserver(() => { map.invalidateSize(); fit(); }).observe(element);
   return {
     async show(code) {
       wanted = code;
       const feature = await getJson(`/ogc/collections/projects/items/${encodeURIComponent(code)}`);
       if (wanted !== code) return;
       site.clearLayers();
-      if (feature.geometry) {
-        site.addData(feature);
-        map.fitBounds(site.getBounds(), { maxZoom: 14, padding: [40, 40] });
-      }
+      if (feature.geometry) site.addData(feature);
+      fit();
       setHook('map-project', code);
     },
-    resize: () => map.invalidateSize(),
   };
 }
