@@ -48,12 +48,28 @@ function updateFigures(form, ctx) {
   form.dataset.rate = rate === null ? '' : (rate * 100).toFixed(1);
 }
 
+/** Other months of the year still to finish (returned or draft): a tap opens them. */
+function otherMonths(ctx) {
+  const open = ctx.reports.filter((r) => monthOf(r) !== ctx.month && (r.review === 'returned' || r.review === 'draft'))
+    .sort((a, b) => (monthOf(a) < monthOf(b) ? -1 : 1));
+  const line = el('p', { className: 'note other-months' }, open.length ? [el('span', { text: '其他月份待处理：' })] : []);
+  for (const r of open) {
+    line.append(el('button', {
+      className: 'small', text: `${monthOf(r)} ${r.review === 'returned' ? '已退回' : '草稿'}`,
+      attrs: { type: 'button', 'data-month': monthOf(r) },
+    }));
+  }
+  line.hidden = !open.length;
+  return line;
+}
+
 function buildForm(ctx, record, mayChange) {
   const amount = input('amount', 'number', record ? record.amount : null,
     { inputmode: 'decimal', step: '0.01', min: '0', placeholder: '0.00' });
   const form = el('form', { className: 'report-form', attrs: { novalidate: '', id: 'investment-form' } }, [
     el('div', { className: 'form-head' }, [el('h3', { text: `${ctx.month} 月度投资` }), badge(record && record.review)]),
     reasonLine(record && record.review === 'returned' ? record.return_reason : null),
+    otherMonths(ctx),
     field('填报月份', input('month', 'month', ctx.month, { max: ctx.latest })),
     field('本月完成投资（万元）', amount),
     field('说明（可选）', textarea('remarks', record && record.remarks, { rows: 2 })),
@@ -91,6 +107,8 @@ export function mountInvestment({ element, project, month, latest, cityWide }) {
       if (/^\d{4}-\d{2}$/.test(event.target.value)) load(event.target.value);
     });
     form.addEventListener('click', (event) => {
+      const other = event.target.closest('button[data-month]')?.dataset.month;
+      if (other) load(other);
       const review = event.target.closest('button[data-action]')?.dataset.action;
       if (!review) return;
       const body = { amount: form.elements.namedItem('amount').value.trim(), remarks: valueOf(form, 'remarks') };
