@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.parse import unquote, urlsplit
 from urllib.request import urlopen
 
@@ -422,3 +423,47 @@ def test_milestone_callout_and_a_resolution_for_review(driver, site):
     click_action(driver, item, "approve")
     wait_for(lambda: site.scalar(state, d=problem) == "resolved:approved")
     assert errors(driver) == []
+
+
+def photos_api(site: Site) -> bool:
+    try:
+        with urlopen(f"{site.base}/battle/photos?project={site.code}", timeout=10):
+            return True
+    except HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise
+
+
+def test_photos_upload_with_progress_and_errors(driver, site, tmp_path):
+    viewport(driver, *PHONE)
+    login(driver, site, "county_t", f"/fill?project={site.code}")
+    if not photos_api(site):  # the photos API is not installed: the section stays hidden
+        assert hook(driver, "photos") == "absent"
+        assert not driver.find_element(By.ID, "photos").is_displayed()
+        return
+    image = pytest.importorskip("PIL.Image")
+    good, bad = tmp_path / "site.jpg", tmp_path / "broken.jpg"
+    image.new("RGB", (640, 480), (40, 120, 200)).save(good, "JPEG")
+    bad.write_bytes(b"not an image at all")
+    assert driver.find_element(By.ID, "photos").is_displayed()
+    before = int(hook(driver, "photos"))
+    picker = driver.find_element(By.ID, "photo-file")
+    picker.send_keys(f"{good}\n{bad}")
+    wait_for(
+        lambda: (
+            int(hook(driver, "photos")) == before + 1
+            and driver.find_elements(By.CSS_SELECTOR, "#photo-uploads .upload.failed")
+        )
+    )
+    failed = driver.find_element(By.CSS_SELECTOR, "#photo-uploads .upload.failed").text
+    assert "broken.jpg" in failed and "上传失败" in failed
+    newest = driver.find_element(By.CSS_SELECTOR, "#photo-list .photo")
+    assert "无位置信息" in newest.text  # no GPS in its EXIF
+    count = site.scalar(
+        "SELECT count(*) FROM photos f JOIN projects p ON p.id = f.project_id WHERE p.code = :code"
+    )
+    assert count == before + 1
+    assert_phone_layout(driver)
+    shot(driver, "fill-photos")
+    assert errors(driver, (400, 413, 415, 422)) == []
