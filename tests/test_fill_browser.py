@@ -465,5 +465,6 @@ def test_photos_upload_with_progress_and_errors(driver, site, tmp_path):
     )
     assert count == before + 1
     assert_phone_layout(driver)
+    driver.execute_script("document.getElementById('photos').scrollIntoView()")
     shot(driver, "fill-photos")
     assert errors(driver, (400, 413, 415, 422)) == []
