@@ -447,6 +447,9 @@ def test_photos_upload_with_progress_and_errors(driver, site, tmp_path):
     image.new("RGB", (640, 480), (40, 120, 200)).save(good, "JPEG")
     bad.write_bytes(b"not an image at all")
     assert driver.find_element(By.ID, "photos").is_displayed()
+    type_amount(driver, "10")  # a draft report for the month: the photo illustrates it
+    click_action(driver, "#investment-form", "draft")
+    wait_for(lambda: hook(driver, "investment-review") == "draft")
     before = int(hook(driver, "photos"))
     picker = driver.find_element(By.ID, "photo-file")
     picker.send_keys(f"{good}\n{bad}")
@@ -460,10 +463,10 @@ def test_photos_upload_with_progress_and_errors(driver, site, tmp_path):
     assert "broken.jpg" in failed and "上传失败" in failed
     newest = driver.find_element(By.CSS_SELECTOR, "#photo-list .photo")
     assert "无位置信息" in newest.text  # no GPS in its EXIF
-    count = site.scalar(
-        "SELECT count(*) FROM photos f JOIN projects p ON p.id = f.project_id WHERE p.code = :code"
-    )
-    assert count == before + 1
+    stored = "SELECT count(*) FROM photos f JOIN projects p ON p.id = f.project_id"
+    assert site.scalar(f"{stored} WHERE p.code = :code") == before + 1
+    linked = f"{stored} JOIN investment_reports r ON r.id = f.report_id"
+    assert site.scalar(f"{linked} WHERE p.code = :code AND r.review = 'draft'") == 1
     assert_phone_layout(driver)
     driver.execute_script("document.getElementById('photos').scrollIntoView()")
     shot(driver, "fill-photos")

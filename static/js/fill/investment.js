@@ -95,6 +95,7 @@ function buildForm(ctx, record, mayChange) {
 
 /**
  * @param {{element: HTMLElement, project: object, month: string, latest: string, cityWide: boolean}} options
+ * @returns {Promise<{report: function(): (number|null)}>} the id of the shown month's report
  */
 export function mountInvestment({ element, project, month, latest, cityWide }) {
   const ctx = { month, latest, cityWide, plan: project.properties.annual_plan, reports: [] };
@@ -132,5 +133,6 @@ export function mountInvestment({ element, project, month, latest, cityWide }) {
     if (withPlan) ctx.plan = withPlan.annual_plan;
     render();
   };
-  return load(month);
+  const report = () => ctx.reports.find((r) => monthOf(r) === ctx.month)?.id ?? null;
+  return load(month).then(() => ({ report }));
 }

@@ -19,11 +19,12 @@ function thumb(photo) {
 }
 
 /** POST one file; `onProgress(fraction)` while it goes up. Resolves to the photo. */
-function upload(file, project, caption, onProgress) {
+function upload(file, { project, caption, report }, onProgress) {
   const form = new FormData();
   form.append('file', file);
   form.append('project', project);
   if (caption) form.append('caption', caption);
+  if (report) form.append('report', String(report));
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/battle/photos');
@@ -50,9 +51,10 @@ function progressRow(file) {
 
 /**
  * @param {{section: HTMLElement, list: HTMLElement, picker: HTMLInputElement,
- *          uploads: HTMLElement, project: string}} options
+ *          uploads: HTMLElement, caption: HTMLInputElement, project: string,
+ *          report: function(): (number|null)}} options  report: the month's report, if any
  */
-export async function mountPhotos({ section, list, picker, uploads, caption, project }) {
+export async function mountPhotos({ section, list, picker, uploads, caption, project, report }) {
   let items;
   try {
     items = (await getJson('/battle/photos', { project })).items;
@@ -74,7 +76,8 @@ export async function mountPhotos({ section, list, picker, uploads, caption, pro
       const { row, bar, text } = progressRow(file);
       uploads.append(row);
       try {
-        const photo = await upload(file, project, caption.value.trim(), (f) => { bar.value = f; });
+        const fields = { project, caption: caption.value.trim(), report: report() };
+        const photo = await upload(file, fields, (f) => { bar.value = f; });
         row.remove();
         list.prepend(thumb(photo));
       } catch (error) {

@@ -39,14 +39,17 @@ export async function showProject(code, rights) {
   const asked = new URLSearchParams(window.location.search).get('month');
   const month = /^\d{4}-\d{2}$/.test(asked || '') ? asked : latest;
   setHook('month', month);
+  let investment = null; // photos taken for the month's report are linked to it
+  const report = () => (investment ? investment.report() : null);
   await Promise.all([
-    mountInvestment({ element: byId('investment'), project, month, latest, cityWide: rights.cityWide }),
+    mountInvestment({ element: byId('investment'), project, month, latest, cityWide: rights.cityWide })
+      .then((handle) => { investment = handle; }),
     mountMilestones(byId('milestone-list'), code),
     mountProblems(byId('problem-list'), byId('problem-raise'), code, rights.cityWide),
     mountCallouts(byId('callout-list'), code),
     mountPhotos({
       section: byId('photos'), list: byId('photo-list'), picker: byId('photo-file'),
-      uploads: byId('photo-uploads'), caption: byId('photo-caption'), project: code,
+      uploads: byId('photo-uploads'), caption: byId('photo-caption'), project: code, report,
     }),
   ]);
 }
