@@ -152,8 +152,10 @@ def errors(driver, expected: tuple[int, ...] = ()) -> list[str]:
 
 
 def feature(site: Site) -> dict:
-    with urlopen(f"{site.base}/ogc/collections/projects/items/{site.code}", timeout=10) as r:
-        return json.load(r)["properties"]
+    """The project's properties in the projects layer, as the battle map reads them."""
+    with urlopen(f"{site.base}/layers/projects.geojson?limit=10000", timeout=10) as r:
+        found = [f for f in json.load(r)["features"] if f["id"] == site.code]
+    return found[0]["properties"]
 
 
 def investment_form(driver):
@@ -400,6 +402,8 @@ def test_milestone_callout_and_a_resolution_for_review(driver, site):
     with site.engine.connect() as conn:
         assert tuple(conn.execute(sa.text(done)).one()) == (today, "已封顶")
 
+    driver.execute_script("document.getElementById('milestone-list').scrollIntoView()")
+    shot(driver, "fill-records")
     form = record_form(driver, "callout-list", "测试点球：限期完成征地扫尾")
     click_action(driver, form, "respond")  # no answer yet: refused next to the field
     assert wait_for(lambda: field_error(driver, form, "response"))
