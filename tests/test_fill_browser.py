@@ -185,6 +185,15 @@ def field_error(driver, form_css: str, name: str) -> str | None:
         return None
 
 
+def text_of(driver, css: str) -> str:
+    """The text of the first element ``css`` selects; "" while it is missing or rebuilt."""
+    try:
+        found = driver.find_elements(By.CSS_SELECTOR, css)
+        return found[0].text if found else ""
+    except StaleElementReferenceException:
+        return ""
+
+
 def assert_phone_layout(driver) -> None:
     """One column: nothing wider than the screen, every control at least 44 px high."""
     width = driver.execute_script("return document.documentElement.scrollWidth")
@@ -475,3 +484,23 @@ def test_photos_upload_with_progress_and_errors(driver, site, tmp_path):
     driver.execute_script("document.getElementById('photos').scrollIntoView()")
     shot(driver, "fill-photos")
     assert errors(driver, (400, 413, 415, 422)) == []
+
+
+def test_review_of_a_record_changed_meanwhile_is_refused_then_reloaded(driver, site):
+    viewport(driver, *DESKTOP)
+    ident = site.scalar("SELECT min(id) FROM investment_reports WHERE review = 'submitted'")
+    login(driver, site, "dispatch_t", "/review")
+    item = f'.queue-item[data-noun="investment"][data-id="{ident}"]'
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, item))
+    with site.engine.begin() as conn:  # behind the page's back: a new version
+        conn.execute(
+            sa.text("UPDATE investment_reports SET remarks = '改过' WHERE id = :i"), {"i": ident}
+        )
+    click_action(driver, item, "approve")
+    wait_for(lambda: "已刷新" in driver.find_element(By.ID, "queue-notice").text)
+    review = "SELECT review FROM investment_reports WHERE id = :i"
+    assert site.scalar(review, i=ident) == "submitted"  # nothing decided on a stale view
+    wait_for(lambda: "改过" in text_of(driver, item))
+    click_action(driver, item, "approve")
+    wait_for(lambda: site.scalar(review, i=ident) == "approved")
+    assert errors(driver, (412,)) == []

@@ -56,6 +56,7 @@ function create(form) {
       for (const f of form.querySelectorAll('[aria-invalid]')) f.removeAttribute('aria-invalid');
       setText(general(), '');
       delete form.dataset.error;
+      delete form.dataset.status;
     },
     /** Show an error (a ProblemError, or any Error) where it belongs. */
     show(error) {
@@ -66,6 +67,7 @@ function create(form) {
       const slot = name && form.elements ? slotFor(form, name) : null;
       setText(slot || general(), slot ? text : `操作失败：${text}`);
       form.dataset.error = name || 'form';
+      form.dataset.status = String(problem.status || '');
       setHook('problem', problem.status || 'error');
     },
   };

@@ -101,6 +101,7 @@ export async function mountQueue({ list, summary, notice, dialog, map }) {
     if (action === 'approve') {
       const ok = await guarded(form, formErrors(form), () => change(item.noun, item, { review: 'approved' }));
       if (ok) await done(item, '已审核通过');
+      else if (form.dataset.status === '412') await done(item, '记录已变化（可能已由他人审核），已刷新');
     } else if (await askReturn(dialog, item)) {
       await done(item, '已退回');
     }
