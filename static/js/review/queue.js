@@ -65,6 +65,14 @@ function askReturn(dialog, item) {
   });
 }
 
+/** Approve in one tap, or return after asking why: what happened, or null (nothing). */
+async function decide(item, form, action, dialog) {
+  if (action === 'return') return (await askReturn(dialog, item)) ? '已退回' : null;
+  const ok = await guarded(form, formErrors(form), () => change(item.noun, item, { review: 'approved' }));
+  if (ok) return '已审核通过';
+  return form.dataset.status === '412' ? '记录已变化（可能已由他人审核），已刷新' : null;
+}
+
 /**
  * @param {{list: HTMLElement, summary: HTMLElement, notice: HTMLElement, dialog: HTMLDialogElement,
  *          map: {show: function(string)}}} options
@@ -97,14 +105,8 @@ export async function mountQueue({ list, summary, notice, dialog, map }) {
     const item = ctx.items.find((i) => i.noun === node.dataset.noun && String(i.id) === node.dataset.id);
     const action = event.target.closest('button[data-action]')?.dataset.action;
     if (!action) { select(node); return; }
-    const form = node.querySelector('form');
-    if (action === 'approve') {
-      const ok = await guarded(form, formErrors(form), () => change(item.noun, item, { review: 'approved' }));
-      if (ok) await done(item, '已审核通过');
-      else if (form.dataset.status === '412') await done(item, '记录已变化（可能已由他人审核），已刷新');
-    } else if (await askReturn(dialog, item)) {
-      await done(item, '已退回');
-    }
+    const what = await decide(item, node.querySelector('form'), action, dialog);
+    if (what) await done(item, what);
   });
   await load();
 }
