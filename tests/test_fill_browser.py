@@ -504,3 +504,18 @@ def test_review_of_a_record_changed_meanwhile_is_refused_then_reloaded(driver, s
     click_action(driver, item, "approve")
     wait_for(lambda: site.scalar(review, i=ident) == "approved")
     assert errors(driver, (412,)) == []
+
+
+def test_another_countys_project_is_shown_without_buttons(driver, site):
+    viewport(driver, *PHONE)
+    other = site.scalar(
+        "SELECT min(code) FROM projects WHERE county <> :county AND deleted_at IS NULL",
+        county=COUNTY,
+    )
+    login(driver, site, "county_t", f"/fill?project={other}")
+    assert driver.find_element(By.ID, "readonly-note").is_displayed()
+    shown = [
+        b for b in driver.find_elements(By.CSS_SELECTOR, "#project-view button") if b.is_displayed()
+    ]
+    assert shown == []
+    assert errors(driver) == []

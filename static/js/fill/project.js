@@ -18,7 +18,7 @@ function clockMonth() {
 /** The reporting month by the database's day (/battle/todo), or the browser's. */
 async function currentMonth(county) {
   try {
-    return String((await getJson('/battle/todo', { county })).month).slice(0, 7);
+    return String((await getJson('/battle/todo', county ? { county } : {})).month).slice(0, 7);
   } catch {
     return clockMonth();
   }
@@ -34,8 +34,10 @@ export async function showProject(code, rights) {
   setText(byId('project-name'), p.name);
   setText(byId('project-meta'), [project.id, p.county_label || p.county, p.owner_unit].filter(Boolean).join(' · '));
   document.title = `${p.name} · 填报`;
-  if (!rights.mayEdit(p)) byId('readonly-note').hidden = false;
-  const latest = await currentMonth(p.county);
+  const readOnly = !rights.mayEdit(p); // the server would refuse: offer no buttons
+  byId('readonly-note').hidden = !readOnly;
+  byId('project-view').classList.toggle('readonly', readOnly);
+  const latest = await currentMonth(rights.cityWide ? p.county : null); // editors: their own
   const asked = new URLSearchParams(window.location.search).get('month');
   const month = /^\d{4}-\d{2}$/.test(asked || '') ? asked : latest;
   setHook('month', month);
