@@ -362,7 +362,10 @@ def test_editor_list_links_to_the_reporting_page(driver, site):
     link.click()
     wait_for(lambda: urlsplit(driver.current_url).path == "/fill")
     wait_ready(driver)
+    assert urlsplit(driver.current_url).query == f"project={site.code}"
     assert hook(driver, "month")
+    assert_phone_layout(driver)  # no horizontal scroll, large controls on a desktop too
+    shot(driver, "fill-desktop")
 
 
 RECORDS = """
