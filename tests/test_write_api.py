@@ -361,3 +361,23 @@ def test_concurrent_conflicting_patches_lose_nothing(fresh_url):
     assert row.version == 1 + successes
     assert updates == successes
     assert row.completed_this_year == start_value + successes  # no lost update
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_feature_sent_back_as_fetched_is_accepted(env, method):
+    """docs/editing.md: read-only properties echoed from a GET (labels, measures, and the
+    battle map's derived figures: health, year_to_date, …) are ignored, for every property
+    of the layer (issue #12 §6)."""
+    client, _, tokens = env
+    fetched = client.get(f"{ITEMS}/{OWN}")
+    doc = fetched.get_json()
+    layer = client.get("/ogc/collections/projects/queryables").get_json()["properties"]
+    assert set(layer) - {"geom", "geometry"} <= set(doc["properties"]) | {"id"}
+    body = {"type": "Feature", "geometry": doc["geometry"], "properties": doc["properties"]}
+    kind = GEOJSON if method == "PUT" else "application/merge-patch+json"
+    r = client.open(f"{ITEMS}/{OWN}", method=method, data=json.dumps(body),
+                    headers=headers(tokens["admin"], fetched.headers["ETag"], **{"Content-Type": kind}))  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    after = client.get(f"{ITEMS}/{OWN}").get_json()["properties"]
+    changed = {k for k in after if after[k] != doc["properties"][k]}
+    assert changed <= {"version", "updated_at"}
