@@ -52,10 +52,12 @@ def _blueprints(app: Flask) -> None:
     """Every route, errors as problem+json, and the login machinery."""
     from mapserver.blueprints import (
         auth,
+        bodies,
         callouts,
         changes,
         editor,
         events,
+        fill,
         headers,
         imports,
         investment,
@@ -74,10 +76,12 @@ def _blueprints(app: Flask) -> None:
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
+    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     blueprints += (reviews, todo, changes)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
-    headers.init_app(app, app.extensions["mapserver"].settings)
+    settings = app.extensions["mapserver"].settings
+    headers.init_app(app, settings)
+    bodies.init_app(app, settings.max_body_bytes)
