@@ -56,6 +56,7 @@ def _blueprints(app: Flask) -> None:
         milestones,
         ogc,
         pages,
+        photos,
         problem_list,
         problems,
         ranking,
@@ -66,7 +67,7 @@ def _blueprints(app: Flask) -> None:
 
     problems.register(app)
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
-    blueprints += (milestones, investment, problem_list, callouts, ranking, report)
+    blueprints += (milestones, investment, problem_list, callouts, ranking, report, photos)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
