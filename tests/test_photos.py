@@ -602,3 +602,26 @@ def test_unknown_photo_is_404(env):
     ):
         assert client.get(url).status_code == 404
     assert client.delete("/battle/photos/999", headers=auth(tokens["admin"])).status_code == 404
+
+
+def test_photos_as_a_read_only_layer(env):
+    client, engine, tokens, _ids, _media = env
+    lon, lat = site_point(engine, OWN)
+    placed = upload(client, tokens["admin"], picture(exif=tags(lon, lat))).get_json()
+    upload(client, tokens["admin"], picture(colour=(1, 2, 3)))  # no position: not on the map
+    doc = client.get("/layers/photos.geojson").get_json()
+    [feature] = doc["features"]
+    assert feature["id"] == str(placed["id"])
+    assert feature["geometry"]["coordinates"] == pytest.approx(
+        [placed["longitude"], placed["latitude"]], abs=1e-7
+    )
+    assert feature["properties"]["project"] == OWN and feature["properties"]["site"] == "on_site"
+    assert feature["properties"]["thumbnail_url"] == placed["thumbnail_url"]
+    item = client.get(f"/ogc/collections/photos/items/{placed['id']}?f=json").get_json()
+    assert item["properties"]["site"] == "on_site"
+    refused = client.delete(
+        f"/ogc/collections/photos/items/{placed['id']}", headers=auth(tokens["admin"])
+    )
+    assert refused.status_code == 405
+    client.delete(placed["url"].rsplit("/", 1)[0], headers=auth(tokens["admin"]))
+    assert client.get("/layers/photos.geojson").get_json()["features"] == []

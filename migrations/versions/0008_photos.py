@@ -44,6 +44,17 @@ BEGIN
 END $$
 """
 
+# The photos as a read-only map layer (layers/photos.yaml): positioned ones of live projects.
+# Feature ids are text, as the feed compares them (``photo_id`` keeps the numeric order).
+VIEW = """
+CREATE VIEW photo_points AS
+SELECT ph.id::text AS id, ph.id AS photo_id, p.code AS project, p.name AS project_name, p.county, ph.site, ph.distance_m,
+       ph.taken_at, ph.caption, ph.uploaded_by, ph.uploaded_at,
+       '/battle/photos/' || ph.id || '/thumbnail' AS thumbnail_url, ph.location, ph.deleted_at
+FROM photos ph JOIN projects p ON p.id = ph.project_id
+WHERE p.deleted_at IS NULL AND ph.location IS NOT NULL
+"""
+
 CHECKS = (
     ("sha256", "sha256 ~ '^[0-9a-f]{64}$'"),
     ("media_type", f"media_type IN {MEDIA_TYPES}"),
@@ -110,10 +121,13 @@ def _triggers() -> None:
 def upgrade() -> None:
     _table()
     _triggers()
+    op.execute(VIEW)
     op.execute(f"GRANT SELECT, INSERT ON photos TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT ON photo_points TO {APP_ROLE}")
     op.execute(f"GRANT UPDATE (deleted_at, deleted_by) ON photos TO {APP_ROLE}")
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW photo_points")
     op.drop_table("photos")
     op.execute("DROP FUNCTION mapserver_photo_report()")
