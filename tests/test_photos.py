@@ -20,6 +20,8 @@ from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
 from mapserver import users
+from mapserver.errors import ConfigError
+from mapserver.settings import ROOT, Settings
 from tests.battle import GUANG_AN, OTHER, OWN, YUECHI, auth, battle_env
 
 PASSWORD = "correct horse battery"
@@ -30,14 +32,12 @@ GEOD = pyproj.Geod(ellps="WGS84")
 def env(fresh_url, tmp_path):
     """(client, engine, tokens, ids, media): the battle env with its own media store."""
     with battle_env(fresh_url) as (client, engine, tokens, ids):
-        app = client.application
-        state = app.extensions["mapserver"]
-        settings = dataclasses.replace(state.settings, media_dir=tmp_path / "media")
-        app.extensions["mapserver"] = dataclasses.replace(state, settings=settings)
+        state = client.application.extensions["mapserver"]
+        use_settings(client, media_dir=tmp_path / "media")
         try:
             yield client, engine, tokens, ids, tmp_path / "media"
         finally:
-            app.extensions["mapserver"] = state
+            client.application.extensions["mapserver"] = state
 
 
 # ---- pictures made here -------------------------------------------------------------
@@ -625,3 +625,42 @@ def test_photos_as_a_read_only_layer(env):
     assert refused.status_code == 405
     client.delete(placed["url"].rsplit("/", 1)[0], headers=auth(tokens["admin"]))
     assert client.get("/layers/photos.geojson").get_json()["features"] == []
+
+
+# ---- settings ----------------------------------------------------------------------------
+
+
+def test_photo_settings_are_read_and_validated():
+    s = Settings.load(
+        {
+            "MAPSERVER_MEDIA_DIR": "/srv/media",
+            "MAPSERVER_PHOTO_MAX_BYTES": "1000",
+            "MAPSERVER_PHOTO_SITE_M": "50.5",
+        }
+    )
+    assert (s.media_dir, s.photo_max_bytes, s.photo_site_m) == (Path("/srv/media"), 1000, 50.5)
+    assert Settings.load({}).media_dir == ROOT / "var" / "media"
+    assert (Settings.load({}).photo_max_bytes, Settings.load({}).photo_site_m) == (
+        15 * 1024 * 1024,
+        500.0,
+    )
+    with pytest.raises(ConfigError, match="MAPSERVER_PHOTO_MAX_BYTES"):
+        Settings.load({"MAPSERVER_PHOTO_MAX_BYTES": "15MB"})
+
+
+def use_settings(client, **changes) -> None:
+    state = client.application.extensions["mapserver"]
+    settings = dataclasses.replace(state.settings, **changes)
+    client.application.extensions["mapserver"] = dataclasses.replace(state, settings=settings)
+
+
+def test_photo_limit_and_site_distance_follow_the_settings(env):
+    client, engine, tokens, _ids, _media = env
+    use_settings(client, photo_max_bytes=20_000, photo_site_m=10_000.0)
+    big = noisy_jpeg((200, 200))
+    assert len(big) > 20_000
+    response = upload(client, tokens["admin"], big)
+    assert response.status_code == 413 and "20000" in response.get_json()["detail"]
+    lon, lat = site_point(engine, OWN)
+    body = upload(client, tokens["admin"], picture(exif=tags(lon + 0.03, lat))).get_json()
+    assert body["site"] == "on_site" and 500 < body["distance_m"] < 10_000  # off site by default
