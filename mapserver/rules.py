@@ -189,9 +189,5 @@ def sync_health(engine: sa.Engine, rules: HealthRules) -> None:
 def sync_reporting(engine: sa.Engine, rules: ReportingRules) -> None:
     """Put the reporting deadline where the database's review trigger reads it."""
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE reporting_rules SET deadline_day = :d WHERE deadline_day IS DISTINCT FROM :d"
-            ),
-            {"d": rules.deadline_day},
-        )
+        sql = "UPDATE reporting_rules SET deadline_day = :d WHERE deadline_day <> :d"
+        conn.execute(sa.text(sql), {"d": rules.deadline_day})
