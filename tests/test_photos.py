@@ -258,9 +258,7 @@ def test_garbage_exif_block_is_ignored(env):
 
 def test_thumbnail_is_upright_and_the_original_as_uploaded(env):
     client, _engine, tokens, _ids, _media = env
-    # Stored 400×200, left half red; orientation 6 (camera turned clockwise): red on top.
-    image = Image.new("RGB", (400, 200), (0, 0, 255))
-    image.paste((255, 0, 0), (0, 0, 200, 200))
+    image = red_left_half()
     out = io.BytesIO()
     image.save(out, "JPEG", exif=tags(orientation=6))
     data = out.getvalue()
@@ -268,10 +266,21 @@ def test_thumbnail_is_upright_and_the_original_as_uploaded(env):
     assert (body["width"], body["height"]) == (200, 400)
     thumb = Image.open(io.BytesIO(client.get(body["thumbnail_url"]).data))
     assert thumb.size == (160, 320)
-    top, bottom = thumb.getpixel((80, 40)), thumb.getpixel((80, 280))
-    assert top[0] > 200 and top[2] < 60 and bottom[2] > 200 and bottom[0] < 60
+    assert_red_on_top(thumb)
     original = client.get(body["url"])
     assert original.data == data and Image.open(io.BytesIO(original.data)).size == (400, 200)
+
+
+def red_left_half() -> Image.Image:
+    """400×200, left half red: with orientation 6 (camera turned clockwise) red is on top."""
+    image = Image.new("RGB", (400, 200), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 200, 200))
+    return image
+
+
+def assert_red_on_top(thumb: Image.Image) -> None:
+    top, bottom = thumb.getpixel((80, 40)), thumb.getpixel((80, 280))
+    assert top[0] > 200 and top[2] < 60 and bottom[2] > 200 and bottom[0] < 60
 
 
 def heic(exif: Image.Exif) -> bytes:
@@ -403,8 +412,13 @@ def test_no_file_field(env):
 
 
 def test_report_of_the_same_project(env):
-    client, _engine, tokens, ids, _media = env
-    report = ids[("investment_reports", "own")]
+    client, engine, tokens, _ids, _media = env
+    sql = (
+        "INSERT INTO investment_reports (project_id, month, amount)"
+        " SELECT id, '2020-01-01', 1 FROM projects WHERE code = :c RETURNING id"
+    )
+    with engine.begin() as conn:
+        report = conn.execute(sa.text(sql), {"c": OWN}).scalar_one()
     response = upload(client, tokens["county_editor"], picture(), report=str(report))
     assert response.status_code == 201 and response.get_json()["report"] == report
 
@@ -664,3 +678,15 @@ def test_photo_limit_and_site_distance_follow_the_settings(env):
     lon, lat = site_point(engine, OWN)
     body = upload(client, tokens["admin"], picture(exif=tags(lon + 0.03, lat))).get_json()
     assert body["site"] == "on_site" and 500 < body["distance_m"] < 10_000  # off site by default
+
+
+def test_a_turned_heic_is_turned_once():
+    """libheif turns a HEIC upright itself (pillow-heif then reads orientation 1)."""
+    from mapserver import pictures
+
+    out = io.BytesIO()
+    red_left_half().save(out, "HEIF", exif=tags(orientation=6).tobytes())
+    examined = pictures.examine(out.getvalue(), LIMIT)
+    thumb = Image.open(io.BytesIO(examined.thumbnail))
+    assert (examined.width, examined.height, thumb.size) == (200, 400, (160, 320))
+    assert_red_on_top(thumb)
