@@ -37,6 +37,7 @@ FORMATS = {
 }
 if HEIC:
     FORMATS["HEIF"] = ("image/heic", "heic")
+OPENERS = [name for name in FORMATS if name != "MPO"]  # Pillow's JPEG opener gives MPO too
 EXTENSIONS = dict(FORMATS.values())
 ACCEPTED = "JPEG, PNG, WebP" + (", HEIC" if HEIC else "")
 THUMBNAIL_PX = 320
@@ -88,7 +89,7 @@ def examine(data: bytes, max_bytes: int) -> Picture:
 
 def _open(data: bytes) -> Image.Image:
     try:
-        image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+        image = Image.open(io.BytesIO(data), formats=OPENERS)
     except Image.DecompressionBombError:
         raise _too_many_pixels() from None
     except UnidentifiedImageError:
