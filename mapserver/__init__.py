@@ -47,9 +47,13 @@ def _blueprints(app: Flask) -> None:
     """Every route, errors as problem+json, and the login machinery."""
     from mapserver.blueprints import (
         auth,
+        bodies,
         callouts,
+        changes,
         editor,
         events,
+        fill,
+        headers,
         imports,
         investment,
         items,
@@ -68,9 +72,14 @@ def _blueprints(app: Flask) -> None:
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
+    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
-    blueprints += (reviews, todo, photos)
+    blueprints += (reviews, todo, changes, photos)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
+    settings = app.extensions["mapserver"].settings
+    headers.init_app(app, settings)
+    # Chunked bodies are read up to the largest a route accepts: a photo upload's.
+    largest = max(settings.max_body_bytes, settings.photo_max_bytes + photos.FORM_OVERHEAD)
+    bodies.init_app(app, largest)

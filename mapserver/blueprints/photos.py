@@ -116,7 +116,6 @@ def _file(path: Path, media_type: str, etag: str) -> Response:
     response.cache_control.public = True
     response.cache_control.immutable = True
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
