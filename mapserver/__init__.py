@@ -80,6 +80,5 @@ def _blueprints(app: Flask) -> None:
     auth.init_app(app)
     settings = app.extensions["mapserver"].settings
     headers.init_app(app, settings)
-    # Chunked bodies are read up to the largest a route accepts: a photo upload's.
-    largest = max(settings.max_body_bytes, settings.photo_max_bytes + photos.FORM_OVERHEAD)
-    bodies.init_app(app, largest)
+    photo_upload = {"/battle/photos": settings.photo_max_bytes + photos.FORM_OVERHEAD}
+    bodies.init_app(app, settings.max_body_bytes, photo_upload)

@@ -18,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from mapserver import users
 from mapserver.errors import ConfigError
@@ -690,3 +692,31 @@ def test_a_turned_heic_is_turned_once():
     thumb = Image.open(io.BytesIO(examined.thumbnail))
     assert (examined.width, examined.height, thumb.size) == (200, 400, (160, 320))
     assert_red_on_top(thumb)
+
+
+def chunked_upload(client, token, data: bytes):
+    """A multipart upload sent in chunks (no Content-Length), as some mobile clients do."""
+    file = FileStorage(io.BytesIO(data), filename="big.jpg", content_type="image/jpeg")
+    boundary, body = encode_multipart({"file": file, "project": OWN})
+    headers = {**auth(token), "Transfer-Encoding": "chunked"}
+    content_type = f"multipart/form-data; boundary={boundary}"
+    return client.post(
+        "/battle/photos",
+        input_stream=io.BytesIO(body),
+        headers=headers,
+        content_type=content_type,
+        environ_overrides={"CONTENT_LENGTH": ""},  # the test client would size it
+    )
+
+
+def test_chunked_uploads_meet_the_photo_limit_not_the_body_limit(env):
+    client, engine, tokens, _ids, media = env
+    data = noisy_jpeg((3200, 2400))
+    assert client.application.extensions["mapserver"].settings.max_body_bytes < len(data)
+    response = chunked_upload(client, tokens["admin"], data)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["bytes"] == len(data)
+    before = photo_count(engine), stored_files(media)
+    response = chunked_upload(client, tokens["admin"], b"\xff" * (LIMIT + 100_000))
+    assert response.status_code == 413 and response.get_json()["limit"] > LIMIT
+    assert (photo_count(engine), stored_files(media)) == before
