@@ -48,8 +48,8 @@ END $$
 # Feature ids are text, as the feed compares them (``photo_id`` keeps the numeric order).
 VIEW = """
 CREATE VIEW photo_points AS
-SELECT ph.id::text AS id, ph.id AS photo_id, p.code AS project, p.name, p.county, ph.site, ph.distance_m,
-       ph.taken_at, ph.caption, ph.uploaded_by, ph.uploaded_at,
+SELECT ph.id::text AS id, ph.id AS photo_id, p.code AS project, p.name, p.county, ph.site,
+       ph.distance_m, ph.taken_at, ph.caption, ph.uploaded_by, ph.uploaded_at,
        '/battle/photos/' || ph.id || '/thumbnail' AS thumbnail_url, ph.location, ph.deleted_at
 FROM photos ph JOIN projects p ON p.id = ph.project_id
 WHERE p.deleted_at IS NULL AND ph.location IS NOT NULL
