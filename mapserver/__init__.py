@@ -65,6 +65,7 @@ def _blueprints(app: Flask) -> None:
         milestones,
         ogc,
         pages,
+        photos,
         problem_list,
         problems,
         ranking,
@@ -78,10 +79,11 @@ def _blueprints(app: Flask) -> None:
     problems.register(app)
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
-    blueprints += (reviews, todo, changes)
+    blueprints += (reviews, todo, changes, photos)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
     settings = app.extensions["mapserver"].settings
     headers.init_app(app, settings)
-    bodies.init_app(app, settings.max_body_bytes)
+    photo_upload = {"/battle/photos": settings.photo_max_bytes + photos.FORM_OVERHEAD}
+    bodies.init_app(app, settings.max_body_bytes, photo_upload)

@@ -434,3 +434,50 @@ class ReportingRule(Base):
 
     id: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True, server_default=sa.true())
     deadline_day: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="5")
+
+
+# ---- site photos (migration 0008) ----------------------------------------------------
+
+PHOTO_CHECKS = (
+    ("sha256", "sha256 ~ '^[0-9a-f]{64}$'"),
+    ("media_type", "media_type IN ('image/jpeg', 'image/png', 'image/webp', 'image/heic')"),
+    ("size", "bytes > 0 AND width > 0 AND height > 0"),
+    ("site", "site IN ('on_site', 'off_site', 'no_location')"),
+    ("location", "(site = 'no_location') = (location IS NULL)"),
+    ("distance", "distance_m IS NULL OR (distance_m >= 0 AND location IS NOT NULL)"),
+    ("deleted", "(deleted_at IS NULL) = (deleted_by IS NULL)"),
+)
+
+
+class Photo(Base):
+    """现场照片: a photo of a project's site; the image is in the media store, by SHA-256."""
+
+    __tablename__ = "photos"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=f"photos_{name}_check") for name, sql in PHOTO_CHECKS),
+        sa.Index("idx_photos_location", "location", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    project_id: Mapped[int] = _project_id()
+    report_id: Mapped[int | None] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("investment_reports.id", ondelete="SET NULL"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(sa.Text, nullable=False, index=True)
+    media_type: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    width: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    height: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    original_name: Mapped[str | None] = mapped_column(sa.Text)
+    caption: Mapped[str | None] = mapped_column(sa.Text)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    distance_m: Mapped[Decimal | None] = mapped_column(sa.Numeric)
+    site: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    uploaded_by: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(sa.Text)
+    demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())

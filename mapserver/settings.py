@@ -80,6 +80,18 @@ class Settings:
         metadata={"doc": "spatially filtered queries running at once, all processes; 0: any"},
     )
 
+    media_dir: Path = field(
+        default=ROOT / "var" / "media",
+        metadata={"doc": "content-addressed store of uploaded photos and their thumbnails"},
+    )
+    photo_max_bytes: int = field(
+        default=15 * 1024 * 1024, metadata={"doc": "largest photo accepted (bytes)"}
+    )
+    photo_site_m: float = field(
+        default=500.0,
+        metadata={"doc": "a photo taken within this distance (m) of its project's site is on site"},
+    )
+
     @classmethod
     def names(cls) -> list[str]:
         return [PREFIX + f.name.upper() for f in dataclasses.fields(cls)]

@@ -90,7 +90,7 @@ def driver():
 
 
 @pytest.fixture
-def site(fresh_url) -> Iterator[Site]:
+def site(fresh_url, tmp_path) -> Iterator[Site]:
     """A server on a private copy of the demo database, with a 广安区 county editor and a
     dispatcher; the picked project has no report for this month."""
     engine = make_engine(fresh_url, 2)
@@ -107,7 +107,7 @@ def site(fresh_url) -> Iterator[Site]:
             ),
             {"code": code},
         )
-    app = create_app({"database_url": fresh_url})
+    app = create_app({"database_url": fresh_url, "media_dir": tmp_path / "media"})
     with serve(app) as base:
         yield Site(base, engine, passwords, code)
     state = app.extensions["mapserver"]
