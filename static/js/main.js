@@ -11,6 +11,7 @@ import { startKiosk } from './kiosk.js';
 import { createLiveStream } from './live.js';
 import { createBasemap, createMap } from './mapview.js';
 import { createDetailPanel } from './panel.js';
+import { createProblemsPanel } from './problems.js';
 import { createProjectLayer } from './projects.js';
 import { createPulse } from './pulse.js';
 import { createStatsPanel } from './stats.js';
@@ -68,6 +69,19 @@ function startControls({ app, layer, state }) {
   });
 }
 
+/** The panels of records (红黑榜, 点球, 滞后项目, 问题清单), refreshed and scheduled together. */
+function listPanels({ layer, projects, state, onSelect }) {
+  const filters = () => state.filters;
+  const panels = [
+    createBattlePanels({ root: byId('battle'), projects, filters, label: (p, n) => labelOf(layer.filters, p, n), onSelect }),
+    createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }),
+  ];
+  return {
+    refresh: () => Promise.all(panels.map((panel) => panel.refresh())),
+    schedule: (change) => panels.forEach((panel) => panel.schedule(change)),
+  };
+}
+
 /** Let go of the stream when the page is left; reload when it comes back from the cache. */
 function followPageLifecycle({ app, live }) {
   window.addEventListener('pagehide', () => live.stop());
@@ -104,12 +118,7 @@ async function boot() {
     mode: options.color,
     projects,
   });
-  const battle = createBattlePanels({
-    root: byId('battle'),
-    projects,
-    filters: () => state.filters,
-    label: (props, name) => labelOf(layer.filters, props, name),
-  });
+  const battle = listPanels({ layer, projects, state, onSelect: (code) => handlers.focus(code) });
   const nodes = { updated: byId('updated'), notice: byId('notice') };
   const pulse = createPulse({ map });
   const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, battle, symbology, ...panels }, state);

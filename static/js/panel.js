@@ -76,8 +76,8 @@ export function createDetailPanel({ element, layer, onClose }) {
       element.dataset.code = String(feature.id);
       element.hidden = false;
     },
-    /** Width on screen (0 while hidden). */
-    width: () => element.offsetWidth,
+    /** Size on screen (0 × 0 while hidden). */
+    size: () => ({ width: element.offsetWidth, height: element.offsetHeight }),
     clear() {
       body.replaceChildren();
       delete element.dataset.code;
