@@ -6,6 +6,7 @@ import { createBattlePanels } from './battle.js';
 import { startClock } from './clock.js';
 import { showConnection } from './connection.js';
 import { byId, setHook } from './dom.js';
+import { createDrawer } from './drawer.js';
 import { createFilterPanel, labelOf } from './filters.js';
 import { startKiosk } from './kiosk.js';
 import { createLiveStream } from './live.js';
@@ -58,6 +59,7 @@ function initialState(layer, options) {
 }
 
 function startControls({ app, layer, state }) {
+  createDrawer({ drawer: byId('filter-drawer'), toggle: byId('drawer-toggle'), close: byId('drawer-close') });
   createFilterPanel({
     element: byId('filters'),
     filters: layer.filters,
