@@ -60,13 +60,16 @@ def _blueprints(app: Flask) -> None:
         problems,
         ranking,
         report,
+        reviews,
         stats,
+        todo,
     )
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
+    blueprints += (reviews, todo)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)

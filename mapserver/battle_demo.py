@@ -61,7 +61,29 @@ def generate(projects: Sequence[DemoProject], today: dt.date, seed: int = SEED) 
         out.problems.append(_problem(rng, p, today))
     for p in rng.sample(tracked, min(10, len(tracked))):
         out.callouts.append(_callout(rng, p, today))
+    _reviews(random.Random(seed + 1), out, today)
     return out
+
+
+RETURNED = f"{MARK}金额与现场形象进度不符，请核实后重新提交"
+
+
+def _reviews(rng: random.Random, out: BattleDemo, today: dt.date) -> None:
+    """Everything approved but a few of this month's reports and two resolutions, which
+    wait for review, and two returned reports: the review queue is not empty at first."""
+    for r in out.reports:
+        r |= {"review": "approved", "return_reason": None}
+    for q in out.problems:
+        q |= {"review": "approved" if q["status"] == "resolved" else None, "return_reason": None}
+    current = [r for r in out.reports if r["month"] == today.replace(day=1)]
+    picked = rng.sample(current, min(7, len(current)))
+    for r in picked[:5]:
+        r["review"] = "submitted"
+    for r in picked[5:]:
+        r |= {"review": "returned", "return_reason": RETURNED}
+    resolved = [q for q in out.problems if q["status"] == "resolved"]
+    for q in rng.sample(resolved, min(2, len(resolved))):
+        q["review"] = "submitted"
 
 
 def _plan(rng: random.Random, p: DemoProject, today: dt.date) -> tuple[int, Decimal]:

@@ -7,9 +7,14 @@ never stored or typed twice.
 
 from __future__ import annotations
 
+from mapserver import review
 from mapserver.records import Change, Column, CountyRule, Kind, Listing, failure
 
-_SUM = "(SELECT sum(x.amount) FROM investment_reports x WHERE x.project_id = r.project_id"
+# Approved reports only: a claim counts once the city has reviewed it (mapserver/review.py).
+_SUM = (
+    "(SELECT sum(x.amount) FROM investment_reports x WHERE x.project_id = r.project_id"
+    " AND x.review = 'approved'"
+)
 DERIVED = (
     f"{_SUM} AND x.month <= r.month AND x.month >= date_trunc('year', r.month)) AS year_to_date,"
     f" {_SUM} AND x.month <= r.month) AS cumulative, p.annual_plan"
@@ -20,6 +25,8 @@ def _prepare(change: Change) -> None:
     month = change.values.get("month")
     if month is not None and month > change.today:
         raise failure("month", "不能填报未来月份 cannot report a month that has not begun")
+    if change.old is None:
+        change.values.setdefault("review", review.initial(change))
 
 
 KIND = Kind(
@@ -29,9 +36,12 @@ KIND = Kind(
         Column("month", "month", required=True, on_update=False),
         Column("amount", "amount", required=True),
         Column("remarks", "text", max_length=2000),
+        Column("review", "choice", choices=review.REVIEWS),
+        Column("return_reason", "text", max_length=2000),
     ),
-    CountyRule(creates=True, changes=frozenset({"amount", "remarks"})),
+    CountyRule(creates=True, changes=frozenset({"amount", "remarks", "review"})),
     Listing("month", DERIVED),
     prepare=_prepare,
-    read_only=frozenset({"year_to_date", "cumulative", "annual_plan"}),
+    read_only=frozenset({"year_to_date", "cumulative", "annual_plan"}) | review.STAMPS,
+    reviewed=True,
 )

@@ -95,9 +95,9 @@ def copy_projects(conn: sa.Connection, projects: Iterable[demo.DemoProject]) -> 
 
 RECORD_COLUMNS = {
     "milestones": ("name", "planned_date", "actual_date", "note"),
-    "investment_reports": ("month", "amount", "remarks"),
+    "investment_reports": ("month", "amount", "remarks", "review", "return_reason"),
     "problems": ("description", "category", "raised_on", "responsible_unit", "due_date",
-                 "status", "resolution", "resolved_on"),
+                 "status", "resolution", "resolved_on", "review", "return_reason"),
     "callouts": ("responsible_unit", "issued_by", "issued_on", "deadline", "demand", "status",
                  "response", "responded_on", "closed_on"),
 }  # fmt: skip

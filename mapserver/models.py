@@ -220,6 +220,20 @@ class _Stamped:
     )
 
 
+class _Reviewed:
+    """The city's review of a county's claim (migration 0007): stamps set by the database."""
+
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    submitted_by: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(sa.Text)
+    return_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+RETURN_CHECK = "review IS DISTINCT FROM 'returned' OR coalesce(return_reason, '') <> ''"
+REVIEWS = "('draft', 'submitted', 'approved', 'returned')"
+
+
 class Milestone(_Stamped, Base):
     """节点: a milestone on a project's time-line."""
 
@@ -234,7 +248,7 @@ class Milestone(_Stamped, Base):
     note: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class InvestmentReport(_Stamped, Base):
+class InvestmentReport(_Reviewed, _Stamped, Base):
     """月度投资: investment completed in one month (万元); totals are derived, not stored."""
 
     __tablename__ = "investment_reports"
@@ -244,6 +258,8 @@ class InvestmentReport(_Stamped, Base):
             "month = date_trunc('month', month)::date", name="investment_reports_month_check"
         ),
         sa.CheckConstraint("amount >= 0", name="investment_reports_amount_check"),
+        sa.CheckConstraint(f"review IN {REVIEWS}", name="investment_reports_review_check"),
+        sa.CheckConstraint(RETURN_CHECK, name="investment_reports_return_check"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -251,9 +267,10 @@ class InvestmentReport(_Stamped, Base):
     month: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), nullable=False)
     remarks: Mapped[str | None] = mapped_column(sa.Text)
+    review: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="approved")
 
 
-class Problem(_Stamped, Base):
+class Problem(_Reviewed, _Stamped, Base):
     """问题清单: a problem to solve, with a responsible unit and a due date."""
 
     __tablename__ = "problems"
@@ -265,6 +282,11 @@ class Problem(_Stamped, Base):
         sa.CheckConstraint(
             "due_date >= raised_on AND resolved_on >= raised_on", name="problems_dates_check"
         ),
+        sa.CheckConstraint(
+            f"CASE status WHEN 'open' THEN review IS NULL ELSE review IN {REVIEWS} END",
+            name="problems_review_check",
+        ),
+        sa.CheckConstraint(RETURN_CHECK, name="problems_return_check"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -277,6 +299,7 @@ class Problem(_Stamped, Base):
     status: Mapped[str] = mapped_column(sa.Text, nullable=False, server_default="open")
     resolution: Mapped[str | None] = mapped_column(sa.Text)
     resolved_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    review: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class Callout(_Stamped, Base):
@@ -396,3 +419,18 @@ class ProjectRecordSummary(Base):
     open_problems: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     first_open_due: Mapped[dt.date | None] = mapped_column(sa.Date)
     issued_deadlines: Mapped[list[dt.date]] = mapped_column(sa.ARRAY(sa.Date), nullable=False)
+    pending_amount: Mapped[Decimal] = mapped_column(sa.Numeric, nullable=False)
+    pending_reviews: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+
+class ReportingRule(Base):
+    """When a month's reporting closes for county editors (one row, from the rules file)."""
+
+    __tablename__ = "reporting_rules"
+    __table_args__ = (
+        sa.CheckConstraint("id", name="reporting_rules_one_row"),
+        sa.CheckConstraint("deadline_day BETWEEN 1 AND 28", name="reporting_rules_day_check"),
+    )
+
+    id: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True, server_default=sa.true())
+    deadline_day: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="5")

@@ -29,11 +29,15 @@ LIVE = "p.deleted_at IS NULL AND p.status = ANY(:statuses)"
 PROJECTS = (
     f"SELECT p.id, p.code, p.county, p.owner_unit, p.annual_plan FROM projects p WHERE {LIVE}"
 )
+# Approved figures only (mapserver/review.py): a report or a resolution the city has not
+# approved does not count.
 REPORTS = f"""SELECT r.project_id, r.month, r.amount FROM investment_reports r
-JOIN projects p ON p.id = r.project_id WHERE {LIVE} AND r.month <= :as_of"""
+JOIN projects p ON p.id = r.project_id WHERE {LIVE} AND r.month <= :as_of
+AND r.review = 'approved'"""
 MILESTONES = f"""SELECT r.project_id, r.planned_date, r.actual_date FROM milestones r
 JOIN projects p ON p.id = r.project_id WHERE {LIVE}"""
-PROBLEMS = f"""SELECT p.county, r.responsible_unit, r.raised_on, r.resolved_on FROM problems r
+PROBLEMS = f"""SELECT p.county, r.responsible_unit, r.raised_on,
+CASE WHEN r.review = 'approved' THEN r.resolved_on END AS resolved_on FROM problems r
 JOIN projects p ON p.id = r.project_id WHERE {LIVE}"""
 CALLOUTS = f"""SELECT p.county, r.responsible_unit, r.issued_on, r.deadline,
 coalesce(r.responded_on, r.closed_on) AS handled_on FROM callouts r

@@ -16,13 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mapserver import periods
+from mapserver import periods, review
 from mapserver.errors import InvalidParameter, NotFound
 from mapserver.records import Kind
 
-PARAMETERS = ("project", "county", "working_group", "status", "period", "month", "overdue")
+PARAMETERS = ("project", "county", "working_group", "status", "review", "period", "month")
+PARAMETERS += ("overdue",)
 PAGING = ("limit", "offset")
-CODED = ("project", "county", "working_group", "status")
+CODED = ("project", "county", "working_group", "status", "review")
 MAX_LIMIT = 10000
 
 
@@ -48,7 +49,9 @@ def parse(
         if len(values) != 1:
             raise InvalidParameter(f"parameter {name!r} given {len(values)} times", parameter=name)
     one = {name: values[0] for name, values in args.items()}
-    allowed = {**known, "status": kind.statuses, "project": None}
+    if "review" in one and not kind.reviewed:
+        raise InvalidParameter(f"{kind.title}不经审核 not reviewed", parameter="review")
+    allowed = {**known, "status": kind.statuses, "review": review.REVIEWS, "project": None}
     codes = {n: _codes(n, one[n], allowed[n]) for n in CODED if n in one}
     return ListQuery(
         kind,
@@ -119,12 +122,13 @@ def _select(kind: Kind) -> str:
 
 
 COLUMNS = {"project": "p.code", "county": "p.county", "working_group": "p.working_group"}
+COLUMNS |= {"status": "r.status", "review": "r.review"}
 
 
 def where_sql(q: ListQuery) -> tuple[str, dict[str, Any]]:
     clauses, params = [], {}
     for name, codes in q.codes.items():
-        clauses.append(f"{COLUMNS.get(name, 'r.status')} = ANY(:{name})")
+        clauses.append(f"{COLUMNS[name]} = ANY(:{name})")
         params[name] = list(codes)
     if q.period is not None:
         clauses.append(f"r.{q.kind.listing.period_column} BETWEEN :start AND :end")

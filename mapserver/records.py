@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mapserver import attributes, periods
+from mapserver import attributes, periods, review
 from mapserver.accounts import ROLE_TITLES, Actor
 from mapserver.errors import Forbidden, InvalidParameter, NotFound, Unprocessable
 from mapserver.writes import Writer, check_version
@@ -79,6 +79,7 @@ class Kind:
     prepare: Callable[[Change], None] | None = None
     server_set: frozenset[str] = frozenset()  # columns only ``prepare`` writes
     read_only: frozenset[str] = frozenset()  # derived fields of the representation
+    reviewed: bool = False  # the city reviews it (``review``; migration 0007)
 
     @property
     def by_name(self) -> dict[str, Column]:
@@ -204,6 +205,7 @@ def create(w: Writer, kind: Kind, body: Any) -> Saved:
         if kind.prepare:
             kind.prepare(change)
         check_permission(w.actor, kind, project["county"], None, change.values)
+        _check_review(conn, kind, change, change.values)
         names = _names(kind, change.values)
         sql = (
             f"INSERT INTO {kind.table} (project_id, {', '.join(names)}) VALUES (:_project, "
@@ -225,6 +227,7 @@ def update(w: Writer, kind: Kind, record_id: int, body: Any, if_match: int | Non
             kind.prepare(change)
         changed = {k: v for k, v in change.values.items() if old[k] != v}
         check_permission(w.actor, kind, old["county"], old, changed)
+        _check_review(conn, kind, change, changed)
         if not changed:
             return Saved(record_id, old["version"])
         names = _names(kind, changed)
@@ -232,6 +235,18 @@ def update(w: Writer, kind: Kind, record_id: int, body: Any, if_match: int | Non
         sql = f"UPDATE {kind.table} SET {sets} WHERE id = :_id RETURNING version"
         version = conn.execute(sa.text(sql), {**changed, "_id": record_id}).scalar_one()
     return Saved(record_id, version)
+
+
+def _check_review(conn: sa.Connection, kind: Kind, change: Change, changed: Mapping) -> None:
+    """A reviewed record: who may move its review, and whether its month is still open."""
+    if not kind.reviewed:
+        return
+    if changed.get("review") == "returned" and not change.values.get("return_reason"):
+        raise failure("return_reason", "退回须说明原因 a reason is required to return")
+    if change.actor.city_wide:
+        return
+    month = change.values.get("month", (change.old or {}).get("month"))
+    review.check(change, changed.get("review"), month, review.deadline_day(conn))
 
 
 def _drop_fixed(kind: Kind, values: dict[str, Any], old: Mapping[str, Any]) -> None:

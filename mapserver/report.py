@@ -35,7 +35,7 @@ from mapserver.vocabulary import Vocabulary
 
 LAGGING = ("seriously_lagging", "lagging")
 PROJECTS = """SELECT t.code, t.name, t.county, t.owner_unit, t.status, t.health, t.days_late,
-t.points_behind, t.annual_plan, t.completed_this_year FROM battle_projects t WHERE {where}
+t.points_behind, t.annual_plan, t.year_to_date FROM battle_projects t WHERE {where}
 ORDER BY array_position(CAST(:lagging AS text[]), t.health), t.days_late DESC NULLS LAST, t.code"""
 
 
@@ -77,7 +77,7 @@ def gather(
             "today": periods.database_today(conn).isoformat(),
             "stats": statistics.compute(conn, q, vocab),
             "lagging": [p for p in projects if p["health"] in LAGGING],
-            "problems": _records(conn, problem_list.KIND, codes, ("open",)),
+            "problems": _unresolved(conn, codes),
             "callouts": _records(conn, callouts.KIND, codes, ("issued", "responded")),
             "map": staticmap.draw(conn, q),
         }
@@ -101,6 +101,12 @@ def _records(conn: sa.Connection, kind, codes: tuple[str, ...], statuses: tuple[
         items,
         key=lambda r: (not r.get("overdue"), r.get("due_date") or r.get("deadline") or "9999"),
     )
+
+
+def _unresolved(conn: sa.Connection, codes: tuple[str, ...]) -> list:
+    """Problems open for the figures: open, or resolved without the city's approval."""
+    listed = _records(conn, problem_list.KIND, codes, ("open", "resolved"))
+    return [p for p in listed if p.get("review") != "approved"]
 
 
 def _ranking(engine: sa.Engine, conn: sa.Connection, period: periods.Period, rules) -> dict:
@@ -170,7 +176,7 @@ def _overview(doc: Mapping[str, Any]) -> Table:
         ("项目总数（个）", s["count"]),
         ("总投资（万元）", s["sums"]["total_investment"]),
         ("年度计划投资（万元）", s["sums"]["annual_plan"]),
-        ("本年完成投资（万元）", s["sums"]["completed_this_year"]),
+        ("本年完成投资（已审核，万元）", s["sums"]["year_to_date"]),
         ("年度投资完成率（%）", None if rate is None else round(rate * 100, 2)),
         ("滞后项目（个）", health.get("lagging", 0)),
         ("严重滞后项目（个）", health.get("seriously_lagging", 0)),

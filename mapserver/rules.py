@@ -31,9 +31,17 @@ POINTS = ("lagging_points", "seriously_lagging_points")
 
 
 @dataclass(frozen=True)
+class ReportingRules:
+    """填报: a month may be reported by county editors until this day of the next month."""
+
+    deadline_day: int = 5
+
+
+@dataclass(frozen=True)
 class Rules:
     health: HealthRules = field(default_factory=HealthRules)
     ranking: RankingRules = field(default_factory=RankingRules)
+    reporting: ReportingRules = field(default_factory=ReportingRules)
 
     def as_json(self) -> dict[str, Any]:
         return _plain(self)
@@ -55,6 +63,7 @@ def load(layers_dir: Path, engine: sa.Engine | None = None) -> Rules:
     rules = _read(layers_dir / RULES_FILE)
     if engine is not None:
         sync_health(engine, rules.health)
+        sync_reporting(engine, rules.reporting)
     return rules
 
 
@@ -66,8 +75,20 @@ def _read(path: Path) -> Rules:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     where = Where(path)
-    doc = where.mapping(doc if doc is not None else {}, "", {"health", "ranking"})
-    return Rules(_health(where, doc.get("health", {})), _ranking(where, doc.get("ranking", {})))
+    doc = where.mapping(doc if doc is not None else {}, "", {"health", "ranking", "reporting"})
+    return Rules(
+        _health(where, doc.get("health", {})),
+        _ranking(where, doc.get("ranking", {})),
+        _reporting(where, doc.get("reporting", {})),
+    )
+
+
+def _reporting(where: Where, raw: Any) -> ReportingRules:
+    raw = where.mapping(raw if raw is not None else {}, "reporting", {"deadline_day"})
+    day = raw.get("deadline_day", ReportingRules.deadline_day)
+    if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 28:
+        raise where.fail("reporting.deadline_day", "must be a whole number from 1 to 28")
+    return ReportingRules(day)
 
 
 def _health(where: Where, raw: Any) -> HealthRules:
@@ -163,3 +184,10 @@ def sync_health(engine: sa.Engine, rules: HealthRules) -> None:
     """Put the thresholds where the database's view reads them (only when they differ)."""
     with engine.begin() as conn:
         conn.execute(sa.text(SYNC), {**asdict(rules), "statuses": list(rules.statuses)})
+
+
+def sync_reporting(engine: sa.Engine, rules: ReportingRules) -> None:
+    """Put the reporting deadline where the database's review trigger reads it."""
+    with engine.begin() as conn:
+        sql = "UPDATE reporting_rules SET deadline_day = :d WHERE deadline_day <> :d"
+        conn.execute(sa.text(sql), {"d": rules.deadline_day})

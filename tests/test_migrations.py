@@ -15,7 +15,7 @@ from tests.conftest import new_database
 TABLES = {"cities", "counties", "working_groups", "projects", "change_log", "users"}
 TABLES |= {"user_sessions", "api_tokens", "project_history"}
 TABLES |= {"milestones", "investment_reports", "problems", "callouts", "ranking_periods"}
-TABLES |= {"record_history", "health_rules", "project_record_summary"}
+TABLES |= {"record_history", "health_rules", "project_record_summary", "reporting_rules"}
 
 
 def tables(engine) -> set[str]:

@@ -37,7 +37,7 @@ export function createBoard({ element, title, values }) {
       for (const entry of entries) {
         const row = rows.get(entry.code);
         if (!row) continue;
-        const rate = entry.annual_plan ? entry.completed_this_year / entry.annual_plan : null;
+        const rate = entry.annual_plan ? entry.year_to_date / entry.annual_plan : null;
         setText(row.count, fmt.count(entry.count));
         setText(row.money, `${fmt.yi(entry.total_investment)}亿`);
         setText(row.rate, fmt.percent(rate));

@@ -50,11 +50,11 @@ export function percent(rate) {
   return `${(Number(rate) * 100).toFixed(1)}%`;
 }
 
-/** Annual-plan completion of one project: completed this year / annual plan. */
+/** Annual-plan completion of one project: approved reports this year / annual plan. */
 export function completion(props) {
   const plan = Number(props.annual_plan);
   if (!plan) return null;
-  return Number(props.completed_this_year) / plan;
+  return Number(props.year_to_date) / plan;
 }
 
 const pad = (n) => String(n).padStart(2, '0');

@@ -9,7 +9,8 @@ import { styleFor } from './symbology.js';
 const SUMS = [
   { key: 'total_investment', title: '总投资' },
   { key: 'annual_plan', title: '年度计划投资' },
-  { key: 'completed_this_year', title: '本年完成投资' },
+  { key: 'year_to_date', title: '本年完成投资（已审核）' },
+  { key: 'pending_investment', title: '待审核投资' },
 ];
 const GROUP_ORDER = ['status', 'health', 'county', 'working_group'];
 

@@ -12,8 +12,10 @@ function detail(change, beforeFeature, label) {
   if (!before) return `${label(after, 'county')} · ${label(after, 'status')}`;
   if (before.status !== after.status) return `${label(before, 'status')} → ${label(after, 'status')}`;
   if (JSON.stringify(beforeFeature.geometry) !== JSON.stringify(change.feature.geometry)) return '位置调整';
-  const delta = Number(after.completed_this_year) - Number(before.completed_this_year);
-  if (delta) return `本年完成 ${delta > 0 ? '+' : ''}${fmt.wan(delta)} 万元`;
+  const delta = Number(after.year_to_date) - Number(before.year_to_date);
+  if (delta) return `本年完成（已审核） ${delta > 0 ? '+' : ''}${fmt.wan(delta)} 万元`;
+  const pending = Number(after.pending_investment) - Number(before.pending_investment);
+  if (pending > 0) return `待审核 +${fmt.wan(pending)} 万元`;
   return '信息更新';
 }
 

@@ -1,0 +1,26 @@
+"""``GET /battle/todo?county=&month=``: a county's to-do list for a month's reporting (填报)
+— per project, what is still missing. Logged in; county editors see their own county."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from mapserver import periods, todo
+from mapserver.blueprints.auth import require_login
+from mapserver.blueprints.records import known_codes
+from mapserver.state import current
+
+bp = Blueprint("todo", __name__, url_prefix="/battle")
+
+
+@bp.get("/todo")
+def index() -> Response:
+    actor = require_login(csrf=False)
+    counties = list(known_codes()["county"])
+    with current().engine.connect() as conn:
+        today = periods.database_today(conn)
+        month, county = todo.parse(request.args.to_dict(flat=False), actor, counties, today)
+        body = todo.todo(conn, month, county)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
