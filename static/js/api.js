@@ -51,8 +51,9 @@ export async function fetchCatalog({ signal } = {}) {
 }
 
 /**
- * The catalog and settings the server put into the page (mapserver/startpage.py), or
- * null when the page came without them; then fetchCatalog() and fetchConfig() ask.
+ * The catalog, settings and logged-in user ({role, county, can_edit} or null) the server
+ * put into the page (mapserver/startpage.py), or null when the page came without them;
+ * then fetchCatalog() and fetchConfig() ask (and nobody counts as logged in).
  */
 export function bootData(element) {
   if (!element) return null;
@@ -60,6 +61,7 @@ export function bootData(element) {
   return {
     catalog: new Map(boot.layers.map((layer) => [layer.id, layer])),
     config: { ...CONFIG_DEFAULTS, ...boot.config },
+    user: boot.user || null,
   };
 }
 

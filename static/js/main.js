@@ -42,10 +42,10 @@ function connectionIndicator() {
   return (status) => showConnection({ element, label, status });
 }
 
-function buildPanels({ layer, handlers }) {
+function buildPanels({ layer, handlers, user }) {
   return {
     stats: createStatsPanel({ element: byId('stats'), layer }),
-    detail: createDetailPanel({ element: byId('detail'), layer, onClose: () => handlers.select(null) }),
+    detail: createDetailPanel({ element: byId('detail'), layer, user, onClose: () => handlers.select(null) }),
     ticker: createTicker({ element: byId('ticker'), label: (props, name) => labelOf(layer.filters, props, name) }),
   };
 }
@@ -100,12 +100,13 @@ async function boot() {
   const [catalog, config] = inline
     ? [inline.catalog, inline.config]
     : await Promise.all([fetchCatalog(), fetchConfig()]);
+  const user = inline ? inline.user : null;
   const layer = catalog.get('projects');
   const map = createMap({ element: byId('map'), config });
   const basemap = loadBasemap(map, catalog);
   const state = initialState(layer, options);
   const handlers = {};
-  const panels = buildPanels({ layer, handlers });
+  const panels = buildPanels({ layer, handlers, user });
   const projects = createProjectLayer({ map, style: layer.style, onSelect: (code) => handlers.select(code) });
   const live = createLiveStream({
     onChange: (change, id) => handlers.applyChange(change, id),
