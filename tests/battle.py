@@ -1,5 +1,6 @@
 """Helpers for the battle-map tests: an app on a private database with a token per role,
-and a few records of known counties written directly (as the owner, like the loader)."""
+and a few records of known counties written directly (as the owner, like the loader):
+the investment report is this month's draft, so county editors may still change it."""
 
 from __future__ import annotations
 
@@ -19,13 +20,20 @@ ROLES = [("admin", None), ("dispatcher", None), ("county_editor", GUANG_AN), ("v
 
 FIXTURES = """
 INSERT INTO milestones (project_id, name, planned_date) VALUES (:p, '测试节点', '2026-03-01');
-INSERT INTO investment_reports (project_id, month, amount) VALUES (:p, '2025-12-01', 10);
+DELETE FROM investment_reports WHERE project_id IN (:p, :sibling)
+    AND month = date_trunc('month', mapserver_today());
+INSERT INTO investment_reports (project_id, month, amount, review)
+    VALUES (:sibling, date_trunc('month', mapserver_today()), 10, 'draft');
 INSERT INTO problems (project_id, description, raised_on, responsible_unit)
     VALUES (:p, '测试问题', '2026-03-01', '测试单位');
 INSERT INTO callouts (project_id, responsible_unit, issued_by, issued_on, deadline, demand)
     VALUES (:p, '测试单位', 'dispatcher', '2026-03-01', '2026-03-15', '测试要求');
 """
 TABLES = ("milestones", "investment_reports", "problems", "callouts")
+# Another project of the same county: its report of this month is a draft (the projects'
+# own reports of this month are removed, so that one may be created).
+SIBLING = """SELECT s.id FROM projects s JOIN projects p ON p.county = s.county
+WHERE p.id = :p AND s.id <> p.id AND s.deleted_at IS NULL ORDER BY s.id LIMIT 1"""
 
 
 @contextmanager
@@ -45,12 +53,14 @@ def battle_env(url: str) -> Iterator[tuple]:
         for where, code in (("own", OWN), ("other", OTHER)):
             pid = conn.execute(sa.text("SELECT id FROM projects WHERE code = :c"), {"c": code})
             pid = pid.scalar_one()
+            sibling = conn.execute(sa.text(SIBLING), {"p": pid}).scalar_one()
             for statement in FIXTURES.strip().split(";"):
                 if statement.strip():
-                    conn.execute(sa.text(statement), {"p": pid})
+                    conn.execute(sa.text(statement), {"p": pid, "sibling": sibling})
             for table in TABLES:
                 sql = f"SELECT max(id) FROM {table} WHERE project_id = :p"
-                ids[(table, where)] = conn.execute(sa.text(sql), {"p": pid}).scalar_one()
+                owner = sibling if table == "investment_reports" else pid
+                ids[(table, where)] = conn.execute(sa.text(sql), {"p": owner}).scalar_one()
     try:
         yield app.test_client(), engine, tokens, ids
     finally:

@@ -16,7 +16,7 @@ from mapserver.health import Deadline, HealthRules, Report
 # points) and another formulation (EXISTS, division in numeric).
 BEHIND = """
 p.annual_plan > 0 AND 100 * (extract(doy FROM d.today) / extract(doy FROM make_date(extract(year FROM d.today)::int, 12, 31))
-  - (SELECT coalesce(sum(amount), 0) FROM investment_reports r WHERE r.project_id = p.id
+  - (SELECT coalesce(sum(amount), 0) FROM investment_reports r WHERE r.project_id = p.id AND r.review = 'approved'
      AND extract(year FROM r.month) = extract(year FROM d.today) AND r.month <= d.today) / p.annual_plan) >= {points}
 """
 LATE = """EXISTS (SELECT 1 FROM milestones m WHERE m.project_id = p.id AND m.actual_date IS NULL
@@ -32,7 +32,7 @@ INDEPENDENT = {
 }  # fmt: skip
 OVERDUE = """(EXISTS (SELECT 1 FROM callouts c WHERE c.project_id = p.id AND c.status = 'issued'
   AND c.deadline < d.today) OR EXISTS (SELECT 1 FROM problems q WHERE q.project_id = p.id
-  AND q.status = 'open' AND q.due_date < d.today))"""
+  AND q.review IS DISTINCT FROM 'approved' AND q.due_date < d.today))"""
 
 
 def codes(engine, where: str) -> list[str]:
@@ -79,7 +79,11 @@ def test_view_equals_the_python_rules_for_every_project(demo_engine):
             sa.text("SELECT project_id, planned_date, actual_date FROM milestones")
         ):
             milestones[r.project_id].append(Deadline(r.planned_date, r.actual_date))
-        for r in conn.execute(sa.text("SELECT project_id, month, amount FROM investment_reports")):
+        for r in conn.execute(
+            sa.text(
+                "SELECT project_id, month, amount FROM investment_reports WHERE review = 'approved'"
+            )
+        ):
             reports[r.project_id].append(Report(r.month, r.amount))
         rows = conn.execute(sa.text(
             "SELECT id, status, annual_plan, health, days_late, points_behind, year_to_date"

@@ -3,19 +3,30 @@ then the same with the app's checks switched off, where the database refuses ins
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.battle import OTHER, OWN, auth, battle_env, snapshot
 
+THIS_MONTH = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # open for reporting
 # (case id, method, path template, body, county editors may: on their own county's record)
 WRITES = [
     ("milestone-create", "POST", "/battle/milestones", {"name": "新节点", "planned_date": "2026-12-01"}, False),
     ("milestone-actual", "PATCH", "/battle/milestones/{milestones}", {"actual_date": "2026-03-05", "note": "完成"}, True),
     ("milestone-rename", "PATCH", "/battle/milestones/{milestones}", {"name": "改名"}, False),
-    ("investment-create", "POST", "/battle/investment", {"month": "2025-11", "amount": 12.5}, True),
+    ("investment-create", "POST", "/battle/investment", {"month": THIS_MONTH, "amount": 12.5}, True),
     ("investment-amount", "PATCH", "/battle/investment/{investment_reports}", {"amount": 99}, True),
+    # The review (审核), in turn on the same record: a county submits, the city approves or returns.
+    ("investment-submit", "PATCH", "/battle/investment/{investment_reports}", {"review": "submitted"}, True),
+    ("investment-approve", "PATCH", "/battle/investment/{investment_reports}", {"review": "approved"}, False),
+    ("investment-return", "PATCH", "/battle/investment/{investment_reports}", {"review": "returned", "return_reason": "核实"}, False),
     ("problem-create", "POST", "/battle/problems", {"description": "缺电", "responsible_unit": "供电公司"}, True),
     ("problem-resolve", "PATCH", "/battle/problems/{problems}", {"status": "resolved", "resolution": "已解决"}, True),
+    ("problem-submit", "PATCH", "/battle/problems/{problems}", {"status": "resolved", "resolution": "已解决", "review": "submitted"}, True),
+    ("problem-approve", "PATCH", "/battle/problems/{problems}", {"status": "resolved", "resolution": "已解决", "review": "approved"}, False),
+    ("problem-return", "PATCH", "/battle/problems/{problems}", {"status": "resolved", "resolution": "已解决", "review": "returned", "return_reason": "未见成效"}, False),
     ("problem-reassign", "PATCH", "/battle/problems/{problems}", {"responsible_unit": "别的单位"}, False),
     ("callout-issue", "POST", "/battle/callouts", {"responsible_unit": "交通局", "deadline": "2026-12-31", "demand": "限期开工"}, False),
     ("callout-respond", "PATCH", "/battle/callouts/{callouts}", {"status": "responded", "response": "已开工"}, True),
@@ -85,6 +96,7 @@ def test_the_database_refuses_when_the_app_checks_are_bypassed(env, monkeypatch,
     for module in (records_bp, ranking_bp):
         monkeypatch.setattr(module, "require_actor", lambda write: auth_bp.current_actor())
     monkeypatch.setattr(records, "check_permission", lambda *args: None)
+    monkeypatch.setattr(records.review, "check", lambda *args: None)
     monkeypatch.setattr(ranking_periods, "check_publisher", lambda actor: None)
 
     def refused_by_the_database(response):

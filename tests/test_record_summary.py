@@ -13,16 +13,35 @@ from mapserver.db import make_engine
 from mapserver.settings import ROOT
 
 COLUMNS = "id, health, overdue, days_late, points_behind, year_to_date, open_problems"
-COLUMNS += ", overdue_callouts"
+COLUMNS += ", overdue_callouts, pending_investment, pending_reviews"
+# 0007: approved reports and resolutions only; what awaits review beside them.
+APPROVED = (
+    ("FROM investment_reports\n    WHERE project_id = p.id AND",
+     "FROM investment_reports\n    WHERE review = 'approved' AND project_id = p.id AND"),
+    ("FILTER (WHERE status = 'open')", "FILTER (WHERE review IS DISTINCT FROM 'approved')"),
+    ("FILTER (WHERE status = 'open' AND", "FILTER (WHERE review IS DISTINCT FROM 'approved' AND"),
+    ("    c.overdue AS overdue_callouts\n",
+     "    c.overdue AS overdue_callouts,\n"
+     "    (SELECT coalesce(sum(amount), 0) FROM investment_reports"
+     "     WHERE project_id = p.id AND review = 'submitted') AS pending_investment,\n"
+     "    (SELECT count(*) FROM (SELECT 1 FROM investment_reports WHERE project_id = p.id"
+     "     AND review = 'submitted' UNION ALL SELECT 1 FROM problems WHERE project_id = p.id"
+     "     AND review = 'submitted') s) AS pending_reviews\n"),
+)  # fmt: skip
 
 
 def sub_query_view() -> str:
-    """0005's definition, as a temporary view: the reference the summary must equal."""
+    """0005's definition with 0007's review, as a temporary view: the reference the summary
+    must equal."""
     path = ROOT / "migrations" / "versions" / "0005_battle.py"
     spec = importlib.util.spec_from_file_location("migration_0005", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.VIEW.replace("CREATE VIEW battle_projects", "CREATE TEMP VIEW reference")
+    view = module.VIEW.replace("CREATE VIEW battle_projects", "CREATE TEMP VIEW reference")
+    for old, new in APPROVED:
+        assert old in view, old
+        view = view.replace(old, new)
+    return view
 
 
 @pytest.fixture
@@ -76,7 +95,15 @@ WRITES = {
     " SELECT p.id, date_trunc('month', mapserver_today() + 40)::date, 123.45 FROM projects p"
     " WHERE p.id % 7 = 0 ON CONFLICT DO NOTHING",
     "problem resolved": "UPDATE problems SET status = 'resolved', resolution = 'done',"
-    " resolved_on = raised_on WHERE id % 2 = 0",
+    " resolved_on = raised_on, review = CASE WHEN id % 4 = 0 THEN 'approved' ELSE 'submitted'"
+    " END WHERE id % 2 = 0",
+    "resolution returned": "UPDATE problems SET review = 'returned', return_reason = 'x'"
+    " WHERE review IS NOT NULL",
+    "report submitted": "UPDATE investment_reports SET review = 'submitted' WHERE id % 3 = 1",
+    "report returned": "UPDATE investment_reports SET review = 'returned', return_reason = 'x'"
+    " WHERE id % 5 = 2",
+    "report approved again": "UPDATE investment_reports SET review = 'approved'"
+    " WHERE review = 'submitted' AND id % 2 = 0",
     "problem added": "INSERT INTO problems (project_id, description, raised_on, responsible_unit,"
     " due_date) SELECT id, 'x', mapserver_today() - 9, 'u', mapserver_today() - 1 FROM projects"
     " WHERE id % 9 = 0",

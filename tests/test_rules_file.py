@@ -65,6 +65,10 @@ CASES = [
     ("ranking.tracks.region", {"top_n": 1}, "ranking.tracks.region", "unknown key"),
     ("ranking.tracks.county.top_n", -1, "ranking.tracks.county.top_n", "whole number from 0 to 100"),
     ("ranking.tracks.unit.best_n", 3, "ranking.tracks.unit.best_n", "unknown key"),
+    ("reporting.deadline_day", 0, "reporting.deadline_day", "whole number from 1 to 28"),
+    ("reporting.deadline_day", 31, "reporting.deadline_day", "whole number from 1 to 28"),
+    ("reporting.deadline_day", "5", "reporting.deadline_day", "whole number from 1 to 28"),
+    ("reporting.grace_days", 3, "reporting.grace_days", "unknown key"),
 ]  # fmt: skip
 
 
@@ -113,3 +117,17 @@ def test_thresholds_reach_the_database_at_startup(tmp_path: Path, fresh_url):
     assert (row["seriously_lagging_days"], row["lagging_points"]) == (2, Decimal("0.5"))
     assert after.get("seriously_lagging", 0) > before.get("seriously_lagging", 0)
     assert sum(after.values()) == sum(before.values())
+
+
+def test_the_reporting_deadline_reaches_the_database_at_startup(tmp_path: Path, fresh_url):
+    """The review trigger closes a month on the day the server was started with."""
+    shutil.copy(ROOT / "layers" / "projects.yaml", tmp_path / "projects.yaml")
+    write(tmp_path, variant("reporting.deadline_day", 12))
+    app = create_app({"database_url": fresh_url, "layers_dir": tmp_path})
+    engine = make_engine(fresh_url, 1)
+    with engine.connect() as conn:
+        day = conn.execute(sa.text("SELECT deadline_day FROM reporting_rules")).scalar_one()
+    rules = app.test_client().get("/battle/rules").get_json()
+    app.extensions["mapserver"].engine.dispose()
+    engine.dispose()
+    assert day == 12 and rules["reporting"] == {"deadline_day": 12}
