@@ -13,6 +13,7 @@ from selenium.webdriver.common.by import By
 from mapserver import create_app, users
 from mapserver.db import make_engine
 from tests.browser import hook, open_page, serve, severe_logs, wait_for
+from tests.conftest import ARTIFACTS
 from tests.test_browser import detail_text as field
 
 COUNTY = "511602"
@@ -43,10 +44,26 @@ def test_pending_investment_shown_apart(driver, base, demo_engine):
     opened(driver, base, code)
     text = field(driver, "pending_investment")
     assert text and text.startswith("待审核") and wan(amount) in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "bigscreen-detail.png"))
     none = next(r[0] for r in rows if r[1] == 0)
     opened(driver, base, none)
     assert field(driver, "pending_investment") is None
     assert field(driver, "fill") is None  # nobody logged in
+    assert not severe_logs(driver)
+
+
+def test_no_photos_api_no_photo_request(driver, base, app):
+    """Without /battle/photos on the server the panel shows no photos and asks for none."""
+    if any(rule.rule == "/battle/photos" for rule in app.url_map.iter_rules()):
+        pytest.skip("this server has the photos API")
+    opened(driver, base, "GA-2024-001")
+    wait_for(lambda: hook(driver, "photos") == "0")
+    assert field(driver, "photos") is None
+    asked = driver.execute_script(
+        "return performance.getEntriesByType('resource').map((r) => r.name)"
+    )
+    assert not [u for u in asked if "/battle/photos" in u]
     assert not severe_logs(driver)
 
 

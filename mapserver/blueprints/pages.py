@@ -25,6 +25,16 @@ def page_config() -> dict[str, Any]:
     }
 
 
+OPTIONAL_APIS = {"photos": "/battle/photos", "changes": "/changes"}
+
+
+def offered_apis() -> list[str]:
+    """The optional APIs this server has (site photos, 本期变化): the page asks for no
+    other, so a server without them costs no failed request (and no console error)."""
+    rules = {rule.rule for rule in current_app.url_map.iter_rules()}
+    return [name for name, path in OPTIONAL_APIS.items() if path in rules]
+
+
 def page_user() -> dict[str, Any] | None:
     """Who is looking (the session's user), for links only they may follow (填报); None
     for anyone else. The page asks nothing itself: an anonymous /auth/me is a 401."""
@@ -45,7 +55,7 @@ def battle_map() -> Response:
     html = Path(current_app.static_folder, "index.html").read_text(encoding="utf-8")
     page = startpage.render(
         html,
-        {"layers": layers, "config": page_config(), "user": page_user()},
+        {"layers": layers, "config": page_config(), "user": page_user(), "apis": offered_apis()},
         startpage.first_requests(layers, request.args.to_dict(flat=False)),
     )
     headers = {"Cache-Control": "no-cache", "Vary": "Cookie"}

@@ -42,10 +42,11 @@ function connectionIndicator() {
   return (status) => showConnection({ element, label, status });
 }
 
-function buildPanels({ layer, handlers, user }) {
+function buildPanels({ layer, handlers, user, apis }) {
+  const onClose = () => handlers.select(null);
   return {
     stats: createStatsPanel({ element: byId('stats'), layer }),
-    detail: createDetailPanel({ element: byId('detail'), layer, user, onClose: () => handlers.select(null) }),
+    detail: createDetailPanel({ element: byId('detail'), layer, user, photos: apis.has('photos'), onClose }),
     ticker: createTicker({ element: byId('ticker'), label: (props, name) => labelOf(layer.filters, props, name) }),
   };
 }
@@ -100,13 +101,13 @@ async function boot() {
   const [catalog, config] = inline
     ? [inline.catalog, inline.config]
     : await Promise.all([fetchCatalog(), fetchConfig()]);
-  const user = inline ? inline.user : null;
+  const { user, apis } = inline || { user: null, apis: new Set() };
   const layer = catalog.get('projects');
   const map = createMap({ element: byId('map'), config });
   const basemap = loadBasemap(map, catalog);
   const state = initialState(layer, options);
   const handlers = {};
-  const panels = buildPanels({ layer, handlers, user });
+  const panels = buildPanels({ layer, handlers, user, apis });
   const projects = createProjectLayer({ map, style: layer.style, onSelect: (code) => handlers.select(code) });
   const live = createLiveStream({
     onChange: (change, id) => handlers.applyChange(change, id),

@@ -2,8 +2,9 @@
 // Investment still awaiting review (待审核) is shown apart from the approved figures; a
 // user who may report on the project gets a link to its 填报 page.
 
-import { el } from './dom.js';
+import { el, setHook } from './dom.js';
 import * as fmt from './format.js';
+import { photoSection } from './photos.js';
 import { classStyle } from './projects.js';
 
 const HEADLINE = new Set(['name', 'status', 'level']);
@@ -86,26 +87,47 @@ function content(layer, feature, user) {
   return nodes;
 }
 
+/** The project's photos, fetched once per project shown (not on each live redraw). */
+function loadPhotos(ctx, code) {
+  ctx.abort?.abort();
+  const abort = (ctx.abort = new AbortController());
+  ctx.photos = { code, node: null };
+  const mine = ctx.photos;
+  setHook('photos', 'loading');
+  photoSection({ code, offered: ctx.offered, signal: abort.signal }).then((node) => {
+    if (ctx.photos !== mine) return;
+    mine.node = node;
+    if (node) ctx.body.append(node);
+    setHook('photos', node ? node.querySelectorAll('li').length : 0);
+  });
+}
+
 /**
  * The detail panel in `element`; `user`: who is looking ({role, county, can_edit}), null
- * when nobody is logged in.
- * @param {{element: HTMLElement, layer: object, onClose: function(), user?: object|null}} options
+ * when nobody is logged in; `photos`: whether the server offers /battle/photos.
+ * @param {{element: HTMLElement, layer: object, onClose: function(), user?: object|null, photos?: boolean}} options
  */
-export function createDetailPanel({ element, layer, onClose, user = null }) {
+export function createDetailPanel({ element, layer, onClose, user = null, photos = false }) {
   const close = el('button', { className: 'close', text: '×', attrs: { type: 'button', title: '关闭', 'aria-label': '关闭' } });
   const body = el('div', { className: 'detail-body' });
+  const ctx = { body, offered: photos, photos: null, abort: null };
   close.addEventListener('click', onClose);
   element.replaceChildren(close, body);
   element.hidden = true;
   return {
     show(feature) {
+      const code = String(feature.id);
       body.replaceChildren(...content(layer, feature, user));
-      element.dataset.code = String(feature.id);
+      if (ctx.photos?.code !== code) loadPhotos(ctx, code);
+      else if (ctx.photos.node) body.append(ctx.photos.node);
+      element.dataset.code = code;
       element.hidden = false;
     },
     /** Size on screen (0 × 0 while hidden). */
     size: () => ({ width: element.offsetWidth, height: element.offsetHeight }),
     clear() {
+      ctx.abort?.abort();
+      ctx.photos = null;
       body.replaceChildren();
       delete element.dataset.code;
       element.hidden = true;
