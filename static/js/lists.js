@@ -2,6 +2,7 @@
 // filled in one go, and rows that open their project (a click, or Enter on a focused row).
 
 import { filterQuery } from './api.js';
+import { setHook } from './dom.js';
 
 /** Whether any filter is set: then lists keep to the projects on the map. */
 export function filtered(filters) {
@@ -25,7 +26,7 @@ export function setList(node, rows, total) {
 export function fitRows(list, box) {
   const end = box.getBoundingClientRect().bottom - parseFloat(getComputedStyle(box).paddingBottom);
   if (!box.offsetHeight || box.scrollHeight <= box.clientHeight) return;
-  while (list.children.length > 1 && list.lastElementChild.getBoundingClientRect().bottom > end) {
+  while (list.lastElementChild && list.lastElementChild.getBoundingClientRect().bottom > end) {
     list.lastElementChild.remove();
   }
 }
@@ -73,6 +74,34 @@ export function refresher(run, everyMs) {
     schedule() {
       clearTimeout(timer);
       timer = setTimeout(refresh, DEBOUNCE_MS);
+    },
+  };
+}
+
+/**
+ * A panel of records from the server: `fetch()` its data, `show(data)` it (answers of an
+ * older refresh dropped; a failure kept in root's data-error, the last rows left standing);
+ * refreshed soon after a change of one of `layers` and every `everyMs`. Each refresh shown
+ * counts in the hook data-<hook>.
+ * @returns {{refresh: function(): Promise, schedule: function(object)}} schedule(change)
+ */
+export function recordPanel({ root, layers, hook, fetch, show, everyMs }) {
+  let shown = 0;
+  const panel = refresher(async (current) => {
+    try {
+      const data = await fetch();
+      if (!current()) return;
+      show(data);
+      root.removeAttribute('data-error');
+      setHook(hook, ++shown);
+    } catch (error) {
+      if (current()) root.setAttribute('data-error', error.message);
+    }
+  }, everyMs);
+  return {
+    refresh: panel.refresh,
+    schedule(change) {
+      if (!change || layers.has(change.layer)) panel.schedule();
     },
   };
 }

@@ -3,6 +3,7 @@
 import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
 import { createApp } from './app.js';
 import { createBattlePanels } from './battle.js';
+import { createChangesPanel } from './changes.js';
 import { startClock } from './clock.js';
 import { showConnection } from './connection.js';
 import { byId, setHook } from './dom.js';
@@ -15,6 +16,7 @@ import { createDetailPanel } from './panel.js';
 import { createProblemsPanel } from './problems.js';
 import { createProjectLayer } from './projects.js';
 import { createPulse } from './pulse.js';
+import { createSideViews } from './side.js';
 import { createStatsPanel } from './stats.js';
 import { createSymbology } from './symbology.js';
 import { createTicker } from './ticker.js';
@@ -72,16 +74,26 @@ function startControls({ app, layer, state }) {
   });
 }
 
-/** The panels of records (红黑榜, 点球, 滞后项目, 问题清单), refreshed and scheduled together. */
-function listPanels({ layer, projects, state, onSelect }) {
+/** The panels of records (红黑榜, 点球, 滞后项目, 问题清单; 本期变化 while shown), refreshed
+ * and scheduled together; `side` switches the right-hand column's view. */
+function listPanels({ layer, projects, state, apis, onSelect }) {
   const filters = () => state.filters;
+  const label = (p, n) => labelOf(layer.filters, p, n);
   const panels = [
-    createBattlePanels({ root: byId('battle'), projects, filters, label: (p, n) => labelOf(layer.filters, p, n), onSelect }),
+    createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect }),
     createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }),
   ];
+  const changes = apis.has('changes') ? createChangesPanel({ root: byId('changes'), filters, label, onSelect }) : null;
+  if (changes) panels.push(changes);
+  const side = createSideViews({
+    buttons: [...document.querySelectorAll('.side-switch')],
+    offered: Boolean(changes),
+    onShow: (view) => changes?.shown(view === 'changes'),
+  });
   return {
     refresh: () => Promise.all(panels.map((panel) => panel.refresh())),
     schedule: (change) => panels.forEach((panel) => panel.schedule(change)),
+    side,
   };
 }
 
@@ -122,7 +134,7 @@ async function boot() {
     mode: options.color,
     projects,
   });
-  const battle = listPanels({ layer, projects, state, onSelect: (code) => handlers.focus(code) });
+  const battle = listPanels({ layer, projects, state, apis, onSelect: (code) => handlers.focus(code) });
   const nodes = { updated: byId('updated'), notice: byId('notice') };
   const pulse = createPulse({ map });
   const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, battle, symbology, ...panels }, state);
@@ -131,7 +143,7 @@ async function boot() {
   if (options.kiosk) {
     await app.load({ fit: false });
     const interval = options.interval || config.kiosk_interval;
-    startKiosk({ app, map, basemap: await basemap, layer, stats: panels.stats, state, interval });
+    startKiosk({ app, map, basemap: await basemap, layer, stats: panels.stats, side: battle.side, state, interval });
   } else {
     startControls({ app, layer, state });
     await app.load({ fit: true });

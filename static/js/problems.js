@@ -4,7 +4,7 @@
 import { getJSON } from './api.js';
 import { el, setHook, setText } from './dom.js';
 import * as fmt from './format.js';
-import { areaQuery, filtered, fitRows, openOnClick, projectRow, refresher, setList } from './lists.js';
+import { areaQuery, filtered, fitRows, openOnClick, projectRow, recordPanel, setList } from './lists.js';
 
 const EVERY_MS = 5 * 60 * 1000;
 const MAX_ROWS = 12;
@@ -29,25 +29,16 @@ function problemRow(p) {
   ]);
 }
 
-async function refresh(ctx, current) {
-  try {
-    const filters = ctx.filters();
-    const body = await getJSON(`/battle/problems?status=open&limit=10000${areaQuery(filters)}`);
-    if (!current()) return;
-    const on = filtered(filters);
-    const open = ordered(body.items.filter((p) => !on || ctx.projects.get(p.project)));
-    const overdue = open.filter((p) => p.overdue).length;
-    setList(ctx.list, open.slice(0, MAX_ROWS).map(problemRow), open.length);
-    fitRows(ctx.list, ctx.root);
-    setText(ctx.count, `${open.length} 项 · 逾期 ${overdue}`);
-    setHook('problem-count', open.length);
-    setHook('problem-overdue-count', overdue);
-    setHook('problem-ids', open.map((p) => p.id).join(','));
-    ctx.root.removeAttribute('data-error');
-    setHook('problem-refreshes', ++ctx.refreshes);
-  } catch (error) {
-    if (current()) ctx.root.setAttribute('data-error', error.message);
-  }
+function show(ctx, items) {
+  const on = filtered(ctx.filters());
+  const open = ordered(items.filter((p) => !on || ctx.projects.get(p.project)));
+  const overdue = open.filter((p) => p.overdue).length;
+  setList(ctx.list, open.slice(0, MAX_ROWS).map(problemRow), open.length);
+  fitRows(ctx.list, ctx.root);
+  setText(ctx.count, `${open.length} 项 · 逾期 ${overdue}`);
+  setHook('problem-count', open.length);
+  setHook('problem-overdue-count', overdue);
+  setHook('problem-ids', open.map((p) => p.id).join(','));
 }
 
 /**
@@ -58,13 +49,14 @@ async function refresh(ctx, current) {
  */
 export function createProblemsPanel({ root, projects, filters, onSelect }) {
   const part = (name) => root.querySelector(`[data-part="${name}"]`);
-  const ctx = { root, projects, filters, list: part('list'), count: part('count'), refreshes: 0 };
+  const ctx = { root, projects, filters, list: part('list'), count: part('count') };
   openOnClick(root, onSelect);
-  const panel = refresher((current) => refresh(ctx, current), EVERY_MS);
-  return {
-    refresh: panel.refresh,
-    schedule(change) {
-      if (!change || LAYERS.has(change.layer)) panel.schedule();
-    },
-  };
+  return recordPanel({
+    root,
+    layers: LAYERS,
+    hook: 'problem-refreshes',
+    fetch: async () => (await getJSON(`/battle/problems?status=open&limit=10000${areaQuery(filters())}`)).items,
+    show: (items) => show(ctx, items),
+    everyMs: EVERY_MS,
+  });
 }
