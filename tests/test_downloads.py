@@ -42,9 +42,11 @@ CODED = {"level": "项目级别", "working_group": "推进组", "county": "县�
          "status": "项目状态", "health": "进度状态", "overdue": "逾期事项"}  # fmt: skip
 # The battle map's derived columns (migration 0005's view), after the registry's own.
 BATTLE = ("days_late", "points_behind", "year_to_date", "open_problems", "overdue_callouts")
+BATTLE += ("pending_investment", "pending_reviews")  # 0007's review
 HEADINGS |= {"days_late": "节点最长逾期（天）", "points_behind": "落后时序进度（个百分点）",
-             "year_to_date": "本年月报累计投资（万元）", "open_problems": "未解决问题",
-             "overdue_callouts": "逾期点球"}  # fmt: skip
+             "year_to_date": "本年完成投资（已审核）（万元）", "open_problems": "未解决问题",
+             "overdue_callouts": "逾期点球", "pending_investment": "待审核投资（万元）",
+             "pending_reviews": "待审核事项"}  # fmt: skip
 HEALTH = {"on_track": "正常", "lagging": "滞后", "seriously_lagging": "严重滞后",
           "not_tracked": "不考核"}  # fmt: skip
 # (query, SQL condition on p, ORDER BY, properties or None for all, srid)
