@@ -225,6 +225,7 @@ async function showAllProperties(ctx, code) {
 function applyChange(ctx, change, id) {
   setHook('last-event-id', id);
   ctx.battle?.schedule(change);
+  if (change.layer === 'photos') ctx.detail.photosChanged();
   if (change.layer !== ctx.layer.id) return;
   const code = String(change.feature_id);
   const before = ctx.projects.get(code);

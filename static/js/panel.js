@@ -91,6 +91,7 @@ function content(layer, feature, user) {
 function loadPhotos(ctx, code) {
   ctx.abort?.abort();
   const abort = (ctx.abort = new AbortController());
+  ctx.photos?.node?.remove();
   ctx.photos = { code, node: null };
   const mine = ctx.photos;
   setHook('photos', 'loading');
@@ -122,6 +123,10 @@ export function createDetailPanel({ element, layer, onClose, user = null, photos
       else if (ctx.photos.node) body.append(ctx.photos.node);
       element.dataset.code = code;
       element.hidden = false;
+    },
+    /** A photo was added or removed somewhere: show the open project's photos afresh. */
+    photosChanged() {
+      if (ctx.photos) loadPhotos(ctx, ctx.photos.code);
     },
     /** Size on screen (0 × 0 while hidden). */
     size: () => ({ width: element.offsetWidth, height: element.offsetHeight }),
