@@ -1,5 +1,6 @@
 // What the big screen's record lists share: the page's area filters as a query, a list
-// filled in one go, and rows that open their project (a click, or Enter on a focused row).
+// filled in one go (and cut to what fits its panel), rows that open their project (a
+// click, or Enter on a focused row), and the refresh of a panel: now, after changes, timed.
 
 import { filterQuery } from './api.js';
 import { setHook } from './dom.js';
