@@ -48,8 +48,10 @@ def _blueprints(app: Flask) -> None:
     from mapserver.blueprints import (
         auth,
         callouts,
+        changes,
         editor,
         events,
+        headers,
         imports,
         investment,
         items,
@@ -69,7 +71,8 @@ def _blueprints(app: Flask) -> None:
     problems.register(app)
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
-    blueprints += (reviews, todo)
+    blueprints += (reviews, todo, changes)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
+    headers.init_app(app, app.extensions["mapserver"].settings)

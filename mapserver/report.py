@@ -5,7 +5,9 @@ page and the XLSX workbook).
 Overview figures come from :mod:`mapserver.statistics` (the path of ``/stats``); lagging
 projects from the projects layer's ``health`` (as of today); open problems and 点球
 call-outs of the filtered projects from :mod:`mapserver.record_lists`; the red/black list of
-the period as published, or computed now while it is not.
+the period as published, or computed now while it is not; what changed (本期变化) from
+:mod:`mapserver.changes` (the path of ``/changes``) over the period, or since the previous
+month's end when no period is asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sqlalchemy as sa
 
 from mapserver import (
     callouts,
+    changes,
     periods,
     problem_list,
     query,
@@ -66,10 +69,12 @@ def gather(
     filter_args: Mapping[str, Sequence[str]],
 ) -> dict[str, Any]:
     """The report's data: ``period``, ``stats``, ``lagging``, ``problems``, ``callouts``,
-    ``ranking``, ``map`` and ``scope`` (the filters as labels)."""
+    ``ranking``, ``changes``, ``map`` and ``scope`` (the filters as labels)."""
     q = query.parse(layer, filter_args, vocab, paging=query.FILTERING)
+    changes_q = query.parse(layer, changes.filters_of(filter_args), vocab, paging=())
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         period = parse_period(period_text, ranking_periods.this_month(conn))
+        window = _window(period if period_text else None, periods.database_today(conn))
         projects = _projects(conn, q)
         codes = tuple(p["code"] for p in projects)
         doc = {
@@ -80,10 +85,19 @@ def gather(
             "problems": _unresolved(conn, codes),
             "callouts": _records(conn, callouts.KIND, codes, ("issued", "responded")),
             "map": staticmap.draw(conn, q),
+            "changes": changes.compute(conn, changes_q, window, vocab),
         }
         doc["ranking"] = _ranking(engine, conn, period, rules)
     doc["scope"] = scope(layer, vocab, q)
     return doc
+
+
+def _window(period: periods.Period | None, today: dt.date) -> changes.Window:
+    """The period (after the day before it, up to its end or today), else the default."""
+    if period is None:
+        return changes.window(None, None, today)
+    end = period.as_of(today)
+    return changes.Window(min(period.start - dt.timedelta(days=1), end), end)
 
 
 def _projects(conn: sa.Connection, q: query.FeatureQuery) -> list[dict[str, Any]]:
@@ -136,6 +150,7 @@ def tables(doc: Mapping[str, Any], layer: Layer, vocab: Vocabulary) -> list[Tabl
     """The report's tables, in order, with Chinese headers."""
     return [
         _overview(doc),
+        change_table(doc["changes"], layer, vocab),
         _lagging(doc, layer, vocab),
         _problems(doc),
         _callouts(doc),
@@ -217,3 +232,57 @@ def _ranking_table(doc: Mapping[str, Any], track: str) -> Table:
 def today_text(doc: Mapping[str, Any]) -> str:
     day = dt.date.fromisoformat(doc["today"])
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+CHANGE_HEADERS = ("类别", "项目编号", "项目名称", "县（市、区）", "变化", "时间", "金额（万元）")
+CHANGE_FIGURES = (
+    ("new_projects", "新增项目（个）"),
+    ("status_changes", "状态变更（次）"),
+    ("became_lagging", "转为滞后（个）"),
+    ("recovered", "恢复正常（个）"),
+    ("investment", "新增审核通过投资（万元）"),
+    ("problems_raised", "新提问题（项）"),
+    ("problems_resolved", "解决问题（项）"),
+    ("callouts_issued", "下达点球（项）"),
+    ("callouts_answered", "答复点球（项）"),
+    ("callouts_closed", "办结点球（项）"),
+)
+_EVENTS = {"raised": "新提问题", "resolved": "解决问题", "issued": "下达点球",
+           "answered": "答复点球", "closed": "办结点球"}  # fmt: skip
+
+
+def change_figures(changes_doc: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The counts of 本期变化 with their Chinese labels, in order."""
+    return [(label, changes_doc["counts"][key]) for key, label in CHANGE_FIGURES]
+
+
+def _when(at: str) -> str:
+    return at[:16].replace("T", " ")
+
+
+def change_table(c: Mapping[str, Any], layer: Layer, vocab: Vocabulary) -> Table:
+    """本期变化: one row per change, grouped by kind (the same lists as ``/changes``)."""
+
+    def coded(name: str, code: str | None) -> str:
+        return _label(vocab, layer, name, code) if code else "（无）"
+
+    def moved(name: str, was: str | None, now: str | None) -> str:
+        return f"{coded(name, was)}→{coded(name, now)}"
+
+    def row(kind: str, p: Mapping[str, Any], change: str = "", at: str = "", amount=None):
+        county = coded("county", p["county"])
+        return (kind, p["code"], p["name"], county, change, at and _when(at), amount)
+
+    rows = [row("新增项目", p, coded("working_group", p["working_group"]), p["created_at"])
+            for p in c["new_projects"]]  # fmt: skip
+    rows += [row("状态变更", s, moved("status", s["from"], s["to"]), s["at"])
+             for s in c["status_changes"]]  # fmt: skip
+    for key, kind in (("became_lagging", "转为滞后"), ("recovered", "恢复正常")):
+        rows += [row(kind, h, moved("health", h["health_from"], h["health_to"]))
+                 for h in c[key]]  # fmt: skip
+    rows += [row("审核通过投资", i, amount=i["amount"]) for i in c["investment"]["items"]]
+    for doc, text in ((c["problems"], "description"), (c["callouts"], "demand")):
+        rows += [row(_EVENTS[i["event"]], i, i[text], i["at"]) for i in doc["items"]]
+    counts = "，".join(f"{label}{value}" for label, value in change_figures(c))
+    title = f"本期变化（{c['from']} 之后至 {c['to']}）：{counts}"
+    return Table("changes", title, CHANGE_HEADERS, rows)

@@ -67,6 +67,10 @@ class Settings:
         default=0,
         metadata={"doc": "reverse proxies in front whose X-Forwarded-* headers are trusted"},
     )
+    frame_ancestors: str = field(
+        default="",
+        metadata={"doc": "origins that may frame the pages (the centre's portal); empty: none"},
+    )
 
     @classmethod
     def names(cls) -> list[str]:

@@ -13,6 +13,7 @@ from mapserver.report import Table
 
 SHEETS = {
     "overview": "总体情况",
+    "changes": "本期变化",
     "lagging": "滞后项目",
     "problems": "问题清单",
     "callouts": "点球",

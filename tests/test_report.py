@@ -106,6 +106,7 @@ def test_xlsx_has_the_same_figures(base, query):
     assert disposition.startswith("attachment;") and f"{period}.xlsx" in disposition
     assert book.sheetnames == [
         "总体情况",
+        "本期变化",
         "滞后项目",
         "问题清单",
         "点球",

@@ -5,7 +5,8 @@
 | ``GET /report?period=2026-04&working_group=&status=&county=&health=&overdue=&paper=A3`` | the page (print: A4, or A3) |
 | ``GET /report.xlsx?period=…`` (same filters) | the same tables, one sheet each |
 
-``period``: a month ``YYYY-MM`` or a quarter ``YYYY-Qn``; this month when absent.
+``period``: a month ``YYYY-MM`` or a quarter ``YYYY-Qn``; this month when absent. The section
+本期变化 covers the period asked for, else the window ``/changes`` takes by default.
 """  # noqa: E501
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ def page() -> Response:
     today = report.today_text(doc)
     paper = "A3" if request.args.get("paper", "").upper() == "A3" else "A4"
     html = render_template(
-        "report/report.html", doc=doc, tables=tables, today=today, xlsx=xlsx_url, paper=paper
+        "report/report.html",
+        doc=doc,
+        tables=tables,
+        today=today,
+        xlsx=xlsx_url,
+        paper=paper,
+        change_figures=report.change_figures(doc["changes"]),
     )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
