@@ -29,15 +29,16 @@ export function changesQuery(filters) {
   return query ? `?${query}` : '';
 }
 
-/** One row per project event: [kind, text, entry], new projects first. */
+/** One row per project event: [kind, text, entry]; what a dispatch meeting looks at first
+ * (fallen behind, recovered) first, new projects last. */
 export function changeRows(doc, label) {
   const health = (code) => label({ health: code }, 'health');
   const status = (code) => label({ status: code }, 'status');
   return [
-    ...(doc.new_projects || []).map((p) => ['新增', p.county_name || label(p, 'county'), p]),
-    ...(doc.status_changes || []).map((p) => ['状态', `${status(p.from)} → ${status(p.to)}`, p]),
     ...(doc.became_lagging || []).map((p) => ['滞后', `${health(p.health_from)} → ${health(p.health_to)}`, p]),
     ...(doc.recovered || []).map((p) => ['好转', `${health(p.health_from)} → ${health(p.health_to)}`, p]),
+    ...(doc.status_changes || []).map((p) => ['状态', `${status(p.from)} → ${status(p.to)}`, p]),
+    ...(doc.new_projects || []).map((p) => ['新增', p.county_name || label(p, 'county'), p]),
   ];
 }
 
@@ -54,7 +55,7 @@ function investmentLine(investment) {
   const parts = counties.map((c) => `${c.county_name || c.county} ${fmt.wan(c.amount)}`);
   return el('p', { className: 'change-investment', attrs: { 'data-value': Number(investment.total) || 0 } }, [
     el('span', { className: 'change-label', text: '新增投资（已审核）' }),
-    el('strong', { text: `${fmt.wan(investment.total)} 万元` }),
+    el('strong', { text: Number(investment.total) >= 10000 ? `${fmt.yi(investment.total)} 亿元` : `${fmt.wan(investment.total)} 万元` }),
     el('span', { className: 'change-counties', text: parts.join('　') }),
   ]);
 }
@@ -97,14 +98,28 @@ export function createChangesPanel({ root, filters, label, onSelect }) {
     fetch: () => getJSON(`/changes${changesQuery(filters())}`),
     show: (doc) => show(ctx, doc),
   });
+  // /changes reads the history (seconds on a large database): asked while shown, and on
+  // showing only when something changed since the last answer (the kiosk shows it often).
   let visible = false;
-  setInterval(() => visible && panel.refresh(), EVERY_MS);
+  let stale = true;
+  const now = () => {
+    stale = false;
+    return panel.refresh();
+  };
+  setInterval(() => visible && now(), EVERY_MS);
   return {
-    refresh: () => (visible ? panel.refresh() : Promise.resolve()),
-    schedule: (change) => visible && panel.schedule(change),
+    refresh() {
+      stale = true;
+      return visible ? now() : Promise.resolve();
+    },
+    schedule(change) {
+      if (!LAYERS.has(change.layer)) return;
+      stale = true;
+      if (visible) panel.schedule(change);
+    },
     shown(on) {
       visible = on;
-      if (on) panel.refresh();
+      if (on && stale) now();
     },
   };
 }
