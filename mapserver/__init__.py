@@ -51,6 +51,7 @@ def _blueprints(app: Flask) -> None:
         changes,
         editor,
         events,
+        fill,
         headers,
         imports,
         investment,
@@ -69,7 +70,7 @@ def _blueprints(app: Flask) -> None:
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor)
+    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     blueprints += (reviews, todo, changes)
     for blueprint in (b.bp for b in blueprints):

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
 
@@ -67,10 +68,14 @@ def chromium(width: int = 1920, height: int = 1080) -> Iterator[webdriver.Chrome
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10, interval: float = 0.02) -> Any:
-    """Poll until ``predicate()`` is truthy; its value, or AssertionError on timeout."""
+    """Poll until ``predicate()`` is truthy; its value, or AssertionError on timeout. An
+    element found and then rebuilt by the page before it was read (stale) is a miss."""
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:

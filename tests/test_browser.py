@@ -64,8 +64,8 @@ def stats(base: str, query: str) -> dict:
 def expected_figures(s: dict) -> dict[str, float]:
     """What the statistics panel must show for a /stats body: data-stat → value."""
     out = {"count": s["count"], "on-map": s["count"], "completion_rate": s["completion_rate"]}
-    # the panel shows approved figures (year_to_date), not the hand-typed completed_this_year
-    out |= {key: value for key, value in s["sums"].items() if key != "completed_this_year"}
+    # The panel shows approved completion (year_to_date), not the typed completed_this_year.
+    out |= {k: v for k, v in s["sums"].items() if k != "completed_this_year"}
     for group, entries in s["groups"].items():
         out |= {f"{group}.{e['code']}": e["count"] for e in entries}
     return out

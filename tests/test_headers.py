@@ -106,6 +106,7 @@ def test_a_portal_may_frame_the_pages(demo_url):
     ("url", "source"),
     [
         (None, ""),
+        ("/tiles/{z}/{x}/{y}.png", ""),
         (
             "https://t{s}.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&tk=K",
             "https://*.tianditu.gov.cn",
@@ -117,7 +118,9 @@ def test_the_tile_origin_is_allowed_for_images(url, source):
     assert tile_source(url) == source
 
 
-@pytest.mark.parametrize("bad", ["javascript:alert(1)", "ftp://x/{z}", "https://a b/{z}"])
+@pytest.mark.parametrize(
+    "bad", ["javascript:alert(1)", "ftp://x/{z}", "https://a b/{z}", "//evil.example/{z}"]
+)
 def test_a_bad_tile_url_stops_the_server(bad):
     with pytest.raises(ConfigError, match="MAPSERVER_TILE_URL"):
         tile_source(bad)

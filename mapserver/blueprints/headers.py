@@ -25,8 +25,8 @@ ORIGIN = re.compile(r"^https?://[A-Za-z0-9.*-]+(:\d+)?$")
 
 def tile_source(tile_url: str | None) -> str:
     """The CSP source of the basemap tiles: ``https://*.tianditu.gov.cn`` for ``t{s}``."""
-    if not tile_url:
-        return ""
+    if not tile_url or (tile_url.startswith("/") and not tile_url.startswith("//")):
+        return ""  # none, or served from this server ('self')
     parts = urlsplit(tile_url)
     host = re.sub(r"[^.]*\{s\}[^.]*", "*", parts.netloc)
     if parts.scheme not in ("http", "https") or not ORIGIN.match(f"{parts.scheme}://{host}"):

@@ -20,6 +20,11 @@ export function useCsrfToken(token) {
   csrfToken = token;
 }
 
+/** The token for a request built elsewhere (an upload with progress needs XMLHttpRequest). */
+export function currentCsrfToken() {
+  return csrfToken;
+}
+
 async function problemOf(response) {
   try {
     return await response.json();

@@ -1,5 +1,6 @@
 // The project list on the left: the user's editable projects first, others greyed and
-// marked read-only; a search over names and codes; click to open one.
+// marked read-only; a search over names and codes; click to open one, or 填报 to report
+// on it (/fill).
 
 import { el, setHook, setText } from '../dom.js';
 
@@ -20,6 +21,10 @@ function item(feature, editable, selected) {
   const badges = el('span', { className: 'badges' });
   if (!editable) badges.append(el('span', { className: 'badge', text: '只读' }));
   if (!feature.geometry) badges.append(el('span', { className: 'badge warn', text: '无位置' }));
+  if (editable) {
+    const href = `/fill?project=${encodeURIComponent(feature.id)}`;
+    badges.append(el('a', { className: 'fill-link', text: '填报', attrs: { href, title: '填报本项目的月度投资、节点、问题和点球' } }));
+  }
   node.append(badges);
   if (selected) node.setAttribute('aria-current', 'true');
   return node;
@@ -48,6 +53,7 @@ export function createProjectList({ element, search, onlyEditable, summary, mayE
   };
   const open = (event) => {
     const node = event.target.closest('.project-item');
+    if (event.target.closest('a')) return; // 填报 opens the reporting page instead
     if (node && (event.type === 'click' || event.key === 'Enter')) onSelect(node.dataset.code);
   };
   element.addEventListener('click', open);

@@ -4,13 +4,13 @@
 
 import { ProblemError, request, useCsrfToken } from './api.js';
 
-const LOGIN = '/login?next=/edit';
 const CITY_WIDE = new Set(['admin', 'dispatcher']);
 const EDITORS = new Set(['admin', 'dispatcher', 'county_editor']);
 
-/** Leave for the login page (and come back here after it). */
+/** Leave for the login page (and come back to this page, query included, after it). */
 export function goToLogin() {
-  window.location.assign(LOGIN);
+  const here = window.location.pathname + window.location.search;
+  window.location.assign(`/login?next=${encodeURIComponent(here)}`);
 }
 
 /**
