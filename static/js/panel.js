@@ -87,6 +87,11 @@ function content(layer, feature, user) {
   return nodes;
 }
 
+/** Photos go above the list of fields: on a wall screen nobody scrolls the panel. */
+function placePhotos(body, node) {
+  body.insertBefore(node, body.querySelector('.detail-fields'));
+}
+
 /** The project's photos, fetched once per project shown (not on each live redraw). */
 function loadPhotos(ctx, code) {
   ctx.abort?.abort();
@@ -98,7 +103,7 @@ function loadPhotos(ctx, code) {
   photoSection({ code, offered: ctx.offered, signal: abort.signal }).then((node) => {
     if (ctx.photos !== mine) return;
     mine.node = node;
-    if (node) ctx.body.append(node);
+    if (node) placePhotos(ctx.body, node);
     setHook('photos', node ? node.querySelectorAll('li').length : 0);
   });
 }
@@ -120,7 +125,7 @@ export function createDetailPanel({ element, layer, onClose, user = null, photos
       const code = String(feature.id);
       body.replaceChildren(...content(layer, feature, user));
       if (ctx.photos?.code !== code) loadPhotos(ctx, code);
-      else if (ctx.photos.node) body.append(ctx.photos.node);
+      else if (ctx.photos.node) placePhotos(body, ctx.photos.node);
       element.dataset.code = code;
       element.hidden = false;
     },
