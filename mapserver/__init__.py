@@ -47,6 +47,7 @@ def _blueprints(app: Flask) -> None:
     """Every route, errors as problem+json, and the login machinery."""
     from mapserver.blueprints import (
         auth,
+        bodies,
         callouts,
         changes,
         editor,
@@ -76,4 +77,6 @@ def _blueprints(app: Flask) -> None:
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
-    headers.init_app(app, app.extensions["mapserver"].settings)
+    settings = app.extensions["mapserver"].settings
+    headers.init_app(app, settings)
+    bodies.init_app(app, settings.max_body_bytes)

@@ -89,9 +89,10 @@ def check_dates(values: Mapping[str, Any]) -> None:
 
 
 def _echoed(layer: Layer, name: str) -> bool:
-    """A read-only property a client may send back unchanged from a GET."""
+    """A read-only property a client may send back unchanged from a GET: the layer's own
+    (labels, derived figures such as ``health`` or ``year_to_date``) that are not editable."""
     base = name.removesuffix("_label")
-    return name in READ_ONLY or name in MEASURES or (name != base and base in layer.properties)
+    return name in READ_ONLY or name in MEASURES or base in layer.properties
 
 
 def _value(layer: Layer, vocab: Vocabulary, f: Field, value: Any) -> Any:

@@ -156,6 +156,8 @@ def _check_rule(conn: sa.Connection, ed: Editor, old: str | None, new: str, site
     if not a.can_edit:
         raise Forbidden("只读用户不能修改 Viewers cannot edit", role=a.role)
     if a.city_wide:
+        if isinstance(site, geometry.CheckedGeometry):
+            _check_in_city(conn, ed, site.geometry)
         return
     if old is not None and old != a.county:
         raise Forbidden(
@@ -188,6 +190,24 @@ def _check_fits(conn: sa.Connection, ed: Editor, geom: BaseGeometry) -> None:
             code="outside_county",
             pointer="/geometry",
             location=_location(point),
+        )
+
+
+# Every site, whoever draws it, lies in the city as counties' do in their county (lines
+# touch it); a polygon in Beijing or at [0, 0] is a mistake, not a project of Guang'an.
+IN_CITY = """SELECT CASE WHEN ST_Dimension(g) = 1 THEN ST_Intersects(g, c.boundary)
+ELSE ST_CoveredBy(ST_Transform(g, 4544), ST_Buffer(ST_Transform(c.boundary, 4544), :tol)) END
+FROM ST_GeomFromWKB(:wkb, 4326) g, cities c"""
+
+
+def _check_in_city(conn: sa.Connection, ed: Editor, geom: BaseGeometry) -> None:
+    fits = conn.execute(sa.text(IN_CITY), {"wkb": geom.wkb, "tol": ed.tolerance_m}).scalar()
+    if fits is False:
+        raise Unprocessable(
+            f"位置超出广安市范围（容差 {ed.tolerance_m:g} 米） Site lies outside the city "
+            f"(tolerance {ed.tolerance_m:g} m)",
+            code="outside_city",
+            pointer="/geometry",
         )
 
 

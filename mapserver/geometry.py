@@ -144,8 +144,10 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 def _finite_float(text: str) -> float:
+    """A double, neither overflowing (1e309) nor underflowing to zero (1e-400)."""
     value = float(text)
-    if not math.isfinite(value):
+    mantissa = text.lower().split("e")[0]
+    if not math.isfinite(value) or (value == 0 and mantissa.strip("-+0.")):
         _fail("non_finite", f"数值超出范围 Number out of range: {text[:40]}")
     return value
 

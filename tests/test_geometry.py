@@ -52,6 +52,8 @@ def rejected(body, **options) -> GeometryError:
         (b'{"type": "Point", "coordinates": [106.6, -Infinity]}', "non_finite", "-Infinity"),
         (b'{"type": "Point", "coordinates": [1e309, 30.4]}', "non_finite", "1e309"),
         (b'{"type": "Point", "coordinates": [106.6, -1e309]}', "non_finite", "-1e309"),
+        (b'{"type": "Point", "coordinates": [106.6, 1e-400]}', "non_finite", "1e-400"),
+        (b'{"type": "Point", "coordinates": [-5E-999, 30.4]}', "non_finite", "-5E-999"),
         (b'{"type": "Point", "coordinates": [1' + b"0" * 400 + b", 30.4]}", "non_finite", "10000"),
         (b'{"type": "Point", "coordinates": [1' + b"0" * 5000 + b", 30.4]}", "non_finite", "range"),
         (b'{"type": "Point", "type": "Polygon", "coordinates": [1, 2]}', "invalid_json", "'type'"),

@@ -186,6 +186,7 @@ GEOMETRY_CASES = {
     "nan": ('{"type": "Point", "coordinates": [NaN, 30.6]}', 400, "NaN"),
     "infinity": ('{"type": "Point", "coordinates": [Infinity, 30.6]}', 400, "Infinity"),
     "1e309": ('{"type": "Point", "coordinates": [1e309, 30.6]}', 400, "1e309"),
+    "1e-400": ('{"type": "Point", "coordinates": [106.6, 1e-400]}', 400, "1e-400"),
     "longitude-range": (json.dumps({"type": "Point", "coordinates": [206.6, 30.6]}), 422, "range"),
     "latitude-range": (json.dumps({"type": "Point", "coordinates": [106.6, 95]}), 422, "range"),
     "too-many-vertices": (json.dumps({"type": "LineString", "coordinates": MANY}), 422, "20000"),
@@ -361,3 +362,55 @@ def test_concurrent_conflicting_patches_lose_nothing(fresh_url):
     assert row.version == 1 + successes
     assert updates == successes
     assert row.completed_this_year == start_value + successes  # no lost update
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_feature_sent_back_as_fetched_is_accepted(env, method):
+    """docs/editing.md: read-only properties echoed from a GET (labels, measures, and the
+    battle map's derived figures: health, year_to_date, …) are ignored, for every property
+    of the layer (issue #12 §6)."""
+    client, _, tokens = env
+    fetched = client.get(f"{ITEMS}/{OWN}")
+    doc = fetched.get_json()
+    layer = client.get("/ogc/collections/projects/queryables").get_json()["properties"]
+    assert set(layer) - {"geom", "geometry"} <= set(doc["properties"]) | {"id"}
+    body = {"type": "Feature", "geometry": doc["geometry"], "properties": doc["properties"]}
+    kind = GEOJSON if method == "PUT" else "application/merge-patch+json"
+    r = client.open(f"{ITEMS}/{OWN}", method=method, data=json.dumps(body),
+                    headers=headers(tokens["admin"], fetched.headers["ETag"], **{"Content-Type": kind}))  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    after = client.get(f"{ITEMS}/{OWN}").get_json()["properties"]
+    changed = {k for k in after if after[k] != doc["properties"][k]}
+    assert changed <= {"version", "updated_at"}
+
+
+OUTSIDE = {
+    "beijing-polygon": {"type": "Polygon", "coordinates": [[[116.3, 39.9], [116.4, 39.9],
+                                                             [116.4, 40.0], [116.3, 39.9]]]},
+    "null-island": {"type": "Point", "coordinates": [0, 0]},
+    "world": {"type": "Polygon", "coordinates": [[[-179, -85], [179, -85], [179, 85],
+                                                  [-179, 85], [-179, -85]]]},
+    "line-elsewhere": {"type": "LineString", "coordinates": [[104.0, 30.6], [104.1, 30.7]]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["admin", "dispatcher"])
+@pytest.mark.parametrize("case", list(OUTSIDE))
+def test_the_city_wide_roles_cannot_put_a_site_outside_the_city(env, role, case):
+    """Every site lies in Guang'an, whoever draws it (issue #12 §6); nothing is written."""
+    client, engine, tokens = env
+    before = snapshot(engine, "none")
+    body = feature(new_project(), OUTSIDE[case])
+    response = client.post(ITEMS, data=body, headers=headers(tokens[role]))
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["code"] == "outside_city"
+    assert snapshot(engine, "none") == before
+
+
+def test_a_city_wide_site_near_the_boundary_is_within_the_tolerance(env):
+    client, _, tokens = env
+    point = {"type": "Point", "coordinates": [106.63, 30.47]}  # 广安区, inside the city
+    response = client.post(
+        ITEMS, data=feature(new_project(), point), headers=headers(tokens["admin"])
+    )
+    assert response.status_code == 201, response.get_json()

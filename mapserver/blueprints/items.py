@@ -8,6 +8,7 @@ restore need it back in ``If-Match`` (428 without, 412 when someone saved first)
 from __future__ import annotations
 
 from flask import Blueprint, Response, json, request
+from werkzeug.routing import BaseConverter
 
 from mapserver import editing, ogc, outcrs
 from mapserver.blueprints.auth import require_actor
@@ -22,6 +23,16 @@ from mapserver.feed import GEOJSON
 from mapserver.state import current
 
 bp = Blueprint("items", __name__)
+
+
+class FeatureIdConverter(BaseConverter):
+    """A feature id in one path segment, without control characters: what the GET rule's
+    ``path`` converter takes, so ``items/%0D%0Ax`` is 404 for every method, not 405."""
+
+    regex = r"[^/\x00-\x1f\x7f]+"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("fid", FeatureIdConverter))
 
 
 def _route(rule: str, method: str):
@@ -98,28 +109,28 @@ def create(collection_id: str) -> Response:
     return _saved(ed, editing.create(ed, _payload(ed, complete=True)), 201)
 
 
-@_route("/<feature_id>", "PUT")
+@_route("/<fid:feature_id>", "PUT")
 def replace(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     payload, version = _payload(ed, complete=True), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=True), 200)
 
 
-@_route("/<feature_id>", "PATCH")
+@_route("/<fid:feature_id>", "PATCH")
 def update(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     payload, version = _payload(ed, complete=False), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=False), 200)
 
 
-@_route("/<feature_id>", "DELETE")
+@_route("/<fid:feature_id>", "DELETE")
 def delete(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     saved = editing.delete(ed, feature_id, if_match())
     return Response(status=204, headers={"ETag": editing.etag(saved.version)})
 
 
-@_route("/<feature_id>/history", "GET")
+@_route("/<fid:feature_id>/history", "GET")
 def history(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id, write=False)
     args = request.args.to_dict(flat=False)
@@ -130,7 +141,7 @@ def history(collection_id: str, feature_id: str) -> Response:
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-cache"})
 
 
-@_route("/<feature_id>/history/<int:revision>/restore", "POST")
+@_route("/<fid:feature_id>/history/<int:revision>/restore", "POST")
 def restore(collection_id: str, feature_id: str, revision: int) -> Response:
     ed = _editor(collection_id)
     return _saved(ed, editing.restore(ed, feature_id, revision, if_match()), 200)
