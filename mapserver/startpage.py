@@ -59,12 +59,19 @@ def first_requests(
 
 
 def battle_requests(filters: Sequence[tuple[str, str]]) -> list[str]:
-    """The battle panels' first requests (static/js/battle.js): the red/black list, the
-    published periods and the open 点球 call-outs of the page's counties and working groups."""
+    """The battle panels' first requests (static/js/battle.js, problems.js): the red/black
+    list, the published periods, the open 点球 call-outs and the open problems of the page's
+    counties and working groups."""
     named = dict(filters)
     area = [(n, named[n]) for n in ("county", "working_group") if n in named]
     callouts = _query([("status", "issued,responded"), ("limit", "10000"), *area])
-    return ["/battle/ranking", "/battle/ranking/periods", f"/battle/callouts?{callouts}"]
+    problems = _query([("status", "open"), ("limit", "10000"), *area])
+    return [
+        "/battle/ranking",
+        "/battle/ranking/periods",
+        f"/battle/callouts?{callouts}",
+        f"/battle/problems?{problems}",
+    ]
 
 
 def _script_json(value: Any) -> str:

@@ -107,9 +107,10 @@ def test_panels_fit_the_screen(app, size):
             "const inside = (sel, id) => { const p = document.getElementById(id).getBoundingClientRect();"
             "  return [...document.querySelectorAll(sel)]"
             "    .filter((n) => n.getBoundingClientRect().bottom > p.bottom + 1).length; };"
-            "return inside('#battle li', 'battle') + inside('#stats .row', 'stats');"
+            "return inside('#battle li', 'battle') + inside('#stats .row', 'stats')"
+            "  + inside('#problems li', 'problems');"
         )
-        assert clipped == 0  # every row of the battle and statistics panels is on screen
+        assert clipped == 0  # every row of the battle, statistics and problem panels is on screen
         assert not severe_logs(d)
 
 

@@ -48,7 +48,7 @@ def test_the_page_requests_exactly_what_was_preloaded(app, base, query):
     preloaded = re.findall(
         r'<link rel="preload" as="fetch" crossorigin="anonymous" href="([^"]+)"', html
     )
-    assert len(preloaded) == 7
+    assert len(preloaded) == 8
     with chromium() as driver:
         driver.get(f"{base}/?{query}")
         wait_ready(driver)

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from mapserver import catalog, startpage
+from mapserver.blueprints.auth import current_actor
+from mapserver.errors import Unauthorized
 from mapserver.state import current
 
 bp = Blueprint("pages", __name__)
@@ -23,6 +25,28 @@ def page_config() -> dict[str, Any]:
     }
 
 
+OPTIONAL_APIS = {"photos": "/battle/photos", "changes": "/changes"}
+
+
+def offered_apis() -> list[str]:
+    """The optional APIs this server has (site photos, 本期变化): the page asks for no
+    other, so a server without them costs no failed request (and no console error)."""
+    rules = {rule.rule for rule in current_app.url_map.iter_rules()}
+    return [name for name, path in OPTIONAL_APIS.items() if path in rules]
+
+
+def page_user() -> dict[str, Any] | None:
+    """Who is looking (the session's user), for links only they may follow (填报); None
+    for anyone else. The page asks nothing itself: an anonymous /auth/me is a 401."""
+    try:
+        actor = current_actor()
+    except Unauthorized:
+        return None
+    if actor is None:
+        return None
+    return {"role": actor.role, "county": actor.county, "can_edit": actor.can_edit}
+
+
 @bp.get("/")
 def battle_map() -> Response:
     state = current()
@@ -31,10 +55,11 @@ def battle_map() -> Response:
     html = Path(current_app.static_folder, "index.html").read_text(encoding="utf-8")
     page = startpage.render(
         html,
-        {"layers": layers, "config": page_config()},
+        {"layers": layers, "config": page_config(), "user": page_user(), "apis": offered_apis()},
         startpage.first_requests(layers, request.args.to_dict(flat=False)),
     )
-    return Response(page, mimetype="text/html", headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache", "Vary": "Cookie"}
+    return Response(page, mimetype="text/html", headers=headers)
 
 
 @bp.get("/config")

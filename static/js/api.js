@@ -51,8 +51,10 @@ export async function fetchCatalog({ signal } = {}) {
 }
 
 /**
- * The catalog and settings the server put into the page (mapserver/startpage.py), or
- * null when the page came without them; then fetchCatalog() and fetchConfig() ask.
+ * The catalog, settings, logged-in user ({role, county, can_edit} or null) and optional
+ * APIs offered (a Set of 'photos', 'changes') the server put into the page
+ * (mapserver/startpage.py), or null when the page came without them; then fetchCatalog()
+ * and fetchConfig() ask (and nobody counts as logged in, no optional API as offered).
  */
 export function bootData(element) {
   if (!element) return null;
@@ -60,6 +62,8 @@ export function bootData(element) {
   return {
     catalog: new Map(boot.layers.map((layer) => [layer.id, layer])),
     config: { ...CONFIG_DEFAULTS, ...boot.config },
+    user: boot.user || null,
+    apis: new Set(boot.apis || []),
   };
 }
 

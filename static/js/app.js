@@ -11,6 +11,8 @@ import { writeState } from './urlstate.js';
 
 const STATS_DEBOUNCE_MS = 200;
 const RETRY_MS = 5000;
+/** How close a click in a list brings a project (a district's streets). */
+const FOCUS_ZOOM = 13;
 
 /**
  * The controller. `parts`: {layer, map, basemap (a promise: it loads alongside the feed),
@@ -32,11 +34,19 @@ export function createApp(parts, state) {
     statsTimer: null,
     retryTimer: null,
     day: null,
+    flyTo: null,
   };
   return {
     load: (options) => loadFeed(ctx, options),
     setFilters: (filters) => setFilters(ctx, filters),
     select: (code) => select(ctx, code),
+    /** Open a project from a list: its details, and the map flown to it. */
+    focus(code) {
+      if (!ctx.projects.get(code)) return;
+      ctx.flyTo = code;
+      select(ctx, code);
+      bringIntoView(ctx.map.getContainer());
+    },
     applyChange: (change, id) => applyChange(ctx, change, id),
     /** The server's date, from the stream: health and overdue flags move at midnight with
      * no change logged, so a page that stays open for days reloads its feed then. */
@@ -147,15 +157,31 @@ function fitFiltered(ctx) {
   fitTo(ctx.map, filtered ? ctx.projects.bounds() : city, city);
 }
 
-/** Pan so that a selected project is not hidden behind the detail panel. */
+/** Where the detail panel covers the map: beside it on a wide map, over its foot on a narrow one. */
+function coveredBy(ctx) {
+  const { width, height } = ctx.detail.size();
+  if (!width) return [0, 0];
+  return width * 2 < ctx.map.getSize().x ? [width, 0] : [0, height];
+}
+
+/** Pan so that a selected project is not hidden behind the detail panel; after a click
+ * in a list (`ctx.flyTo`), fly to it instead. */
 function keepInSight(ctx, code) {
+  const fly = ctx.flyTo === code;
+  ctx.flyTo = null;
   const bounds = ctx.projects.boundsOf(code);
   if (!bounds || !bounds.isValid()) return;
   const margin = 24;
-  ctx.map.panInside(bounds.getCenter(), {
-    paddingTopLeft: [margin, margin],
-    paddingBottomRight: [ctx.detail.width() + 2 * margin, margin],
-  });
+  const [right, bottom] = coveredBy(ctx);
+  const padding = { paddingTopLeft: [margin, margin], paddingBottomRight: [right + 2 * margin, bottom + margin] };
+  if (fly) ctx.map.flyToBounds(bounds, { ...padding, maxZoom: FOCUS_ZOOM, duration: 0.8 });
+  else ctx.map.panInside(bounds.getCenter(), padding);
+}
+
+/** Scroll the page (a phone's) so that `element` is on screen; the wall screen never scrolls. */
+function bringIntoView(element) {
+  const box = element.getBoundingClientRect();
+  if (box.top < 0 || box.top > window.innerHeight / 2) element.scrollIntoView({ block: 'start' });
 }
 
 function setFilters(ctx, filters) {
@@ -198,7 +224,8 @@ async function showAllProperties(ctx, code) {
 /** One change from the stream, applied in place; then the statistics, debounced. */
 function applyChange(ctx, change, id) {
   setHook('last-event-id', id);
-  ctx.battle?.schedule();
+  ctx.battle?.schedule(change);
+  if (change.layer === 'photos') ctx.detail.photosChanged();
   if (change.layer !== ctx.layer.id) return;
   const code = String(change.feature_id);
   const before = ctx.projects.get(code);

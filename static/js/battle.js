@@ -1,13 +1,13 @@
 // The battle-map panels: 红黑榜 (red/black list of the month, published or live), open 点球
 // call-outs (逾期 marked) and 滞后项目. They follow the page's filters (through the projects
 // on the map) and refresh, debounced, on every change from the stream. Fixed containers:
-// each refresh replaces their children.
+// each refresh replaces their children. A 点球 or lagging row opens its project.
 
-import { filterQuery, getJSON } from './api.js';
+import { getJSON } from './api.js';
 import { el, setHook, setText } from './dom.js';
 import * as fmt from './format.js';
+import { areaQuery, filtered, openOnClick, projectRow, refresher, setList } from './lists.js';
 
-const DEBOUNCE_MS = 300;
 /** Publishing a list logs no change and overdue moves at midnight: refresh now and then too. */
 const EVERY_MS = 5 * 60 * 1000;
 const MAX_ROWS = { ranking: 5, callouts: 9, lagging: 9 };
@@ -30,18 +30,8 @@ async function fetchRanking() {
 }
 
 async function fetchCallouts(filters) {
-  const area = filterQuery({ county: filters.county || [], working_group: filters.working_group || [] });
-  const body = await getJSON(`/battle/callouts?status=issued,responded&limit=10000${area ? `&${area}` : ''}`);
+  const body = await getJSON(`/battle/callouts?status=issued,responded&limit=10000${areaQuery(filters)}`);
   return body.items;
-}
-
-function filtered(filters) {
-  return Object.values(filters).some((codes) => codes.length);
-}
-
-function setList(node, rows, total) {
-  node.replaceChildren(...rows);
-  node.setAttribute('data-count', String(total));
 }
 
 function rankRow(entry) {
@@ -73,7 +63,7 @@ function showRanking(ctx, doc) {
 }
 
 function calloutRow(c) {
-  return el('li', { attrs: { 'data-id': c.id, 'data-overdue': c.overdue } }, [
+  return el('li', { attrs: { 'data-id': c.id, 'data-overdue': c.overdue, ...projectRow(c.project) } }, [
     el('span', { className: 'flag', text: c.overdue ? `逾期${c.days_overdue}天` : c.status === 'responded' ? '已答复' : '待办' }),
     el('span', { className: 'unit', text: c.responsible_unit }),
     el('span', { className: 'demand', text: `${c.project_name}：${c.demand}` }),
@@ -97,7 +87,7 @@ function showCallouts(ctx, items) {
 function laggingRow(f, label) {
   const p = f.properties;
   const why = p.days_late > 0 ? `节点逾期${p.days_late}天` : `落后${Math.round(p.points_behind ?? 0)}点`;
-  return el('li', { attrs: { 'data-code': f.id, 'data-health': p.health } }, [
+  return el('li', { attrs: { 'data-code': f.id, 'data-health': p.health, ...projectRow(f.id) } }, [
     el('span', { className: 'flag', text: HEALTH[p.health] }),
     el('span', { className: 'name', text: p.name }),
     el('span', { className: 'why', text: why, attrs: { title: label(p, 'county') } }),
@@ -116,39 +106,35 @@ function showLagging(ctx) {
   setHook('lagging-count', lagging.length);
 }
 
-async function refresh(ctx) {
-  const serial = ++ctx.serial;
+async function refresh(ctx, current) {
   showLagging(ctx);
   try {
     const [ranking, callouts] = await Promise.all([fetchRanking(), fetchCallouts(ctx.filters())]);
-    if (serial !== ctx.serial) return;
+    if (!current()) return;
     showRanking(ctx, ranking);
     showCallouts(ctx, callouts);
     ctx.nodes.root.removeAttribute('data-error');
     setHook('battle-refreshes', ++ctx.refreshes);
   } catch (error) {
-    if (serial === ctx.serial) ctx.nodes.root.setAttribute('data-error', error.message);
+    if (current()) ctx.nodes.root.setAttribute('data-error', error.message);
   }
 }
 
 /**
- * The panels in `root` (static/index.html holds the containers).
+ * The panels in `root` (static/index.html holds the containers); a 点球 or lagging row
+ * calls `onSelect(code)` with its project's code.
  * `label(props, name)`: a coded property's label (filters.js labelOf).
- * @param {{root: HTMLElement, projects: object, filters: function(): object, label: function(object, string): string}} options
+ * @param {{root: HTMLElement, projects: object, filters: function(): object,
+ *          label: function(object, string): string, onSelect: function(string)}} options
+ * @returns {{refresh: function(): Promise, schedule: function()}} schedule: refresh once
+ *   changes are quiet for a moment (every change may move the lists).
  */
-export function createBattlePanels({ root, projects, filters, label }) {
+export function createBattlePanels({ root, projects, filters, label, onSelect }) {
   const node = (id) => root.querySelector(`[data-part="${id}"]`);
   const nodes = { root, period: node('period'), callouts: node('callouts'), calloutCount: node('callout-count') };
   Object.assign(nodes, { lagging: node('lagging'), laggingCount: node('lagging-count') });
   for (const name of ['county-red', 'county-black', 'unit-red', 'unit-black']) nodes[name] = node(name);
-  const ctx = { nodes, projects, filters, label, serial: 0, refreshes: 0, timer: null };
-  setInterval(() => refresh(ctx), EVERY_MS);
-  return {
-    refresh: () => refresh(ctx),
-    /** A change arrived: refresh once things are quiet for a moment. */
-    schedule() {
-      clearTimeout(ctx.timer);
-      ctx.timer = setTimeout(() => refresh(ctx), DEBOUNCE_MS);
-    },
-  };
+  const ctx = { nodes, projects, filters, label, refreshes: 0 };
+  openOnClick(root, onSelect);
+  return refresher((current) => refresh(ctx, current), EVERY_MS);
 }

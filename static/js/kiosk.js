@@ -53,7 +53,8 @@ function tourSteps(layer, state) {
   return county.values.filter((v) => !chosen.length || chosen.includes(v.code));
 }
 
-function showStep({ app, map, basemap, stats, interval, board }, step, index, total) {
+function showStep({ app, map, basemap, stats, side, view, interval, board }, step, index, total) {
+  side?.show(view);
   basemap.highlight(step.code);
   board.highlight(step.code);
   const bounds = basemap.countyBounds(step.code);
@@ -68,7 +69,8 @@ function showStep({ app, map, basemap, stats, interval, board }, step, index, to
 
 /**
  * Kiosk mode (/?kiosk=1&interval=SECONDS): no controls; tour the counties, zooming to and
- * highlighting each, with its statistics.
+ * highlighting each, with its statistics; every other step the right-hand column shows
+ * 本期变化 (`side`, when the server offers it) instead of the board and lists.
  * @returns {{stop: function()}}
  */
 export function startKiosk(options) {
@@ -78,10 +80,12 @@ export function startKiosk(options) {
   options.app.onStats(refresh);
   refresh();
   byId('kiosk-banner').hidden = false;
+  let turns = 0;
   const tour = startTour({
     steps,
     interval: options.interval,
-    onStep: (step, index, total) => showStep({ ...options, board }, step, index, total),
+    // the side panels alternate with 本期变化, step after step (also across the tour's end)
+    onStep: (step, index, total) => showStep({ ...options, board, view: turns++ % 2 ? 'changes' : 'now' }, step, index, total),
   });
   return {
     stop() {

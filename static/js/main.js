@@ -3,16 +3,20 @@
 import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
 import { createApp } from './app.js';
 import { createBattlePanels } from './battle.js';
+import { createChangesPanel } from './changes.js';
 import { startClock } from './clock.js';
 import { showConnection } from './connection.js';
 import { byId, setHook } from './dom.js';
+import { createDrawer } from './drawer.js';
 import { createFilterPanel, labelOf } from './filters.js';
 import { startKiosk } from './kiosk.js';
 import { createLiveStream } from './live.js';
 import { createBasemap, createMap } from './mapview.js';
 import { createDetailPanel } from './panel.js';
+import { createProblemsPanel } from './problems.js';
 import { createProjectLayer } from './projects.js';
 import { createPulse } from './pulse.js';
+import { createSideViews } from './side.js';
 import { createStatsPanel } from './stats.js';
 import { createSymbology } from './symbology.js';
 import { createTicker } from './ticker.js';
@@ -40,10 +44,11 @@ function connectionIndicator() {
   return (status) => showConnection({ element, label, status });
 }
 
-function buildPanels({ layer, handlers }) {
+function buildPanels({ layer, handlers, user, apis }) {
+  const onClose = () => handlers.select(null);
   return {
     stats: createStatsPanel({ element: byId('stats'), layer }),
-    detail: createDetailPanel({ element: byId('detail'), layer, onClose: () => handlers.select(null) }),
+    detail: createDetailPanel({ element: byId('detail'), layer, user, photos: apis.has('photos'), onClose }),
     ticker: createTicker({ element: byId('ticker'), label: (props, name) => labelOf(layer.filters, props, name) }),
   };
 }
@@ -57,6 +62,7 @@ function initialState(layer, options) {
 }
 
 function startControls({ app, layer, state }) {
+  createDrawer({ drawer: byId('filter-drawer'), toggle: byId('drawer-toggle'), close: byId('drawer-close') });
   createFilterPanel({
     element: byId('filters'),
     filters: layer.filters,
@@ -66,6 +72,29 @@ function startControls({ app, layer, state }) {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') app.select(null);
   });
+}
+
+/** The panels of records (红黑榜, 点球, 滞后项目, 问题清单; 本期变化 while shown), refreshed
+ * and scheduled together; `side` switches the right-hand column's view. */
+function listPanels({ layer, projects, state, apis, onSelect }) {
+  const filters = () => state.filters;
+  const label = (p, n) => labelOf(layer.filters, p, n);
+  const panels = [
+    createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect }),
+    createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }),
+  ];
+  const changes = apis.has('changes') ? createChangesPanel({ root: byId('changes'), filters, label, onSelect }) : null;
+  if (changes) panels.push(changes);
+  const side = createSideViews({
+    buttons: [...document.querySelectorAll('.side-switch')],
+    offered: Boolean(changes),
+    onShow: (view) => changes?.shown(view === 'changes'),
+  });
+  return {
+    refresh: () => Promise.all(panels.map((panel) => panel.refresh())),
+    schedule: (change) => panels.forEach((panel) => panel.schedule(change)),
+    side,
+  };
 }
 
 /** Let go of the stream when the page is left; reload when it comes back from the cache. */
@@ -84,12 +113,13 @@ async function boot() {
   const [catalog, config] = inline
     ? [inline.catalog, inline.config]
     : await Promise.all([fetchCatalog(), fetchConfig()]);
+  const { user, apis } = inline || { user: null, apis: new Set() };
   const layer = catalog.get('projects');
   const map = createMap({ element: byId('map'), config });
   const basemap = loadBasemap(map, catalog);
   const state = initialState(layer, options);
   const handlers = {};
-  const panels = buildPanels({ layer, handlers });
+  const panels = buildPanels({ layer, handlers, user, apis });
   const projects = createProjectLayer({ map, style: layer.style, onSelect: (code) => handlers.select(code) });
   const live = createLiveStream({
     onChange: (change, id) => handlers.applyChange(change, id),
@@ -104,12 +134,7 @@ async function boot() {
     mode: options.color,
     projects,
   });
-  const battle = createBattlePanels({
-    root: byId('battle'),
-    projects,
-    filters: () => state.filters,
-    label: (props, name) => labelOf(layer.filters, props, name),
-  });
+  const battle = listPanels({ layer, projects, state, apis, onSelect: (code) => handlers.focus(code) });
   const nodes = { updated: byId('updated'), notice: byId('notice') };
   const pulse = createPulse({ map });
   const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, battle, symbology, ...panels }, state);
@@ -118,7 +143,7 @@ async function boot() {
   if (options.kiosk) {
     await app.load({ fit: false });
     const interval = options.interval || config.kiosk_interval;
-    startKiosk({ app, map, basemap: await basemap, layer, stats: panels.stats, state, interval });
+    startKiosk({ app, map, basemap: await basemap, layer, stats: panels.stats, side: battle.side, state, interval });
   } else {
     startControls({ app, layer, state });
     await app.load({ fit: true });
