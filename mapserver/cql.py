@@ -150,11 +150,22 @@ def _unreadable(lang: str, exc: BaseException) -> FilterError:
 
 def _from_json(text: str) -> Any:
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_unique_keys)
+    except FilterError:
+        raise
     except (ValueError, RecursionError):
         raise FilterError("not valid JSON") from None
     _check_nesting(doc)
     return walk_cql_json(_normalise(doc))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice is ambiguous (parsers disagree on which wins), as in write bodies."""
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise FilterError(f"duplicate JSON key {key[:50]!r}")
+    return dict(pairs)
 
 
 def _check_nesting(doc: Any) -> None:

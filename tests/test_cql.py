@@ -391,3 +391,17 @@ def test_unknown_property_lists_the_queryables(client):
 def test_unknown_code_lists_the_codes(client):
     body = client.get(ITEMS, query_string={"filter": "status = 'nope'"}).get_json()
     assert {"code": "completed", "label": "竣工"} in body["allowed"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"op": "=", "op": "<>", "args": [{"property": "status"}, "completed"]}',
+        '{"op": "=", "args": [{"property": "status", "property": "name"}, "x"]}',
+    ],
+)
+def test_a_json_filter_with_a_key_twice_is_refused(client, value):
+    """Ambiguous: parsers disagree on which key wins (issue #12 §6)."""
+    r = client.get(ITEMS, query_string={"filter": value, "filter-lang": "cql2-json"})
+    assert r.status_code == 400 and r.get_json()["parameter"] == "filter"
+    assert "duplicate JSON key" in r.get_json()["detail"]
