@@ -53,20 +53,6 @@ def test_pending_investment_shown_apart(driver, base, demo_engine):
     assert not severe_logs(driver)
 
 
-def test_no_photos_api_no_photo_request(driver, base, app):
-    """Without /battle/photos on the server the panel shows no photos and asks for none."""
-    if any(rule.rule == "/battle/photos" for rule in app.url_map.iter_rules()):
-        pytest.skip("this server has the photos API")
-    opened(driver, base, "GA-2024-001")
-    wait_for(lambda: hook(driver, "photos") == "0")
-    assert field(driver, "photos") is None
-    asked = driver.execute_script(
-        "return performance.getEntriesByType('resource').map((r) => r.name)"
-    )
-    assert not [u for u in asked if "/battle/photos" in u]
-    assert not severe_logs(driver)
-
-
 @pytest.fixture
 def site(fresh_url) -> Iterator[tuple[str, sa.Engine]]:
     engine = make_engine(fresh_url, 2)
