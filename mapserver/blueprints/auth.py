@@ -229,7 +229,8 @@ def login_form() -> Response:
 
 @bp.post("/login")
 def login() -> Response:
-    """Form: the page again, or a redirect to ``next``; JSON: 200 with /auth/me's body."""
+    """Form: the page again, or a redirect to ``next``; JSON: 200 with /auth/me's body.
+    Throttled first (mapserver.throttle): refused attempts never reach the password check."""
     form = _is_form()
     data = request.form if form else json_object()
     username, password = data.get("username"), data.get("password")
