@@ -481,3 +481,17 @@ class Photo(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     deleted_by: Mapped[str | None] = mapped_column(sa.Text)
     demo: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+
+
+class LoginFailure(Base):
+    """A login throttle counter: ``addr:<address>`` or ``user:<username>`` (mapserver.throttle)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.CheckConstraint("count >= 0", name="login_failures_count_check"),)
+
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    next_allowed: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, index=True
+    )

@@ -63,6 +63,14 @@ class Settings:
     login_limit: str = field(
         default="10 per minute", metadata={"doc": "login attempts allowed per address"}
     )
+    login_free_failures: int = field(
+        default=5,
+        metadata={"doc": "failed logins on one username before each attempt must wait"},
+    )
+    login_max_delay: float = field(
+        default=900.0,
+        metadata={"doc": "longest wait (s) between attempts on one username (1, 2, 4 … s)"},
+    )
     proxies: int = field(
         default=0,
         metadata={"doc": "reverse proxies in front whose X-Forwarded-* headers are trusted"},

@@ -9,6 +9,7 @@ from mapserver import create_app, runner
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
+from mapserver.throttle import Policy
 
 
 @pytest.mark.parametrize("name", Settings.names())
@@ -33,6 +34,23 @@ def test_unknown_setting_stops_startup():
 def test_bad_numbers(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.load({name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("login_limit", "ten a minute"),
+        ("login_limit", "10 per minute; 100 per hour"),
+        ("login_free_failures", 0),
+        ("login_max_delay", 0.0),
+        ("login_max_delay", -5.0),
+        ("login_max_delay", float("nan")),
+        ("login_max_delay", 1e6),
+    ],
+)
+def test_bad_login_throttle_settings(name, value):
+    with pytest.raises(ConfigError, match=f"MAPSERVER_{name.upper()}"):
+        Policy.from_settings(Settings.load({}, {name: value}))
 
 
 def test_values_are_converted():

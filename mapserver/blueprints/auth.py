@@ -8,10 +8,10 @@ or through the login session cookie (writes must carry the CSRF token).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
-import limits
 from flask import (
     Blueprint,
     Flask,
@@ -25,16 +25,13 @@ from flask import (
     session,
 )
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
-from mapserver import credentials, secretkey, users
+from mapserver import credentials, secretkey, throttle, users
 from mapserver.accounts import ADMIN, ROLE_TITLES, Actor
 from mapserver.blueprints.problems import problem_response
 from mapserver.errors import (
-    ConfigError,
     Forbidden,
     InvalidParameter,
     TooManyRequests,
@@ -128,7 +125,7 @@ def _check_csrf() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Secret key, cookie flags, Flask-Login, CSRF, the login throttle; the routes."""
+    """Secret key, cookie flags, Flask-Login, CSRF, the login throttle's policy; the routes."""
     settings = app.extensions["mapserver"].settings
     app.secret_key = secretkey.load(settings.secret_key)
     app.config.update(
@@ -152,21 +149,9 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(users_bp.bp)
-    _limit_logins(app, settings.login_limit)
+    app.extensions["login_policy"] = throttle.Policy.from_settings(settings)
     app.register_error_handler(CSRFError, _csrf_error)
     app.after_request(_challenge)
-
-
-def _limit_logins(app: Flask, limit: str) -> None:
-    """Throttle POST /login per client address, in this process's memory."""
-    try:
-        limits.parse_many(limit)
-    except ValueError:
-        raise ConfigError(f"MAPSERVER_LOGIN_LIMIT={limit!r} is not a rate limit") from None
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
-    view = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(limit)(view)
-    app.register_error_handler(RateLimitExceeded, _too_many)
 
 
 def _csrf_error(error: CSRFError) -> Response:
@@ -175,12 +160,15 @@ def _csrf_error(error: CSRFError) -> Response:
     )
 
 
-def _too_many(error: RateLimitExceeded) -> Response:
+def _too_many(wait: float) -> Response:
+    """429 with ``Retry-After`` (whole seconds, rounded up): the page for forms."""
     if _is_form():
-        return _login_page(TOO_MANY, 429)
-    body = problem(TooManyRequests(f"{TOO_MANY} Too many login attempts, try again later"))
-    body["limit"] = str(error.limit.limit)
-    return problem_response(body)
+        response = _login_page(TOO_MANY, 429)
+    else:
+        error = TooManyRequests(f"{TOO_MANY} Too many login attempts, try again later")
+        response = problem_response(problem(error))
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
 
 
 def _challenge(response: Response) -> Response:
@@ -241,29 +229,40 @@ def login_form() -> Response:
 
 @bp.post("/login")
 def login() -> Response:
-    """Form: the page again, or a redirect to ``next``; JSON: 200 with /auth/me's body."""
+    """Form: the page again, or a redirect to ``next``; JSON: 200 with /auth/me's body.
+    Throttled first (mapserver.throttle): refused attempts never reach the password check."""
     form = _is_form()
     data = request.form if form else json_object()
     username, password = data.get("username"), data.get("password")
+    engine = current().engine
+    policy = current_app.extensions["login_policy"]
+    wait = throttle.admit(engine, policy, request.remote_addr, _text(username))
+    if wait:
+        return _too_many(wait)
     try:
         current_app.extensions["csrf"].protect()
     except CSRFError:
         if form:
-            return _login_page(STALE_FORM, 403, str(username or ""))
+            return _login_page(STALE_FORM, 403, _text(username))
         raise
     if not isinstance(username, str) or not isinstance(password, str):
         if form:
             return _login_page("请输入用户名和密码", 400)
         raise InvalidParameter("username and password are required strings", parameter="body")
-    actor = users.authenticate(current().engine, username, password)
+    actor = users.authenticate(engine, username, password)
     if actor is None:
         if form:
             return _login_page(WRONG_CREDENTIALS, 401, username)
         raise Unauthorized(f"{WRONG_CREDENTIALS} Wrong username or password")
+    throttle.succeeded(engine, username)
     _start_session(actor)
     if form:
         return redirect(safe_next(data.get("next")), 303)
     return jsonify(_me(actor, "session"))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _start_session(actor: Actor) -> None:
