@@ -19,3 +19,12 @@ export async function startHeader() {
   setHook('role', me.role);
   return { me, rights };
 }
+
+/** The page could not start: say so in its error line, and mark it for the tests. */
+export function showPageError(error) {
+  setHook('state', 'error');
+  const line = byId('page-error');
+  setText(line, `页面加载失败：${error.problem?.detail || error.message}`);
+  line.hidden = false;
+  console.error(error);
+}

@@ -1,8 +1,8 @@
 // The reporting page (/fill): the county's to-do list, or with ?project=CODE that
 // project's reporting forms.
 
-import { byId, setHook, setText } from '../dom.js';
-import { startHeader } from './header.js';
+import { byId, setHook } from '../dom.js';
+import { showPageError, startHeader } from './header.js';
 import { showProject } from './project.js';
 import { mountTodo } from './todo.js';
 
@@ -22,10 +22,4 @@ async function start() {
   setHook('state', 'ready');
 }
 
-start().catch((error) => {
-  setHook('state', 'error');
-  const line = byId('page-error');
-  setText(line, `页面加载失败：${error.problem?.detail || error.message}`);
-  line.hidden = false;
-  console.error(error);
-});
+start().catch(showPageError);

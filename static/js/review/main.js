@@ -2,7 +2,7 @@
 // counties submitted. Other roles see a note; the server refuses them anyway.
 
 import { byId, setHook, setText } from '../dom.js';
-import { startHeader } from '../fill/header.js';
+import { showPageError, startHeader } from '../fill/header.js';
 import { createReviewMap } from './map.js';
 import { mountQueue } from './queue.js';
 
@@ -21,10 +21,4 @@ async function start() {
   setHook('state', 'ready');
 }
 
-start().catch((error) => {
-  setHook('state', 'error');
-  const line = byId('page-error');
-  setText(line, `页面加载失败：${error.problem?.detail || error.message}`);
-  line.hidden = false;
-  console.error(error);
-});
+start().catch(showPageError);
