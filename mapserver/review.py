@@ -45,9 +45,8 @@ def initial(change: Change) -> str:
 
 
 def check(change: Change, review: str | None, month: dt.date | None, day: int) -> None:
-    """Refuse, as the database would, a county editor's move of ``review``."""
-    if change.actor.city_wide:
-        return
+    """Refuse, as the database would, a county editor's move of ``review`` (the city's
+    roles are not checked: the caller leaves them out)."""
     old = (change.old or {}).get("review")
     if old in LOCKED:
         raise Forbidden(

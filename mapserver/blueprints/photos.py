@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, request, send_file, url_for
+from flask import Blueprint, Response, request, send_file, url_for
 
 from mapserver import photos
 from mapserver.blueprints.auth import require_actor
-from mapserver.blueprints.records import known_codes
+from mapserver.blueprints.records import json_response, known_codes
 from mapserver.errors import InvalidParameter, NotFound, PayloadTooLarge
 from mapserver.state import current
 from mapserver.writes import Writer
@@ -38,14 +38,14 @@ def index() -> Response:
     query = _query()
     with current().engine.connect() as conn:
         body = photos.listing(conn, query, _base())
-    return _json(body)
+    return json_response(body)
 
 
 @bp.get("/<int:photo_id>")
 def one(photo_id: int) -> Response:
     with current().engine.connect() as conn:
         body = photos.one(conn, photo_id, _base())
-    return _json(body)
+    return json_response(body)
 
 
 @bp.post("")
@@ -64,7 +64,7 @@ def create() -> Response:
     photo_id = photos.create(writer, store, upload, limit, state.settings.photo_site_m)
     with state.engine.connect() as conn:
         body = photos.one(conn, photo_id, _base())
-    return _json(body, 201, {"Location": url_for("photos.one", photo_id=photo_id)})
+    return json_response(body, {"Location": url_for("photos.one", photo_id=photo_id)}, 201)
 
 
 def _upload(limit: int) -> photos.Upload:
@@ -164,11 +164,3 @@ def _whole(name: str, raw: str | None, default: int, minimum: int) -> int:
 
 def _base() -> str:
     return url_for("photos.index").rstrip("/")
-
-
-def _json(body: object, status: int = 200, headers: dict | None = None) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers.update(headers or {})
-    return response

@@ -38,7 +38,7 @@ def blueprint(noun: str, kind: Kind) -> Blueprint:
         with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
             version = data_version(conn)
             body = record_lists.listing(conn, q)
-        return _json(body, {"X-Data-Version": str(version)})
+        return json_response(body, {"X-Data-Version": str(version)})
 
     @bp.get("/<int:record_id>")
     def one(record_id: int) -> Response:
@@ -60,7 +60,7 @@ def blueprint(noun: str, kind: Kind) -> Blueprint:
         require_login(csrf=False)
         with current().engine.connect() as conn:
             revisions = record_lists.history(conn, kind, record_id)
-        return _json({"id": record_id, "revisions": revisions})
+        return json_response({"id": record_id, "revisions": revisions})
 
     return bp
 
@@ -83,10 +83,11 @@ def _record(kind: Kind, record_id: int, status: int, location: str | None = None
     headers = {"ETag": records.etag(body["version"])}
     if location:
         headers["Location"] = location
-    return _json(body, headers, status)
+    return json_response(body, headers, status)
 
 
-def _json(body: object, headers: dict | None = None, status: int = 200) -> Response:
+def json_response(body: object, headers: dict | None = None, status: int = 200) -> Response:
+    """JSON that is checked again on every use (``no-cache``): records change all day."""
     response = jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-cache"

@@ -4,12 +4,12 @@ dispatchers and administrators who approve or return what counties submitted
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
 from mapserver import review_queue
 from mapserver.accounts import ROLE_TITLES
 from mapserver.blueprints.auth import require_login
-from mapserver.blueprints.records import known_codes
+from mapserver.blueprints.records import json_response, known_codes
 from mapserver.errors import Forbidden, InvalidParameter
 from mapserver.state import current
 
@@ -30,6 +30,4 @@ def index() -> Response:
         raise InvalidParameter(f"county: unknown code {county[:64]!r}", parameter="county")
     with current().engine.connect() as conn:
         body = review_queue.queue(conn, county)
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return json_response(body)

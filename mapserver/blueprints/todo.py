@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
 from mapserver import periods, todo
 from mapserver.blueprints.auth import require_login
-from mapserver.blueprints.records import known_codes
+from mapserver.blueprints.records import json_response, known_codes
 from mapserver.state import current
 
 bp = Blueprint("todo", __name__, url_prefix="/battle")
@@ -21,6 +21,4 @@ def index() -> Response:
         today = periods.database_today(conn)
         month, county = todo.parse(request.args.to_dict(flat=False), actor, counties, today)
         body = todo.todo(conn, month, county)
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return json_response(body)
