@@ -55,13 +55,16 @@ REQUEST_LIMITS = ("--limit-request-line", str(MAX_REQUEST_LINE),
                   "--limit-request-fields", "100")  # fmt: skip
 
 
+WORKER_CLASS = "mapserver.workers.ProblemWorker"
+
+
 def gunicorn_command(settings: Settings) -> list[str]:
     return [
         sys.executable,
         "-m",
         "gunicorn",
         "--worker-class",
-        "gthread",
+        WORKER_CLASS,
         "--workers",
         str(settings.workers),
         "--threads",

@@ -55,8 +55,8 @@ def slow_filter(wkt: str) -> str:
     return f"NOT S_DWITHIN(geom, {wkt}, 10, meters)"
 
 
-def send_raw(base: str, request: bytes, timeout: float = 5.0) -> tuple[int, float]:
-    """The status code answering ``request`` sent on a raw socket, and how long it took."""
+def send_raw(base: str, request: bytes, timeout: float = 5.0) -> tuple[int, float, bytes]:
+    """The status code answering ``request`` sent on a raw socket, how long it took, the answer."""
     host, port = base.rsplit("/", 1)[1].split(":")
     started = time.monotonic()
     with socket.create_connection((host, int(port)), timeout=timeout) as s:
@@ -64,5 +64,10 @@ def send_raw(base: str, request: bytes, timeout: float = 5.0) -> tuple[int, floa
             s.sendall(request)
         except OSError:
             pass  # the server may answer and close before reading everything
-        head = s.recv(64)
-    return int(head.split()[1]), time.monotonic() - started
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass  # closed with our unread bytes still queued: what came first is the answer
+    return int(answer.split()[1]), time.monotonic() - started, answer

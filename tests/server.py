@@ -32,7 +32,7 @@ def gunicorn(
     env.update({"MAPSERVER_DATABASE_URL": database_url, "MAPSERVER_PORT": str(port),
                 "MAPSERVER_WORKERS": str(workers), "MAPSERVER_THREADS": "16"})  # fmt: skip
     env.update({f"MAPSERVER_{k.upper()}": str(v) for k, v in settings.items()})
-    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", "16",
+    cmd = [sys.executable, "-m", "gunicorn", "-k", runner.WORKER_CLASS, "-w", str(workers), "--threads", "16",
            "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", *runner.REQUEST_LIMITS,
            target]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)

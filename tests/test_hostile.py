@@ -6,6 +6,7 @@ Speed goals belong to bench/hostile.py; the time bounds here are generous sanity
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import quote
 
@@ -131,12 +132,16 @@ def served(demo_url):
         (b"GET /stats?q=" + b"x" * 8_000_000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
         (b"GET /stats HTTP/1.1\r\nHost: a\r\nX-Big: " + b"x" * 9000 + b"\r\n\r\n", 431),
         (b"GET /stats HTTP/1.1\r\nHost: a\r\n" + b"X-A: b\r\n" * 101 + b"\r\n", 431),
+        (b"GET /stats HTTP/9\r\nHost: a\r\n\r\n", 400),
     ],
-    ids=["line-9k", "line-8M", "field-9k", "fields-101"],
+    ids=["line-9k", "line-8M", "field-9k", "fields-101", "bad-version"],
 )
 def test_gunicorn_refuses_long_requests_at_once(served, request_, status):
-    code, took = send_raw(served, request_)
+    code, took, answer = send_raw(served, request_)
     assert code == status and took < SANE
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert b"Content-Type: application/problem+json" in head
+    assert json.loads(body)["status"] == status
 
 
 def test_a_filter_that_fits_the_line_is_served(served):
