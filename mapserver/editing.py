@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
@@ -30,6 +30,7 @@ from mapserver.errors import (
     NotFound,
     Unprocessable,
 )
+from mapserver.extent import SiteExtent
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
@@ -49,6 +50,7 @@ class Editor:
     actor: Actor
     tolerance_m: float = 200.0
     write_role: str = "mapserver_app"
+    extent: SiteExtent = field(default_factory=SiteExtent)
 
 
 @dataclass(frozen=True)
@@ -193,18 +195,13 @@ def _check_fits(conn: sa.Connection, ed: Editor, geom: BaseGeometry) -> None:
         )
 
 
-# Every site, whoever draws it, lies in the city as counties' do in their county (lines
-# touch it); a polygon in Beijing or at [0, 0] is a mistake, not a project of Guang'an.
-IN_CITY = """SELECT CASE WHEN ST_Dimension(g) = 1 THEN ST_Intersects(g, c.boundary)
-ELSE ST_CoveredBy(ST_Transform(g, 4544), ST_Buffer(ST_Transform(c.boundary, 4544), :tol)) END
-FROM ST_GeomFromWKB(:wkb, 4326) g, cities c"""
-
-
 def _check_in_city(conn: sa.Connection, ed: Editor, geom: BaseGeometry) -> None:
-    fits = conn.execute(sa.text(IN_CITY), {"wkb": geom.wkb, "tol": ed.tolerance_m}).scalar()
-    if fits is False:
+    area = ed.extent
+    params = {"wkb": geom.wkb, "tol": ed.tolerance_m} | area.params
+    if conn.execute(sa.text(area.sql), params).scalar() is False:
+        zh, en = area.label
         raise Unprocessable(
-            f"位置超出广安市范围（容差 {ed.tolerance_m:g} 米） Site lies outside the city "
+            f"位置超出{zh}（容差 {ed.tolerance_m:g} 米） Site lies outside {en} "
             f"(tolerance {ed.tolerance_m:g} m)",
             code="outside_city",
             pointer="/geometry",

@@ -49,6 +49,10 @@ class Settings:
         default=200.0,
         metadata={"doc": "how far (m) a county editor's point or polygon may reach outside"},
     )
+    site_extent: str = field(
+        default="",
+        metadata={"doc": "min_lon,min_lat,max_lon,max_lat every site must lie in; empty: the city"},
+    )
     max_body_bytes: int = field(
         default=5 * 1024 * 1024, metadata={"doc": "largest request body accepted (bytes)"}
     )

@@ -53,6 +53,14 @@ def test_bad_login_throttle_settings(name, value):
         Policy.from_settings(Settings.load({}, {name: value}))
 
 
+@pytest.mark.parametrize(
+    "value", ["106,30,107", "a,b,c,d", "107,30,106,31", "106,30,107,nan", "106,-95,107,31"]
+)
+def test_a_bad_site_extent_stops_startup(demo_url, value):
+    with pytest.raises(ConfigError, match="MAPSERVER_SITE_EXTENT"):
+        create_app({"database_url": demo_url, "site_extent": value})
+
+
 def test_values_are_converted():
     s = Settings.load(
         {"MAPSERVER_PORT": "9000", "MAPSERVER_HEARTBEAT": "0.5", "MAPSERVER_TILE_URL": ""}

@@ -407,6 +407,20 @@ def test_the_city_wide_roles_cannot_put_a_site_outside_the_city(env, role, case)
     assert snapshot(engine, "none") == before
 
 
+@pytest.mark.parametrize(("case", "status"), [("line-elsewhere", 201), ("beijing-polygon", 422)])
+def test_the_site_extent_setting_replaces_the_city(env, fresh_url, case, status):
+    """MAPSERVER_SITE_EXTENT: a box around Sichuan admits the Chengdu line, not Beijing."""
+    _, _, tokens = env
+    app = create_app({"database_url": fresh_url, "site_extent": "102,28,109,33"})
+    body = feature(new_project(), OUTSIDE[case])
+    response = app.test_client().post(ITEMS, data=body, headers=headers(tokens["admin"]))
+    app.extensions["mapserver"].notifier.stop()
+    app.extensions["mapserver"].engine.dispose()
+    assert response.status_code == status, response.get_json()
+    if status == 422:
+        assert "configured extent" in response.get_json()["detail"]
+
+
 def test_a_city_wide_site_near_the_boundary_is_within_the_tolerance(env):
     client, _, tokens = env
     point = {"type": "Point", "coordinates": [106.63, 30.47]}  # 广安区, inside the city

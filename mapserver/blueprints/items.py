@@ -7,7 +7,7 @@ restore need it back in ``If-Match`` (428 without, 412 when someone saved first)
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, json, request
+from flask import Blueprint, Response, current_app, json, request
 from werkzeug.routing import BaseConverter
 
 from mapserver import editing, ogc, outcrs
@@ -19,6 +19,7 @@ from mapserver.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from mapserver.extent import SiteExtent
 from mapserver.feed import GEOJSON
 from mapserver.state import current
 
@@ -33,6 +34,12 @@ class FeatureIdConverter(BaseConverter):
 
 
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("fid", FeatureIdConverter))
+bp.record_once(
+    lambda state: state.app.extensions.setdefault(
+        "site_extent",
+        SiteExtent.from_setting(state.app.extensions["mapserver"].settings.site_extent),
+    )
+)
 
 
 def _route(rule: str, method: str):
@@ -59,8 +66,9 @@ def _editor(collection_id: str, *, write: bool = True) -> editing.Editor:
         raise NotFound(f"图层 {layer.id!r} 只读 collection {layer.id!r} is read-only")
     actor = require_actor(write=write)
     s = state.settings
+    extent = current_app.extensions["site_extent"]
     return editing.Editor(
-        state.engine, layer, state.vocabulary, actor, s.county_tolerance_m, s.write_role
+        state.engine, layer, state.vocabulary, actor, s.county_tolerance_m, s.write_role, extent
     )
 
 
