@@ -4,6 +4,8 @@ the investment report is this month's draft, so county editors may still change 
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -97,3 +99,26 @@ def turn_day(engine: sa.Engine, day: str) -> None:
                 f"AS $$ SELECT date '{day}' $$"
             )
         )
+
+
+def past_periods(engine: sa.Engine) -> dict[str, tuple[str, str, str]]:
+    """Finished periods relative to the database's today, so a test passes on any date:
+    ``last_month``, ``month_before`` and ``last_quarter`` as (name, first day, last day)."""
+    with engine.connect() as conn:
+        today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
+    last = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    before = (last - dt.timedelta(days=1)).replace(day=1)
+    quarter = (today.month - 1) // 3
+    year, q = (today.year, quarter) if quarter else (today.year - 1, 4)
+    start, end = dt.date(year, 3 * q - 2, 1), dt.date(year, 3 * q, 1)
+    end = end.replace(day=calendar.monthrange(year, 3 * q)[1])
+
+    def month(d: dt.date) -> tuple[str, str, str]:
+        days = calendar.monthrange(d.year, d.month)[1]
+        return f"{d:%Y-%m}", d.isoformat(), d.replace(day=days).isoformat()
+
+    return {
+        "last_month": month(last),
+        "month_before": month(before),
+        "last_quarter": (f"{year}-Q{q}", start.isoformat(), end.isoformat()),
+    }

@@ -28,10 +28,10 @@ WRITES = [
     ("problem-approve", "PATCH", "/battle/problems/{problems}", {"status": "resolved", "resolution": "已解决", "review": "approved"}, False),
     ("problem-return", "PATCH", "/battle/problems/{problems}", {"status": "resolved", "resolution": "已解决", "review": "returned", "return_reason": "未见成效"}, False),
     ("problem-reassign", "PATCH", "/battle/problems/{problems}", {"responsible_unit": "别的单位"}, False),
-    ("callout-issue", "POST", "/battle/callouts", {"responsible_unit": "交通局", "deadline": "2026-12-31", "demand": "限期开工"}, False),
+    ("callout-issue", "POST", "/battle/callouts", {"responsible_unit": "交通局", "deadline": "2099-12-31", "demand": "限期开工"}, False),
     ("callout-respond", "PATCH", "/battle/callouts/{callouts}", {"status": "responded", "response": "已开工"}, True),
     ("callout-close", "PATCH", "/battle/callouts/{callouts}", {"status": "closed"}, False),
-    ("callout-deadline", "PATCH", "/battle/callouts/{callouts}", {"deadline": "2026-12-31"}, False),
+    ("callout-deadline", "PATCH", "/battle/callouts/{callouts}", {"deadline": "2099-12-31"}, False),
     ("ranking-publish", "POST", "/battle/ranking/2026-01/publish", None, False),
 ]  # fmt: skip
 ROLES = ["admin", "dispatcher", "county_editor", "viewer", "anonymous", "revoked"]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from mapserver import create_app
 from mapserver.db import make_engine
-from tests.battle import OWN, auth, battle_env
+from tests.battle import OWN, auth, battle_env, past_periods
 
 
 @pytest.fixture
@@ -17,10 +17,11 @@ def env(fresh_url):
         yield e
 
 
-def test_live_lists_cover_every_county(client):
-    body = client.get("/battle/ranking?period=2026-Q3").get_json()
+def test_live_lists_cover_every_county(client, demo_engine):
+    name, start, end = past_periods(demo_engine)["last_quarter"]
+    body = client.get(f"/battle/ranking?period={name}").get_json()
     assert (body["kind"], body["start"], body["end"], body["published"]) == (
-        "quarter", "2026-07-01", "2026-09-30", False
+        "quarter", start, end, False
     )  # fmt: skip
     county = body["tracks"]["county"]
     keys = [e["key"] for e in county["ranked"]] + [u["key"] for u in county["no_data"]]
@@ -34,12 +35,12 @@ def test_live_lists_cover_every_county(client):
     assert len(unit["red"]) == 5 and len(unit["black"]) == 5
 
 
-def test_one_track_and_bad_requests(client):
-    assert set(client.get("/battle/ranking?period=2026-10&track=unit").get_json()["tracks"]) == {
-        "unit"
-    }
+def test_one_track_and_bad_requests(client, demo_engine):
+    month = past_periods(demo_engine)["last_month"][0]
+    tracks = client.get(f"/battle/ranking?period={month}&track=unit").get_json()["tracks"]
+    assert set(tracks) == {"unit"}
     for query, parameter in [("period=2026-13", "period"), ("period=2026", "period"),
-                             ("period=2026-10&track=town", "track"), ("top=3", "top")]:  # fmt: skip
+                             (f"period={month}&track=town", "track"), ("top=3", "top")]:  # fmt: skip
         response = client.get(f"/battle/ranking?{query}")
         assert response.status_code == 400 and response.get_json()["parameter"] == parameter
     assert client.get("/battle/ranking?period=2999-01").status_code == 422
@@ -49,24 +50,25 @@ def test_one_track_and_bad_requests(client):
 
 def test_a_published_list_never_changes(env):
     client, engine, tokens, _ = env
-    published = client.post("/battle/ranking/2026-10/publish", headers=auth(tokens["dispatcher"]))
+    month = past_periods(engine)["last_month"][0]
+    published = client.post(f"/battle/ranking/{month}/publish", headers=auth(tokens["dispatcher"]))
     assert published.status_code == 201, published.get_json()
     frozen = published.get_json()
     assert frozen["published"] is True and frozen["published_by"] == "u_dispatcher"
-    assert frozen["tracks"] == client.get("/battle/ranking?period=2026-10").get_json()["tracks"]
+    assert frozen["tracks"] == client.get(f"/battle/ranking?period={month}").get_json()["tracks"]
     # The data changes afterwards: every problem resolved, a call-out answered, investment added.
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE problems SET status = 'resolved', resolved_on = raised_on"))
         conn.execute(sa.text("UPDATE investment_reports SET amount = amount * 3"))
         conn.execute(sa.text("UPDATE callouts SET status = 'responded', response = 'x',"
                              " responded_on = issued_on WHERE status = 'issued'"))  # fmt: skip
-    live = client.get("/battle/ranking?period=2026-10").get_json()
+    live = client.get(f"/battle/ranking?period={month}").get_json()
     assert live["tracks"] != frozen["tracks"]
-    assert client.get("/battle/ranking/2026-10").get_json() == frozen
-    again = client.post("/battle/ranking/2026-10/publish", headers=auth(tokens["admin"]))
+    assert client.get(f"/battle/ranking/{month}").get_json() == frozen
+    again = client.post(f"/battle/ranking/{month}/publish", headers=auth(tokens["admin"]))
     assert again.status_code == 409
     listed = client.get("/battle/ranking/periods").get_json()["periods"]
-    assert [(p["period"], p["published_by"]) for p in listed] == [("2026-10", "u_dispatcher")]
+    assert [(p["period"], p["published_by"]) for p in listed] == [(month, "u_dispatcher")]
 
 
 @pytest.mark.parametrize(
@@ -81,10 +83,11 @@ def test_a_published_list_never_changes(env):
 def test_the_database_refuses_to_change_a_published_list(env, statement):
     """Even the owner (the test connects as a superuser) cannot change one."""
     client, engine, tokens, _ = env
-    client.post("/battle/ranking/2026-09/publish", headers=auth(tokens["admin"]))
+    month = past_periods(engine)["month_before"][0]
+    client.post(f"/battle/ranking/{month}/publish", headers=auth(tokens["admin"]))
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text(statement))
-    assert client.get("/battle/ranking/2026-09").get_json()["published_by"] == "u_admin"
+    assert client.get(f"/battle/ranking/{month}").get_json()["published_by"] == "u_admin"
 
 
 def test_rules_in_force(client):

@@ -301,10 +301,13 @@ def test_stale_save_shows_the_conflict_view_and_reapplies(editor, site):
     assert errors(driver, expected=(412,)) == []
 
 
-def settled_bounds(driver) -> str:
-    """The map's bounds once it has stopped moving (opening a project zooms, animated)."""
+def settled_bounds(driver, timeout: float = 15) -> str:
+    """The map's bounds once they have held for half a second (opening a project zooms,
+    animated); a map that keeps moving fails the test instead of hanging it."""
+    deadline = time.monotonic() + timeout
     last = None
     while (now := hook(driver, "map-bounds")) != last:
+        assert time.monotonic() < deadline, f"the map kept moving for {timeout} s"
         last = now
         time.sleep(0.5)
     return now

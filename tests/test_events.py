@@ -99,8 +99,7 @@ def test_replay_reconnect_no_loss_no_duplicates(fresh_url):
 def test_event_carries_feature_and_deletes(fresh_url):
     engine = make_engine(fresh_url, 1)
     with gunicorn(fresh_url, workers=1) as base:
-        stream = Stream(base)
-        time.sleep(0.3)
+        stream = Stream(base, since=latest(engine))
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE projects SET name = '更名项目' WHERE id = 2"))
         change = stream.next_change()
@@ -199,13 +198,16 @@ def test_database_gone_ends_the_stream_cleanly_and_loses_nothing(fresh_url):
     start = latest(engine)
     with gunicorn(fresh_url, workers=1, heartbeat="0.02") as base:
         stream = Stream(base, since=start)
+        ended = False
         for _ in range(60):  # cut while it reads; a torn response raises here, not EOFError
             cut_connections(engine)
             try:
                 stream.next_frame()
             except EOFError:
+                ended = True
                 break
         stream.close()
+        assert ended, "the stream outlived 60 cuts of its database connection"
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE projects SET status = 'completed' WHERE id = 1"))
         again = Stream(base, since=start)  # as the page reconnects, with its last id

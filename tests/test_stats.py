@@ -76,7 +76,11 @@ def test_labels_and_order(client):
 
 
 def test_empty_selection(client):
-    body = client.get("/stats?county=511681&status=completed&working_group=social").get_json()
-    if body["count"] == 0:
-        assert body["completion_rate"] is None
-    assert all(g["count"] >= 0 for g in body["groups"]["status"])
+    """A filter nothing matches: zero everywhere, no rate (not 0 %), every group still listed."""
+    body = client.get("/stats", query_string={"filter": "name = '无此项目 no such project'"})
+    body = body.get_json()
+    assert body["count"] == 0 and body["completion_rate"] is None
+    assert set(body["sums"].values()) == {0}
+    for key, groups in body["groups"].items():
+        assert groups, key
+        assert all(set(g.values()) - {g["code"], g["label"]} == {0} for g in groups), key
