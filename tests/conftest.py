@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +17,36 @@ from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+# Tests that need a tool beyond PostgreSQL carry a marker (tests/test_markers.py checks it),
+# so ``pytest -m "not browser"`` runs where no Chromium exists, and a missing tool is a
+# skip that says what to install rather than an error in every test.
+NEEDS = {
+    "browser": (
+        lambda: all(Path(p).exists() for p in ("/usr/bin/chromium", "/usr/bin/chromedriver")),
+        "Debian's Chromium is not installed: apt install chromium chromium-driver",
+    ),
+    "gdal": (
+        lambda: shutil.which("ogrinfo") is not None,
+        "GDAL's command-line tools are not installed: apt install gdal-bin",
+    ),
+    "clients": (
+        lambda: importlib.util.find_spec("owslib") is not None,
+        "OWSLib is not installed: pip install -r requirements.txt",
+    ),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, (_, install) in NEEDS.items():
+        config.addinivalue_line("markers", f"{name}: needs what this says when absent: {install}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    missing = {name: install for name, (present, install) in NEEDS.items() if not present()}
+    for item in items:
+        for name in missing.keys() & {m.name for m in item.iter_markers()}:
+            item.add_marker(pytest.mark.skip(reason=missing[name]))
 
 
 @pytest.fixture(scope="session")

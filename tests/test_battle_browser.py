@@ -18,6 +18,8 @@ from tests.browser import chromium, hook, open_page, serve, severe_logs, wait_fo
 from tests.conftest import ARTIFACTS
 from tests.test_browser import get_json
 
+pytestmark = pytest.mark.browser
+
 
 def open_battle(driver, url: str) -> None:
     open_page(driver, url)

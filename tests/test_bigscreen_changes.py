@@ -17,6 +17,8 @@ from tests.browser import hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
 from tests.test_browser import get_json
 
+pytestmark = pytest.mark.browser
+
 KINDS = ("became_lagging", "recovered", "status_changes", "new_projects")  # the rows' order
 
 

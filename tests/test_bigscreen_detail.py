@@ -16,6 +16,8 @@ from tests.browser import hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
 from tests.test_browser import detail_text as field
 
+pytestmark = pytest.mark.browser
+
 COUNTY = "511602"
 PASSWORD = "bigscreen-test-pw-1"
 

@@ -14,6 +14,8 @@ from mapserver.db import make_engine
 from tests.browser import hook, open_page, serve, severe_logs, wait_for
 from tests.test_browser import get_json
 
+pytestmark = pytest.mark.browser
+
 OPEN_PROBLEMS = """
 SELECT r.id, p.code, coalesce(r.due_date < mapserver_today(), false) AS overdue
 FROM problems r JOIN projects p ON p.id = r.project_id

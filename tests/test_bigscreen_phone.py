@@ -11,6 +11,8 @@ from tests.browser import chromium, hook, open_page, severe_logs, wait_for, wait
 from tests.conftest import ARTIFACTS
 from tests.test_browser import get_json
 
+pytestmark = pytest.mark.browser
+
 WIDTH, HEIGHT = 390, 844
 BOX = "const r = document.querySelector(arguments[0]).getBoundingClientRect();" \
       "return {top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left, right: r.right," \

@@ -18,6 +18,8 @@ from mapserver.db import make_engine
 from tests.browser import hook, open_page, serve, severe_logs, wait_for
 from tests.test_browser import get_json
 
+pytestmark = pytest.mark.browser
+
 CODE = "GA-2024-001"
 
 

@@ -30,6 +30,8 @@ from tests.browser import (
 )
 from tests.conftest import ARTIFACTS
 
+pytestmark = pytest.mark.browser
+
 HOSTILE = "<img src=x onerror=alert(1)>"
 FILTERS = [
     "",

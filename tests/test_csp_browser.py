@@ -9,6 +9,8 @@ import pytest
 
 from tests.browser import severe_logs, wait_for
 
+pytestmark = pytest.mark.browser
+
 PAGES = [
     ("/", "return document.documentElement.dataset.state === 'ready'"),
     ("/edit", "return location.pathname === '/login' && !!document.querySelector('form')"),

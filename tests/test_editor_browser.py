@@ -37,6 +37,8 @@ from tests.browser import (
 )
 from tests.conftest import ARTIFACTS
 
+pytestmark = pytest.mark.browser
+
 COUNTY = "511602"  # 广安区
 NEIGHBOUR = "511603"  # 前锋区
 # A pentagon inside 广安区, over 2 km from every demo site and from the county line, so

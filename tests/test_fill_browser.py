@@ -29,6 +29,8 @@ from mapserver.db import make_engine
 from tests.browser import assert_only_own_origin, chromium, hook, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
 
+pytestmark = pytest.mark.browser
+
 COUNTY = "511602"  # 广安区
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 PHONE = (375, 812)

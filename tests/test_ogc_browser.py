@@ -8,6 +8,8 @@ from selenium.webdriver.common.by import By
 
 from tests.browser import chromium, hook, severe_logs, wait_for
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def driver():

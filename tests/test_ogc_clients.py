@@ -12,6 +12,8 @@ import sqlalchemy as sa
 
 from tests.server import gunicorn
 
+pytestmark = [pytest.mark.gdal, pytest.mark.clients]
+
 ATTRIBUTES = ("name", "level", "working_group", "county", "status", "owner_unit", "leader",
               "total_investment", "annual_plan", "completed_this_year", "planned_start",
               "planned_end", "description", "version")  # fmt: skip

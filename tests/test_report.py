@@ -47,6 +47,7 @@ def body_hooks(driver) -> dict:
     return driver.execute_script("return Object.assign({}, document.body.dataset)")
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("query", QUERIES)
 def test_report_shows_the_figures_of_stats_and_the_battle_api(driver, base, query):
     period = this_month(base)
@@ -75,6 +76,7 @@ def test_report_shows_the_figures_of_stats_and_the_battle_api(driver, base, quer
     assert not severe_logs(driver)
 
 
+@pytest.mark.browser
 def test_report_prints_to_pdf(driver, base):
     driver.get(f"{base}/report?period={this_month(base)}")
     toolbar = driver.find_element("css selector", ".toolbar")

@@ -15,6 +15,8 @@ from mapserver.db import make_engine
 from tests.battle import GUANG_AN
 from tests.browser import hook, open_page, serve, severe_logs, stat_values, wait_for
 
+pytestmark = pytest.mark.browser
+
 AMOUNT = 1234.5
 SUMS = """SELECT
   (SELECT coalesce(sum(r.amount), 0) FROM investment_reports r JOIN projects p ON p.id = r.project_id

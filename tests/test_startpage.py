@@ -10,6 +10,8 @@ import pytest
 from mapserver import startpage
 from tests.browser import chromium, severe_logs, wait_ready
 
+pytestmark = pytest.mark.browser
+
 QUERIES = [
     "",
     "county=511622,511621&working_group=transport",
