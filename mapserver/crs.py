@@ -1,4 +1,8 @@
-"""The coordinate reference systems a client may send geometry in, and conversion to WGS84.
+"""The coordinate reference systems of this server, and conversion of input to WGS84.
+
+``SUPPORTED`` is the one registry: the editing API and imports accept geometry in every
+entry; the OGC API (``mapserver.outcrs``) serves and reads bboxes and filters in those
+with an EPSG code, which PostGIS transforms to.
 
 Only a fixed list is accepted, so arbitrary PROJ strings never reach pyproj; a
 file's own declaration (WKT, e.g. a Shapefile's .prj) is matched to it by identify(),
@@ -71,7 +75,7 @@ class CoordinateError(ValueError):
         self.point = point
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InputCrs:
     """One accepted input CRS and the window of coordinates plausible in it."""
 
@@ -90,7 +94,10 @@ _NORTH = (0.0, 10_000_000.0)
 
 
 def _lonlat(key: str, uri: str, title: str, pyproj_name: str | None = None) -> InputCrs:
-    return InputCrs(key, uri, title, _LON, _LAT, True, pyproj_name)
+    return InputCrs(
+        key=key, uri=uri, title=title, x_range=_LON, y_range=_LAT, geographic=True,
+        pyproj_name=pyproj_name,
+    )  # fmt: skip
 
 
 def _epsg(code: int, title: str, window: float | None = None) -> InputCrs:
@@ -98,14 +105,20 @@ def _epsg(code: int, title: str, window: float | None = None) -> InputCrs:
     key, uri = f"EPSG:{code}", f"{_OGC}EPSG/0/{code}"
     if window is None:
         return _lonlat(key, uri, title, key)
-    return InputCrs(key, uri, title, (-window, window), (-window, window), False, key)
+    box = (-window, window)
+    return InputCrs(
+        key=key, uri=uri, title=title, x_range=box, y_range=box, geographic=False, pyproj_name=key
+    )
 
 
 def _gk(code: int, title: str, prefix: int) -> InputCrs:
     """A Gauss-Kruger CRS: eastings within 500 km of the central meridian."""
     low = prefix * 1_000_000.0
     key = f"EPSG:{code}"
-    return InputCrs(key, f"{_OGC}EPSG/0/{code}", title, (low, low + 1e6), _NORTH, False, key)
+    return InputCrs(
+        key=key, uri=f"{_OGC}EPSG/0/{code}", title=title, x_range=(low, low + 1e6),
+        y_range=_NORTH, geographic=False, pyproj_name=key,
+    )  # fmt: skip
 
 
 SUPPORTED: dict[str, InputCrs] = {

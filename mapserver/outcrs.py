@@ -6,7 +6,7 @@ EPSG registry gives (pyproj's ``axis_info``): latitude first for EPSG:4326 and
 EPSG:4490, northing ("X") first for the CGCS2000 Gauss-Kruger CRSs, so those
 are flipped after the transform. CRS84 and EPSG:3857 are easting first.
 
-(``mapserver.crs`` is the input side of the editing API, with its own list.)
+The CRSs are ``mapserver.crs``'s registry (one list for input and output).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from functools import cache
 
 from pyproj import CRS
 
+from mapserver import crs as registry
+from mapserver.crs import InputCrs
 from mapserver.errors import InvalidParameter
 
 OGC = "http://www.opengis.net/def/crs/"
 LON, LAT = (-180.0, 180.0), (-90.0, 90.0)
-NORTHINGS = (0.0, 10_000_000.0)
-MERCATOR = (-20037508.342789244, 20037508.342789244)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OutputCrs:
     """One supported CRS: its URI, PostGIS SRID, axis order and plausible x/y window."""
 
@@ -48,36 +48,27 @@ class OutputCrs:
         return 7 if self.geographic else 3
 
 
-def _epsg(code: int, x_range: tuple[float, float], y_range: tuple[float, float]) -> OutputCrs:
-    return OutputCrs(f"EPSG:{code}", f"{OGC}EPSG/0/{code}", code, _northing_first(code),
-                     x_range, y_range)  # fmt: skip
-
-
-def _gk(code: int, prefix: int) -> OutputCrs:
-    """Gauss-Kruger: eastings within 500 km of the central meridian, zone prefix or not."""
-    low = prefix * 1_000_000.0
-    return _epsg(code, (low, low + 1_000_000.0), NORTHINGS)
-
-
 @cache
 def _northing_first(code: int) -> bool:
     """What the EPSG definition says (checked, not assumed: see tests/test_ogc_crs.py)."""
     return CRS.from_epsg(code).axis_info[0].direction == "north"
 
 
-DEFAULT = OutputCrs("CRS84", f"{OGC}OGC/1.3/CRS84", 4326, False, LON, LAT)
-SUPPORTED: tuple[OutputCrs, ...] = (
-    DEFAULT,
-    _epsg(4326, LON, LAT),
-    _epsg(4490, LON, LAT),
-    _epsg(3857, MERCATOR, MERCATOR),
-    _gk(4523, 35),
-    _gk(4524, 36),
-    _gk(4544, 0),
-    _gk(4545, 0),
-    _gk(4496, 18),
-    _gk(4507, 0),
+def _served(entry: InputCrs) -> OutputCrs:
+    srid = 4326 if entry.key == "CRS84" else int(entry.key.removeprefix("EPSG:"))
+    flip = entry.key != "CRS84" and _northing_first(srid)
+    return OutputCrs(
+        key=entry.key, uri=entry.uri, srid=srid, flip=flip, x_range=entry.x_range,
+        y_range=entry.y_range,
+    )  # fmt: skip
+
+
+# The registry's entries PostGIS can transform to: all but the web-map offsets (GCJ-02,
+# BD-09), which only the input side undoes.
+SUPPORTED: tuple[OutputCrs, ...] = tuple(
+    _served(c) for c in registry.SUPPORTED.values() if c.key == "CRS84" or c.key[:5] == "EPSG:"
 )
+DEFAULT = SUPPORTED[0]
 URIS = [c.uri for c in SUPPORTED]
 _BY_NAME = {c.key.lower(): c for c in SUPPORTED} | {c.uri.lower(): c for c in SUPPORTED}
 _ALIASES = re.compile(

@@ -48,7 +48,7 @@ class Change:
     today: dt.date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CountyRule:
     """What a county editor may do with their own county's records; migration 0005 gives
     the database's trigger the same three things."""

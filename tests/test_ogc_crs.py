@@ -211,3 +211,14 @@ def test_html_stays_lon_lat(client):
         if feature["geometry"]:
             x, y = flatten(feature["geometry"]["coordinates"])[0]
             assert 105 < x < 108 and 29 < y < 31
+
+
+def test_one_registry_for_input_and_output():
+    """The OGC API serves every registry CRS PostGIS can transform to, with the same
+    windows; only the web-map offsets (GCJ-02, BD-09) are input-only."""
+    from mapserver import crs
+
+    served = {c.key: (c.uri, c.x_range, c.y_range) for c in outcrs.SUPPORTED}
+    accepted = {c.key: (c.uri, c.x_range, c.y_range) for c in crs.SUPPORTED.values()}
+    assert set(accepted) - set(served) == {"gcj02", "bd09"}
+    assert all(accepted[key] == served[key] for key in served)
