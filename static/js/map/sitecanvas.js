@@ -2,7 +2,7 @@
 // for 10,000 projects (and as much again in garbage collection), so this layer keeps flat
 // arrays instead: each site is projected once, drawn by a loop and hit-tested by a scan.
 
-import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { boxesOverlap, shapeHit, shapesOf } from './siteshapes.js';
 
 const TAU = Math.PI * 2;

@@ -1,8 +1,8 @@
 // A ring that flashes where the latest change happened, so an edit is seen from across the
 // room. One marker, moved and replayed: nothing accumulates.
 
-import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
-import { el } from './dom.js';
+import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { el } from '../common/dom.js';
 
 const DURATION_MS = 2400;
 

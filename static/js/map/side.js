@@ -2,7 +2,7 @@
 // kiosk also the county board) and 'changes' (本期变化). Buttons switch on the screen; the kiosk tour
 // alternates. The view is the document's data-side (CSS shows and hides the panels).
 
-import { setHook } from './dom.js';
+import { setHook } from '../common/dom.js';
 
 /**
  * @param {{buttons: HTMLButtonElement[], offered: boolean, onShow?: function(string)}} options

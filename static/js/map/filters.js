@@ -1,7 +1,7 @@
 // The filter panel: working group, status and county (several values each), built from
 // the layer's filters in /layers. An empty selection means "all".
 
-import { el } from './dom.js';
+import { el } from '../common/dom.js';
 
 function chip({ filter, value }) {
   return el('button', {

@@ -1,7 +1,7 @@
 // Status or health symbology (按状态 / 按进度): the projects' colours, the legend and the
 // URL (&color=health) follow one switch.
 
-import { el, setHook } from './dom.js';
+import { el, setHook } from '../common/dom.js';
 import { renderLegend } from './legend.js';
 import { writeOption } from './urlstate.js';
 

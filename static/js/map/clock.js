@@ -1,7 +1,7 @@
 // The header clock and the "last data update" time.
 
-import { setText } from './dom.js';
-import { day, time } from './format.js';
+import { setText } from '../common/dom.js';
+import { day, time } from '../common/format.js';
 
 /**
  * Tick a clock into `timeNode` / `dayNode` every second, aligned to the second.

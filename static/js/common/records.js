@@ -1,7 +1,7 @@
 // The battle-map records API (docs/battle.md) as the reporting and review pages use it:
-// JSON bodies, the session's CSRF token (edit/api.js), If-Match "v<version>" on changes.
+// JSON bodies, the session's CSRF token (request.js), If-Match "v<version>" on changes.
 
-import { request } from '../edit/api.js';
+import { request } from './request.js';
 
 const JSON_TYPE = 'application/json';
 

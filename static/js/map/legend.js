@@ -1,7 +1,7 @@
 // The legend, generated from the layers' styles: one entry per style class, labelled with the
 // class's label from the layer's filter values (e.g. 在建), plus the basemap's lines.
 
-import { el } from './dom.js';
+import { el } from '../common/dom.js';
 import { classStyle } from './projects.js';
 
 const SVG = 'http://www.w3.org/2000/svg';

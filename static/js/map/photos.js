@@ -2,8 +2,8 @@
 // thumbnail with its date and where it was taken: 现场 (on site), 偏离 Xm (off site) or
 // 无定位 (no GPS). Nothing is shown when the server has no photos API or the project none.
 
-import { getJSON } from './api.js';
-import { el } from './dom.js';
+import { getJSON } from '../common/api.js';
+import { el } from '../common/dom.js';
 
 const LIMIT = 4;
 

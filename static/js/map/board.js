@@ -1,8 +1,8 @@
 // Kiosk: the counties side by side (project count, investment, annual completion), with the
 // one on tour highlighted. Built once, updated in place.
 
-import { el, setText } from './dom.js';
-import * as fmt from './format.js';
+import { el, setText } from '../common/dom.js';
+import * as fmt from '../common/format.js';
 
 function boardRow(value) {
   const count = el('span', { className: 'board-count', text: '0' });

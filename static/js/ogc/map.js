@@ -1,5 +1,5 @@
 // OGC API HTML pages: draw the page's features with the vendored Leaflet (no tiles, no internet).
-import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 
 const data = JSON.parse(document.getElementById('ogc-features').textContent);
 const map = L.map('map', { attributionControl: false });

@@ -1,9 +1,9 @@
 // 问题清单: the open problems of the projects on the map, the overdue first, then by due
 // date (none last). A row opens its project; refreshed when problems or projects change.
 
-import { getJSON } from './api.js';
-import { el, setHook, setText } from './dom.js';
-import * as fmt from './format.js';
+import { getJSON } from '../common/api.js';
+import { el, setHook, setText } from '../common/dom.js';
+import * as fmt from '../common/format.js';
 import { areaQuery, filtered, fitRows, openOnClick, projectRow, recordPanel, setList } from './lists.js';
 
 const EVERY_MS = 5 * 60 * 1000;

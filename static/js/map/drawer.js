@@ -1,7 +1,7 @@
 // The filter drawer of a phone: a button opens and closes it (so does Escape). On a wide
 // screen the drawer is only a wrapper (CSS) and the buttons are not shown.
 
-import { setHook } from './dom.js';
+import { setHook } from '../common/dom.js';
 
 /**
  * @param {{drawer: HTMLElement, toggle: HTMLButtonElement, close: HTMLButtonElement}} options

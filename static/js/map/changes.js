@@ -3,9 +3,9 @@
 // recovered (a row opens its project). Follows the page's working group, status and county
 // filters; refreshed when projects or their records change.
 
-import { filterQuery, getJSON } from './api.js';
-import { el, setHook, setText } from './dom.js';
-import * as fmt from './format.js';
+import { filterQuery, getJSON } from '../common/api.js';
+import { el, setHook, setText } from '../common/dom.js';
+import * as fmt from '../common/format.js';
 import { fitRows, openOnClick, projectRow, recordPanel, setList } from './lists.js';
 
 const EVERY_MS = 5 * 60 * 1000;

@@ -2,8 +2,8 @@
 // Investment still awaiting review (待审核) is shown apart from the approved figures; a
 // user who may report on the project gets a link to its 填报 page.
 
-import { el, setHook } from './dom.js';
-import * as fmt from './format.js';
+import { el, setHook } from '../common/dom.js';
+import * as fmt from '../common/format.js';
 import { photoSection } from './photos.js';
 import { classStyle } from './projects.js';
 

@@ -3,9 +3,9 @@
 // on the map) and refresh, debounced, on every change from the stream. Fixed containers:
 // each refresh replaces their children. A 点球 or lagging row opens its project.
 
-import { getJSON } from './api.js';
-import { el, setHook, setText } from './dom.js';
-import * as fmt from './format.js';
+import { getJSON } from '../common/api.js';
+import { el, setHook, setText } from '../common/dom.js';
+import * as fmt from '../common/format.js';
 import { areaQuery, filtered, openOnClick, projectRow, refresher, setList } from './lists.js';
 
 /** Publishing a list logs no change and overdue moves at midnight: refresh now and then too. */

@@ -1,6 +1,6 @@
 // The connection indicator in the header.
 
-import { setHook, setText } from './dom.js';
+import { setHook, setText } from '../common/dom.js';
 
 const TEXT = {
   connecting: '正在连接…',

@@ -1,9 +1,9 @@
 // Kiosk mode: tour the counties, one every `interval` seconds, for days on end. One timer,
 // one animation per step, nothing that accumulates.
 
-import { fetchStats } from './api.js';
+import { fetchStats } from '../common/api.js';
+import { byId, setHook, setText } from '../common/dom.js';
 import { createBoard } from './board.js';
-import { byId, setHook, setText } from './dom.js';
 
 /**
  * Start the tour.

@@ -1,7 +1,7 @@
 // "最新动态": the latest changes as they arrive, a fixed number of rows (old ones drop off).
 
-import { el } from './dom.js';
-import * as fmt from './format.js';
+import { el } from '../common/dom.js';
+import * as fmt from '../common/format.js';
 
 const OPS = { insert: '新增', update: '更新', delete: '删除' };
 

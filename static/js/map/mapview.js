@@ -1,8 +1,8 @@
 // The Leaflet map and its basemap: optional raster tiles, county boundaries and names, city outline.
 
-import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
-import { el, setHook } from './dom.js';
-import { tileLayerArgs } from './tiles.js';
+import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { el, setHook } from '../common/dom.js';
+import { tileLayerArgs } from '../common/tiles.js';
 
 const GUANG_AN = [30.53, 106.72];
 const BASE_PANE = 'basemap';

@@ -1,7 +1,7 @@
 // Building blocks of the reporting forms: labelled fields, buttons, and one guarded
 // submit that disables the form while the server answers and shows its refusal.
 
-import { el } from '../dom.js';
+import { el } from './dom.js';
 
 /** A labelled field: <label class="field"><span>title</span>control</label>. */
 export function field(title, control) {

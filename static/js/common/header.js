@@ -1,9 +1,8 @@
 // The header of the reporting and review pages: who is logged in, the links their role
 // may use, and logging out.
 
-import { byId, setHook, setText } from '../dom.js';
-import { logout } from '../edit/api.js';
-import { goToLogin, loadSession, permissions } from '../edit/session.js';
+import { byId, setHook, setText } from './dom.js';
+import { goToLogin, loadSession, logout, permissions } from './session.js';
 
 /** Load the session (going to the login page without one) and fill the header. */
 export async function startHeader() {

@@ -1,8 +1,8 @@
 // The statistics panel: figures from /stats, built once from the layer's vocabulary and
 // updated in place. Each figure carries data-stat (what) and data-value (the exact number).
 
-import { el, setText } from './dom.js';
-import * as fmt from './format.js';
+import { el, setText } from '../common/dom.js';
+import * as fmt from '../common/format.js';
 import { classStyle } from './projects.js';
 import { styleFor } from './symbology.js';
 

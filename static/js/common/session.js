@@ -2,7 +2,7 @@
 // enforces (mapserver/accounts.py, editing.py), mirrored so the page only offers
 // what would be accepted. The server still decides: a refusal is shown as it comes.
 
-import { ProblemError, request, useCsrfToken } from './api.js';
+import { ProblemError, request, useCsrfToken } from './request.js';
 
 const CITY_WIDE = new Set(['admin', 'dispatcher']);
 const EDITORS = new Set(['admin', 'dispatcher', 'county_editor']);
@@ -44,4 +44,9 @@ export function permissions(me) {
     county: cityWide ? null : me.county,
     mayEdit: (properties) => canEdit && (cityWide || properties.county === me.county),
   };
+}
+
+/** End the session on the server (the cookie stops working everywhere). */
+export async function logout() {
+  await request('POST', '/logout');
 }

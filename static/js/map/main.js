@@ -1,16 +1,16 @@
 // Entry point: fetch the layer catalog and settings, build the page, start the map.
 
-import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
+import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from '../common/api.js';
+import { byId, setHook } from '../common/dom.js';
+import { createLiveStream } from '../common/live.js';
 import { createApp } from './app.js';
 import { createBattlePanels } from './battle.js';
 import { createChangesPanel } from './changes.js';
 import { startClock } from './clock.js';
 import { showConnection } from './connection.js';
-import { byId, setHook } from './dom.js';
 import { createDrawer } from './drawer.js';
 import { createFilterPanel, labelOf } from './filters.js';
 import { startKiosk } from './kiosk.js';
-import { createLiveStream } from './live.js';
 import { createBasemap, createMap } from './mapview.js';
 import { createDetailPanel } from './panel.js';
 import { createProblemsPanel } from './problems.js';

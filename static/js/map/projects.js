@@ -1,8 +1,8 @@
 // The project features on the map: a Map code → feature, drawn by one SiteCanvas layer
 // (all sites on one canvas; see sitecanvas.js for why), updated in place.
 
-import * as L from '../vendor/leaflet-1.9.4/leaflet-src.esm.js';
-import { el } from './dom.js';
+import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { el } from '../common/dom.js';
 import { screenScale } from './mapview.js';
 import { SiteCanvas } from './sitecanvas.js';
 

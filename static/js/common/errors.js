@@ -2,7 +2,7 @@
 // problem+json `pointer` (or `property`, `parameter`) names, else on the form's own
 // error line. Texts always go in as text.
 
-import { el, setHook, setText } from '../dom.js';
+import { el, setHook, setText } from './dom.js';
 
 /** The field name a problem points at: "/amount" → "amount". */
 export function fieldOf(problem) {

@@ -2,8 +2,8 @@
 // filled in one go (and cut to what fits its panel), rows that open their project (a
 // click, or Enter on a focused row), and the refresh of a panel: now, after changes, timed.
 
-import { filterQuery } from './api.js';
-import { setHook } from './dom.js';
+import { filterQuery } from '../common/api.js';
+import { setHook } from '../common/dom.js';
 
 /** Whether any filter is set: then lists keep to the projects on the map. */
 export function filtered(filters) {

@@ -1,9 +1,9 @@
 // The battle map's behaviour: load the filtered feed, follow the change stream, keep the
 // statistics equal to what the map shows.
 
-import { fetchFeature, fetchFeatures, fetchStats } from './api.js';
+import { fetchFeature, fetchFeatures, fetchStats } from '../common/api.js';
+import { setHook, setText } from '../common/dom.js';
 import { markUpdated } from './clock.js';
-import { setHook, setText } from './dom.js';
 import { describe, matches } from './filters.js';
 import { fitTo } from './mapview.js';
 import { classStyle } from './projects.js';
