@@ -1,11 +1,13 @@
 # make run   — install what is missing, start a private PostGIS under var/, serve :8000
 # make test  — the whole suite, against a real PostGIS and a real Chromium
+# make lint  — ruff, and ESLint (pinned in .ci/js/package-lock.json) on static/js
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+ESLINT := .ci/js/node_modules/.bin/eslint
 
-.PHONY: run test lint format system-packages test-packages bench clean
+.PHONY: run test lint format system-packages test-packages lint-packages bench clean
 
 run: system-packages $(VENV)/.installed
 	$(PY) -m mapserver run
@@ -13,9 +15,10 @@ run: system-packages $(VENV)/.installed
 test: test-packages $(VENV)/.installed
 	$(PY) -m pytest
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed .ci/js/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(ESLINT) -c .ci/js/eslint.config.js static/js
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
@@ -26,6 +29,13 @@ system-packages:
 test-packages:
 	@PYTHON=$(PYTHON) .ci/system-packages test
 
+lint-packages:
+	@PYTHON=$(PYTHON) .ci/system-packages lint
+
+.ci/js/node_modules/.installed: .ci/js/package-lock.json | lint-packages
+	cd .ci/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
@@ -35,4 +45,4 @@ bench: system-packages $(VENV)/.installed
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) var tests/artifacts
+	rm -rf $(VENV) var tests/artifacts .ci/js/node_modules
