@@ -1,24 +1,28 @@
 # make run   — install what is missing, start a private PostGIS under var/, serve :8000
-# make test  — the whole suite, against a real PostGIS and a real Chromium
-# make lint  — ruff, and ESLint (pinned in .ci/js/package-lock.json) on static/js
+# make test  — the whole suite, against a real PostGIS and a real Chromium (JS specs first)
+# make lint  — ruff, and ESLint (pinned in .ci/js/package-lock.json) on static/js and tests/js
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 ESLINT := .ci/js/node_modules/.bin/eslint
 
-.PHONY: run test lint format system-packages test-packages lint-packages bench clean
+.PHONY: run test test-js lint format system-packages test-packages lint-packages bench clean
 
 run: system-packages $(VENV)/.installed
 	$(PY) -m mapserver run
 
-test: test-packages $(VENV)/.installed
+test: test-packages $(VENV)/.installed test-js
 	$(PY) -m pytest
+
+# The pure browser modules' specs (tests/js) on node's own test runner: no npm packages.
+test-js: test-packages
+	node --test tests/js/*.test.mjs
 
 lint: $(VENV)/.installed .ci/js/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(ESLINT) -c .ci/js/eslint.config.js static/js
+	$(ESLINT) -c .ci/js/eslint.config.js static/js tests/js
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
