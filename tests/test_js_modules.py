@@ -1,6 +1,7 @@
-"""The pages' ES module graph, read from the files: every import resolves, every module is
-loaded by some page, and each page's hand-written ``modulepreload`` links are exactly the
-modules its entry imports (directly or not), so the list cannot drift from the code."""
+"""The pages' ES module graph, read from the files: every import resolves to a module that
+exports the names asked for, every module is loaded by some page, and each page's
+hand-written ``modulepreload`` links are exactly the modules its entry imports (directly or
+not), so the list cannot drift from the code."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)">')
 # Static import/export-from statements and bare imports; the app has no dynamic import().
 IMPORT = re.compile(r"""^\s*(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]""", re.M)
 BARE = re.compile(r"""^\s*import\s*['"]([^'"]+)['"]""", re.M)
+NAMED = re.compile(r"""^\s*import\s*\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]""", re.M)
+DECLARED = re.compile(
+    r"^export\s+(?:async\s+)?(?:function\*?|class|const|let|var)\s+([\w$]+)", re.M
+)
 
 
 def url_of(path: Path) -> str:
@@ -79,6 +84,24 @@ def test_modulepreload_links_are_the_import_graph(page):
     hint = "\n".join(f'  <link rel="modulepreload" href="{url}">' for url in expected)
     assert len(links) == len(set(links)), f"{page.name}: a modulepreload link twice"
     assert sorted(links) == expected, f"{page.name} should preload exactly:\n{hint}"
+
+
+def exported(module: Path) -> set[str]:
+    """The names `module` exports by declaration (the app's only form of export)."""
+    text = module.read_text(encoding="utf-8")
+    assert not re.search(r"^export\s*(\{|\*|default)", text, re.M), f"{module}: unread export form"
+    return set(DECLARED.findall(text))
+
+
+@pytest.mark.parametrize(
+    "module", sorted((STATIC / "js").rglob("*.js")), ids=lambda p: p.relative_to(STATIC).as_posix()
+)
+def test_named_imports_are_exported(module):
+    """What a file move or split most easily breaks, caught without a browser."""
+    for names, spec in NAMED.findall(module.read_text(encoding="utf-8")):
+        wanted = {n.split(" as ")[0].strip() for n in names.split(",") if n.strip()}
+        missing = wanted - exported((module.parent / spec).resolve())
+        assert not missing, f"{spec} does not export {sorted(missing)}"
 
 
 def test_every_module_is_loaded_by_a_page():
