@@ -1,21 +1,28 @@
 # make run   — install what is missing, start a private PostGIS under var/, serve :8000
-# make test  — the whole suite, against a real PostGIS and a real Chromium
+# make test  — the whole suite, against a real PostGIS and a real Chromium (JS specs first)
+# make lint  — ruff, and ESLint (pinned in .ci/js/package-lock.json) on static/js and tests/js
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+ESLINT := .ci/js/node_modules/.bin/eslint
 
-.PHONY: run test lint format system-packages test-packages bench clean
+.PHONY: run test test-js lint format system-packages test-packages lint-packages bench clean
 
 run: system-packages $(VENV)/.installed
 	$(PY) -m mapserver run
 
-test: test-packages $(VENV)/.installed
+test: test-packages $(VENV)/.installed test-js
 	$(PY) -m pytest
 
-lint: $(VENV)/.installed
+# The pure browser modules' specs (tests/js) on node's own test runner: no npm packages.
+test-js: test-packages
+	node --test tests/js/*.test.mjs
+
+lint: $(VENV)/.installed .ci/js/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(ESLINT) -c .ci/js/eslint.config.js static/js tests/js
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
@@ -26,6 +33,13 @@ system-packages:
 test-packages:
 	@PYTHON=$(PYTHON) .ci/system-packages test
 
+lint-packages:
+	@PYTHON=$(PYTHON) .ci/system-packages lint
+
+.ci/js/node_modules/.installed: .ci/js/package-lock.json | lint-packages
+	cd .ci/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
@@ -35,4 +49,4 @@ bench: system-packages $(VENV)/.installed
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) var tests/artifacts
+	rm -rf $(VENV) var tests/artifacts .ci/js/node_modules

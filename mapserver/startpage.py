@@ -4,8 +4,8 @@ The page used to ask for ``/layers`` and ``/config`` once its modules had run, a
 then for the data: a chain of round trips on every load. Now the catalog and settings
 travel inside the HTML, and ``<link rel=preload>`` starts the page's first data requests
 while the browser is still fetching the modules. The preloaded URLs are exactly the ones
-the page builds itself (static/js/api.js, urlstate.js); one that does not match is only
-fetched twice, never wrong.
+the page builds itself (static/js/common/api.js, map/urlstate.js); one that does not match
+is only fetched twice, never wrong.
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ def first_requests(
 
 
 def battle_requests(filters: Sequence[tuple[str, str]]) -> list[str]:
-    """The battle panels' first requests (static/js/battle.js, problems.js): the red/black
-    list, the published periods, the open 点球 call-outs and the open problems of the page's
-    counties and working groups."""
+    """The battle panels' first requests (static/js/map/battle.js, problems.js): the
+    red/black list, the published periods, the open 点球 call-outs and the open problems of
+    the page's counties and working groups."""
     named = dict(filters)
     area = [(n, named[n]) for n in ("county", "working_group") if n in named]
     callouts = _query([("status", "issued,responded"), ("limit", "10000"), *area])

@@ -194,6 +194,19 @@ def test_csrf_for_session_writes_only(app, client):
     assert client.get("/auth/me").status_code == 200
 
 
+def test_csrf_token_outlives_answers_to_requests_sent_before_it(app, client):
+    """A page asks /auth/me while requests it sent with the login cookie are still out (the
+    editor's preloaded feeds); their answers re-set the permanent session cookie as it was
+    at login, after /auth/me's. The CSRF secret is in that cookie from login on, so the
+    token /auth/me handed out still works."""
+    add_user(app)
+    login(client)
+    at_login = client.get_cookie(COOKIE).value
+    csrf = me(client).get_json()["csrf_token"]
+    client.set_cookie(COOKIE, at_login)  # the late answer's Set-Cookie
+    assert client.post("/test-write", headers={"X-CSRFToken": csrf}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("role", "county", "csrf", "status"),
     [

@@ -327,7 +327,7 @@ def test_html_pages(client, url, words):
 def test_html_items_and_item(client, demo_engine):
     text = html(client, f"{ITEMS}?f=html&limit=30&status=under_construction")
     expected = codes(demo_engine, "status = 'under_construction'")
-    assert "leaflet-src.esm.js" in text or "/static/js/ogc-map.js" in text
+    assert "leaflet-src.esm.js" in text or "/static/js/ogc/map.js" in text
     assert f"共 {len(expected)} 个" in text
     for code in expected[:30]:
         assert f"/items/{code}?f=html" in text

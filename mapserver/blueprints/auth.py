@@ -273,6 +273,9 @@ def _start_session(actor: Actor) -> None:
     token = credentials.open_session(engine, actor.user_id, SESSION_LIFETIME)
     login_user(_Login(token, actor))
     session.permanent = True
+    # Made now, into the login's own cookie: made later by /auth/me, it would be lost to the
+    # answer of any request sent before that one's (each answer re-sets the whole cookie).
+    generate_csrf()
     g.actor, g.actor_via = actor, "session"
 
 

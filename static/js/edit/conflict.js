@@ -2,7 +2,7 @@
 // their version (fetched fresh) against the edits made here, field by field and as two
 // sites on the map, and lets the user take theirs or re-apply their own edits onto it.
 
-import { el, setHook, setText } from '../dom.js';
+import { el, setHook, setText } from '../common/dom.js';
 import { displayValue, normalize } from './form.js';
 import { L } from './leaflet.js';
 import { overlay } from './map.js';

@@ -1,7 +1,7 @@
 // Questions that need an answer before something is lost or deleted, in the page's own
 // dialog (a native confirm() would block the page and cannot be styled or tested).
 
-import { byId, setText } from '../dom.js';
+import { byId, setText } from '../common/dom.js';
 
 /**
  * Ask; resolves true for the confirming button, false for cancel or Escape.

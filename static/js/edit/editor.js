@@ -2,8 +2,9 @@
 // ETag, whether it has unsaved edits; opening, starting, closing and showing sizes.
 // Saving and everything after it (conflicts, delete, restore) is in save.js.
 
-import { setHook, setText } from '../dom.js';
-import { ProblemError, getHistory, getItem } from './api.js';
+import { setHook, setText } from '../common/dom.js';
+import { ProblemError } from '../common/request.js';
+import { getHistory, getItem } from './api.js';
 import { ask } from './dialog.js';
 import { describeSizes } from './measures.js';
 

@@ -2,9 +2,10 @@
 // the list as they happen. The open project is reloaded when it has no unsaved edits;
 // with edits, its user is told, and saving then meets the conflict view (412).
 
-import { setHook } from '../dom.js';
-import { createLiveStream } from '../live.js';
-import { ProblemError, getItem } from './api.js';
+import { setHook } from '../common/dom.js';
+import { createLiveStream } from '../common/live.js';
+import { ProblemError } from '../common/request.js';
+import { getItem } from './api.js';
 import { close, isDirty, open } from './editor.js';
 
 const RELIST_MS = 250;

@@ -2,8 +2,8 @@
 // server put into the page (mapserver/blueprints/editor.py, from attributes.FIELDS),
 // so it offers exactly what the write API accepts. Errors appear next to their field.
 
-import { el, setText } from '../dom.js';
-import { money } from '../format.js';
+import { el, setText } from '../common/dom.js';
+import { money } from '../common/format.js';
 
 /** A value as the form and the server's feed compare it: null, a number or a string. */
 export function normalize(field, value) {

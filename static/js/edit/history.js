@@ -1,7 +1,7 @@
 // A project's history: every revision (time, who, what, which fields), its site shown
 // on the main map as a temporary layer, and "恢复此版本" to make it current again.
 
-import { el, setHook, setText } from '../dom.js';
+import { el, setHook, setText } from '../common/dom.js';
 import { L } from './leaflet.js';
 import { overlay } from './map.js';
 

@@ -2,8 +2,9 @@
 // the server reads it into CRS84 features without saving anything (/import); they are
 // previewed here, and "使用此图形" hands one geometry to the editor, unsaved until Save.
 
-import { el, setHook, setText } from '../dom.js';
-import { ProblemError, previewImport } from './api.js';
+import { el, setHook, setText } from '../common/dom.js';
+import { ProblemError } from '../common/request.js';
+import { previewImport } from './api.js';
 import { L } from './leaflet.js';
 import { overlay } from './map.js';
 import { describeSizes, measureGeometry } from './measures.js';

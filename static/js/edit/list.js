@@ -2,7 +2,7 @@
 // marked read-only; a search over names and codes; click to open one, or 填报 to report
 // on it (/fill).
 
-import { el, setHook, setText } from '../dom.js';
+import { el, setHook, setText } from '../common/dom.js';
 
 function matches(feature, query) {
   if (!query) return true;

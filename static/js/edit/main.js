@@ -1,9 +1,9 @@
 // The editor page (/edit): who is logged in, the catalog and fields the server put into
 // the page, the map with counties and every site, then the panels wired to the editor.
 
-import { fetchFeatures } from '../api.js';
-import { byId, setHook, setText } from '../dom.js';
-import { logout } from './api.js';
+import { fetchFeatures } from '../common/api.js';
+import { byId, setHook, setText } from '../common/dom.js';
+import { goToLogin, loadSession, logout, permissions } from '../common/session.js';
 import { createConflictView } from './conflict.js';
 import {
   close, confirmDiscard, discard, isDirty, markDirty, refreshHistory, select, showSizes, startNew, useGeometry,
@@ -18,7 +18,6 @@ import { createNotice } from './notice.js';
 import { createGeometryEditor } from './parts.js';
 import { createProblemView } from './problems.js';
 import { remove, restore, save } from './save.js';
-import { goToLogin, loadSession, permissions } from './session.js';
 import { createSiteLayer } from './sites.js';
 import { createTabs } from './tabs.js';
 

@@ -1,8 +1,8 @@
 // The editor's map: optional tiles, the county boundaries (snapping targets that are
 // never edited themselves), and the bounds hook the browser tests click by.
 
-import { el, setHook } from '../dom.js';
-import { tileLayerArgs } from '../tiles.js';
+import { el, setHook } from '../common/dom.js';
+import { tileLayerArgs } from '../common/tiles.js';
 import { L } from './leaflet.js';
 
 const GUANG_AN = [30.53, 106.72];

@@ -1,6 +1,6 @@
 // One line of feedback over the map: what was saved, what was refused, what went wrong.
 
-import { setHook, setText } from '../dom.js';
+import { setHook, setText } from '../common/dom.js';
 
 /**
  * @param {HTMLElement} element  the notice box; `kind` goes to its data-kind (ok, info, error)

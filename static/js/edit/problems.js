@@ -1,7 +1,7 @@
 // Where the server's refusals show: a place on the map (problem `location`), the form
 // field a `pointer` names, or the notice line. Texts always go in as text.
 
-import { el, setHook } from '../dom.js';
+import { el, setHook } from '../common/dom.js';
 import { L } from './leaflet.js';
 import { INERT } from './map.js';
 

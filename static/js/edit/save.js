@@ -2,8 +2,9 @@
 // based on) for an existing one; the server's refusals shown where they belong; a 412
 // handled in the conflict view; delete and restore, which need the ETag too.
 
-import { setHook } from '../dom.js';
-import { ProblemError, createItem, deleteItem, getItem, patchItem, restoreRevision } from './api.js';
+import { setHook } from '../common/dom.js';
+import { ProblemError } from '../common/request.js';
+import { createItem, deleteItem, getItem, patchItem, restoreRevision } from './api.js';
 import { ask } from './dialog.js';
 import { close, confirmDiscard, open } from './editor.js';
 

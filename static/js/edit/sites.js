@@ -2,7 +2,7 @@
 // the user's editable projects in their status colour, everyone else's greyed. The
 // project being edited is taken out (the editor draws it) and put back afterwards.
 
-import { el } from '../dom.js';
+import { el } from '../common/dom.js';
 import { L } from './leaflet.js';
 import { SNAP_ONLY } from './map.js';
 

@@ -1,6 +1,6 @@
 // The right-hand panel's tabs (属性 / 历史 / 导入): one panel visible at a time.
 
-import { setHook } from '../dom.js';
+import { setHook } from '../common/dom.js';
 
 /**
  * Tabs from `root`'s [data-tab] buttons and the panels with the ids they name

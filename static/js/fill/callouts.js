@@ -1,7 +1,7 @@
 // 点球: a county editor answers a call-out with a text (status "responded").
 
-import { el } from '../dom.js';
-import { button, field, textarea, valueOf } from './forms.js';
+import { el } from '../common/dom.js';
+import { button, field, textarea, valueOf } from '../common/forms.js';
 import { mountList, recordItem } from './section.js';
 
 const TITLES = { issued: '待答复', responded: '已答复', closed: '已办结' };

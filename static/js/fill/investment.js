@@ -2,11 +2,11 @@
 // the completion rate the entry would give, live as it is typed; save a draft or submit
 // it for the city's review. One request per save, so nothing is stored half-way.
 
-import { el, setHook, setText } from '../dom.js';
-import { money, percent } from '../format.js';
-import { formErrors } from './errors.js';
-import { button, field, guarded, input, reasonLine, textarea, valueOf } from './forms.js';
-import { change, create, list } from './records.js';
+import { el, setHook, setText } from '../common/dom.js';
+import { formErrors } from '../common/errors.js';
+import { money, percent } from '../common/format.js';
+import { button, field, guarded, input, reasonLine, textarea, valueOf } from '../common/forms.js';
+import { change, create, list } from '../common/records.js';
 import { badge, editable } from './states.js';
 
 const monthOf = (report) => String(report.month).slice(0, 7);

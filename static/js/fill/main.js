@@ -1,8 +1,8 @@
 // The reporting page (/fill): the county's to-do list, or with ?project=CODE that
 // project's reporting forms.
 
-import { byId, setHook } from '../dom.js';
-import { showPageError, startHeader } from './header.js';
+import { byId, setHook } from '../common/dom.js';
+import { showPageError, startHeader } from '../common/header.js';
 import { showProject } from './project.js';
 import { mountTodo } from './todo.js';
 

@@ -1,7 +1,7 @@
 // 节点: a county editor enters the day a milestone was reached and a note.
 
-import { el } from '../dom.js';
-import { button, field, input, textarea, valueOf } from './forms.js';
+import { el } from '../common/dom.js';
+import { button, field, input, textarea, valueOf } from '../common/forms.js';
 import { mountList, recordItem } from './section.js';
 
 function status(m) {

@@ -2,9 +2,9 @@
 // server reads time and place from the EXIF and says whether it was taken on site.
 // Without the photos API (404) the section stays hidden.
 
-import { el, setHook, setText } from '../dom.js';
-import { currentCsrfToken, ProblemError } from '../edit/api.js';
-import { getJson } from './records.js';
+import { el, setHook, setText } from '../common/dom.js';
+import { getJson } from '../common/records.js';
+import { currentCsrfToken, ProblemError } from '../common/request.js';
 
 const SITES = { on_site: '现场拍摄', off_site: '非现场', no_location: '无位置信息' };
 

@@ -1,9 +1,9 @@
 // 问题清单: raise a problem; resolve one with a resolution, which the city reviews
 // (draft / submitted; returned ones come back with the reason and can be sent again).
 
-import { el } from '../dom.js';
-import { formErrors } from './errors.js';
-import { button, field, guarded, input, reasonLine, textarea, valueOf } from './forms.js';
+import { el } from '../common/dom.js';
+import { formErrors } from '../common/errors.js';
+import { button, field, guarded, input, reasonLine, textarea, valueOf } from '../common/forms.js';
 import { mountList, recordItem } from './section.js';
 import { badge, editable } from './states.js';
 

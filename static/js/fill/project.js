@@ -1,14 +1,14 @@
 // One project's reporting page: its monthly investment, milestones, problems, 点球 and
 // site photos, each section loading and saving on its own.
 
-import { byId, setHook, setText } from '../dom.js';
-import { request } from '../edit/api.js';
+import { byId, setHook, setText } from '../common/dom.js';
+import { getJson } from '../common/records.js';
+import { request } from '../common/request.js';
 import { mountCallouts } from './callouts.js';
 import { mountInvestment } from './investment.js';
 import { mountMilestones } from './milestones.js';
 import { mountPhotos } from './photos.js';
 import { mountProblems } from './problems.js';
-import { getJson } from './records.js';
 
 /** This month in Guang'an by the browser's clock (only when the server did not say). */
 function clockMonth() {

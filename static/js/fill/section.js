@@ -1,10 +1,10 @@
 // One list of a project's records (节点, 问题, 点球) with a small form on each: the list
 // is redrawn from the server's answer after every save, so it always shows what is stored.
 
-import { el, setHook } from '../dom.js';
-import { formErrors } from './errors.js';
-import { guarded } from './forms.js';
-import { change, create, list } from './records.js';
+import { el, setHook } from '../common/dom.js';
+import { formErrors } from '../common/errors.js';
+import { guarded } from '../common/forms.js';
+import { change, create, list } from '../common/records.js';
 
 /**
  * A record's item: `form` holds its controls; `onAction(action, form)` returns the body to

@@ -1,6 +1,6 @@
 // The review states of a report (审核, mapserver/review.py) as the pages show them.
 
-import { el } from '../dom.js';
+import { el } from '../common/dom.js';
 
 export const TITLES = { draft: '草稿', submitted: '待审核', approved: '已审核', returned: '已退回' };
 

@@ -2,9 +2,9 @@
 // report submitted, overdue milestones, unanswered 点球), "只看缺项" to keep only those;
 // a tap opens the project's reporting page.
 
-import { el, setHook, setText } from '../dom.js';
-import { byCodePoint } from '../format.js';
-import { getJson } from './records.js';
+import { el, setHook, setText } from '../common/dom.js';
+import { byCodePoint } from '../common/format.js';
+import { getJson } from '../common/records.js';
 import { badge } from './states.js';
 
 function chips(item) {

@@ -1,8 +1,8 @@
 // The review page (/review): dispatchers and administrators approve or return what the
 // counties submitted. Other roles see a note; the server refuses them anyway.
 
-import { byId, setHook, setText } from '../dom.js';
-import { showPageError, startHeader } from '../fill/header.js';
+import { byId, setHook, setText } from '../common/dom.js';
+import { showPageError, startHeader } from '../common/header.js';
 import { createReviewMap } from './map.js';
 import { mountQueue } from './queue.js';
 

@@ -2,8 +2,8 @@
 // project site (GeoJSON from /ogc/collections/projects/items/<code>).
 
 import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
-import { setHook } from '../dom.js';
-import { getJson } from '../fill/records.js';
+import { setHook } from '../common/dom.js';
+import { getJson } from '../common/records.js';
 
 const GUANG_AN = [[30.0, 106.3], [30.9, 107.3]];
 const SITE = { color: '#3bc9db', weight: 3, fillOpacity: 0.35 };

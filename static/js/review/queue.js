@@ -2,11 +2,11 @@
 // one tap, or return with a reason (asked in a dialog). Each decision is one PATCH with
 // the version shown, so a report changed meanwhile is refused (412), never overwritten.
 
-import { el, setHook, setText } from '../dom.js';
-import { money } from '../format.js';
-import { formErrors } from '../fill/errors.js';
-import { button, guarded } from '../fill/forms.js';
-import { change, getJson } from '../fill/records.js';
+import { el, setHook, setText } from '../common/dom.js';
+import { formErrors } from '../common/errors.js';
+import { money } from '../common/format.js';
+import { button, guarded } from '../common/forms.js';
+import { change, getJson } from '../common/records.js';
 
 const NOUNS = { investment: '月度投资', problems: '问题销号' };
 
