@@ -1,5 +1,5 @@
 # make run   — install what is missing, start a private PostGIS under var/, serve :8000
-# make test  — the whole suite, against a real PostGIS and a real Chromium (JS specs first)
+# make test  — lint, the JS specs, then the whole suite against a real PostGIS and Chromium
 # make lint  — ruff, and ESLint (pinned in .ci/js/package-lock.json) on static/js and tests/js
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +12,7 @@ ESLINT := .ci/js/node_modules/.bin/eslint
 run: system-packages $(VENV)/.installed
 	$(PY) -m mapserver run
 
-test: test-packages $(VENV)/.installed test-js
+test: test-packages $(VENV)/.installed lint test-js
 	$(PY) -m pytest
 
 # The pure browser modules' specs (tests/js) on node's own test runner: no npm packages.
