@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -17,14 +18,23 @@ from mapserver.db import make_engine
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
-@pytest.fixture(scope="session")
-def cluster() -> Iterator[Cluster]:
-    base = Path(tempfile.mkdtemp(prefix="mapserver-test-"))
+@contextlib.contextmanager
+def temporary_cluster(prefix: str = "mapserver-test-") -> Iterator[Cluster]:
+    """A started cluster in a new directory under /tmp, destroyed afterwards."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     base.chmod(0o755)
     c = Cluster.in_directory(base)
     c.start()
-    yield c
-    c.destroy()
+    try:
+        yield c
+    finally:
+        c.destroy()
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    with temporary_cluster() as c:
+        yield c
 
 
 @pytest.fixture(scope="session")
