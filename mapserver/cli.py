@@ -223,3 +223,11 @@ def restore(file: Path) -> None:
         manifest = restores.restore(url, file, Settings.load().media_dir, Progress("restore"))
     click.echo(f"restored {file} (made {manifest['created_at']}, "
                f"{sum(manifest['rows'].values())} rows)")  # fmt: skip
+
+
+@main.command("new-epoch")
+def new_epoch() -> None:
+    """Start a new change-log epoch: open screens reload (after a point-in-time recovery)."""
+    with _admin_errors(), _admin_url() as url:
+        epoch = restores.new_epoch(url, "new-epoch command")
+    click.echo(f"change log continues at {epoch}; open screens reload")

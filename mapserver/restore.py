@@ -132,12 +132,7 @@ def restore(url: str, path: Path, media_dir: Path, progress: Progress) -> dict[s
         _pg_restore(url, bindir, dump, len(manifest["rows"]), progress)
         _media(tar, manifest, media_dir, progress)
     schema.upgrade(url)
-    engine = make_engine(url, 1)
-    try:
-        with engine.begin() as conn:
-            epoch = live.start_epoch(conn, f"restored {manifest['created_at']}")
-    finally:
-        engine.dispose()
+    epoch = new_epoch(url, f"restored {manifest['created_at']}")
     progress.done(f"restored {path}; change log continues at {epoch} (open screens reload)")
     return manifest
 
@@ -172,3 +167,13 @@ def _media(tar: tarfile.TarFile, manifest: dict[str, Any], media_dir: Path, p: P
         p.update(f"media file {i}/{len(names)}")
     if names:
         p.done(f"{len(names)} media files in {media_dir}")
+
+
+def new_epoch(url: str, note: str) -> int:
+    """Start a change-log epoch on ``url`` (mapserver.live.start_epoch); its id."""
+    engine = make_engine(url, 1)
+    try:
+        with engine.begin() as conn:
+            return live.start_epoch(conn, note)
+    finally:
+        engine.dispose()

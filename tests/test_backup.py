@@ -245,6 +245,8 @@ def test_cli_backup_and_restore_with_progress(demo_url, second_cluster, tmp_path
     again = cli(env, "restore", str(archive))
     assert again.returncode == 1 and "is not empty" in again.stderr
     assert "Traceback" not in again.stderr
+    epoch = cli(env, "new-epoch")
+    assert epoch.returncode == 0 and "2000000000" in epoch.stdout
 
 
 def test_a_new_epoch_resets_open_and_returning_streams(fresh_url):
