@@ -4,7 +4,7 @@ PostgreSQL refuses to run as root, so when we are root the server runs as the
 Debian ``postgres`` user; everything else (the app, the tests) stays as is and
 connects over a unix socket that only the cluster's owner (and root) can use.
 If ``postgres`` cannot enter the checkout (say it is under ``/root``), the data lives
-in ``/var/lib/mapserver/<hash of the path>/`` instead, and the path is a symlink to it.
+in ``/var/lib/mapserver/<hash of the path>-<random>/`` instead, and the path is a symlink to it.
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ def _relocate(base: Path) -> None:
     base = base.absolute()
     if base.is_symlink() or (base.exists() and any(p.is_file() for p in base.rglob("*"))):
         return
-    target = RELOCATED / hashlib.sha256(str(base).encode()).hexdigest()[:16]
-    target.mkdir(parents=True, exist_ok=True)
-    RELOCATED.chmod(0o755)
+    RELOCATED.mkdir(parents=True, exist_ok=True)
+    RELOCATED.chmod(0o755)  # postgres must pass through, whatever the umask
+    # New each time: a var/pg moved away keeps its data, and the next cluster starts afresh.
+    digest = hashlib.sha256(str(base).encode()).hexdigest()[:12]
+    target = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=RELOCATED))
     (target / "CHECKOUT").write_text(f"{base}\n")  # whose cluster this is
     if base.exists():
         shutil.rmtree(base)
