@@ -7,12 +7,15 @@ import io
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -24,6 +27,7 @@ from mapserver import backup, create_app, credentials, live, restore, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 from mapserver.progress import Progress
+from mapserver.settings import ROOT
 from tests.browser import serve
 from tests.conftest import new_database, temporary_cluster
 from tests.test_photos import picture
@@ -218,9 +222,9 @@ def test_refusals_leave_the_target_untouched(demo_url, second_cluster, tmp_path)
     assert not (tmp_path / "media").exists()
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def cli(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "mapserver", *args]
-    return subprocess.run(cmd, check=False, env=env, capture_output=True, text=True)
+    return subprocess.run(cmd, check=False, env=env, cwd=cwd, capture_output=True, text=True)
 
 
 def test_cli_backup_and_restore_with_progress(demo_url, second_cluster, tmp_path):
@@ -269,3 +273,60 @@ def test_a_new_epoch_resets_open_and_returning_streams(fresh_url):
     state.notifier.stop()
     state.engine.dispose()
     engine.dispose()
+
+
+# The private cluster of a checkout, as `make run` makes it: demo data, or a count.
+PRIVATE = """
+import sys
+from mapserver import loader, runner, schema
+from mapserver.db import make_engine
+c = runner.private_cluster()
+c.start()
+try:
+    c.ensure_database(runner.DEV_DATABASE)
+    if sys.argv[1] == "load":
+        url = c.url(runner.DEV_DATABASE)
+        schema.upgrade(url)
+        engine = make_engine(url, 1)
+        loader.load_demo(engine, 10, records=False)
+        engine.dispose()
+    else:
+        print(c.psql(sys.argv[1], runner.DEV_DATABASE).strip())
+finally:
+    c.stop()
+"""
+
+
+def test_private_cluster_backup_and_restore(tmp_path):
+    """Without MAPSERVER_DATABASE_URL both commands use var/pg, starting and stopping it."""
+    checkout = Path(tempfile.mkdtemp(prefix="mapserver-checkout-"))
+    checkout.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVER_")}
+    python = [sys.executable, "-c", PRIVATE]
+    try:
+        for part in ("mapserver", "migrations"):
+            shutil.copytree(
+                ROOT / part, checkout / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        subprocess.run([*python, "load"], check=True, cwd=checkout, env=env, capture_output=True)
+        archive = tmp_path / "private.tar"
+        made = cli(env, "backup", str(archive), cwd=checkout)
+        assert made.returncode == 0, made.stderr
+        refused = cli(env, "restore", str(archive), cwd=checkout)
+        assert refused.returncode == 1 and "move var/pg away" in refused.stderr
+        (checkout / "var" / "pg").rename(checkout / "var" / "pg.old")
+        done = cli(env, "restore", str(archive), cwd=checkout)
+        assert done.returncode == 0, done.stderr
+        count = [*python, "SELECT count(*) FROM projects"]
+        out = subprocess.run(
+            count, check=True, cwd=checkout, env=env, capture_output=True, text=True
+        )
+        assert out.stdout.strip() == "10"
+        assert not runner_is_running(checkout)
+    finally:
+        shutil.rmtree(checkout, ignore_errors=True)
+
+
+def runner_is_running(checkout: Path) -> bool:
+    """Whether a postmaster still runs on the checkout's data (the commands stop theirs)."""
+    return (checkout / "var" / "pg" / "data" / "postmaster.pid").exists()
