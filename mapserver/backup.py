@@ -26,6 +26,7 @@ import psycopg
 from psycopg import sql
 
 from mapserver import pgclient
+from mapserver.photos import MediaStore
 from mapserver.progress import Progress
 
 FORMAT = 1
@@ -60,6 +61,9 @@ LEFT JOIN pg_auth_members m ON m.member = r.oid LEFT JOIN pg_roles p ON p.oid = 
 WHERE NOT r.rolsuper AND r.rolname NOT LIKE 'pg\\_%%'
 GROUP BY r.rolname, r.rolcanlogin ORDER BY 1
 """
+
+
+PHOTOS = "SELECT DISTINCT sha256, media_type FROM photos"
 
 
 class BackupError(RuntimeError):
@@ -116,20 +120,33 @@ def create(
     path = Path(path).absolute()
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".backup-") as tmp:
         dump = Path(tmp) / DUMP
-        with pgclient.connect(url) as conn:
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            conn.read_only = True
-            if snapshot:
-                conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            else:
-                snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-            manifest = {"format": FORMAT, "created_at": _now(), **facts(conn)}
-            bindir = pgclient.bindir(pgclient.server_major(conn))
-            _dump(url, bindir, snapshot, dump, len(manifest["rows"]), progress)
-            conn.rollback()
-        manifest["pg_dump_version"] = _version(bindir / "pg_dump")
+        manifest, photos = _dump_snapshot(url, snapshot, dump, progress)
+        manifest["media_missing"] = missing_media(photos, media_dir)
+        if missing := len(manifest["media_missing"]):
+            progress.done(f"warning: {missing} photos have no file in {media_dir} "
+                          "(MAPSERVER_MEDIA_DIR); backing up without them")  # fmt: skip
         manifest["members"] = _write_tar(path, dump, media_dir, manifest, progress)
     return manifest
+
+
+def _dump_snapshot(
+    url: str, snapshot: str | None, dump: Path, progress: Progress
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The dump, the manifest's facts and the photos' files, all from one snapshot."""
+    with pgclient.connect(url) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        if snapshot:
+            conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+        else:
+            snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        manifest = {"format": FORMAT, "created_at": _now(), **facts(conn)}
+        bindir = pgclient.bindir(pgclient.server_major(conn))
+        _dump(url, bindir, snapshot, dump, len(manifest["rows"]), progress)
+        photos = conn.execute(PHOTOS).fetchall() if "photos" in manifest["rows"] else []
+        conn.rollback()
+    manifest["pg_dump_version"] = _version(bindir / "pg_dump")
+    return manifest, photos
 
 
 def _dump(
@@ -164,6 +181,13 @@ def _write_tar(
         partial.unlink(missing_ok=True)
     progress.done(f"wrote {path} ({len(files)} media files, {path.stat().st_size / 1e6:.1f} MB)")
     return members
+
+
+def missing_media(photos: list[tuple[str, str]], media_dir: Path) -> list[str]:
+    """The SHA-256 of photos (of the dump) whose original is not in the media directory:
+    a wrong MAPSERVER_MEDIA_DIR should not make a backup silently without pictures."""
+    store = MediaStore(media_dir)
+    return sorted({sha for sha, kind in photos if not store.original(sha, kind).is_file()})
 
 
 def media_files(media_dir: Path) -> list[str]:

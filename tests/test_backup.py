@@ -195,6 +195,12 @@ def test_restore_drill_under_write_load(cluster, template_db, second_cluster, tm
     assert sum(len(r) for r in expected.values()) > 5000
     files = lambda root: {p.relative_to(root): p.read_bytes() for p in root.rglob("*.jpg")}  # noqa: E731
     assert len(files(media)) == 4 and files(restored_media) == files(media)
+    assert manifest["media_missing"] == []
+    # A wrong media directory: the backup says which photos it could not include.
+    blind = backup.create(source, tmp_path / "blind.tar", tmp_path / "empty", Progress("backup"))
+    with psycopg.connect(plain(source)) as conn:
+        shas = {sha for (sha,) in conn.execute("SELECT sha256 FROM photos")}
+    assert len(shas) == 2 and set(blind["media_missing"]) == shas
     assert epoch >= 1_000_000_000 and epoch > max(int(k.strip("[]")) for k in got["change_log"])
     engine.dispose()
 
