@@ -76,25 +76,24 @@ def user_relations(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
 
 def facts(conn: psycopg.Connection) -> dict[str, Any]:
     """What the manifest says about the database, read in the dump's snapshot."""
-    tables = [(s, t) for s, t, kind in user_relations(conn) if kind in ("r", "p")]
     rows = {}
-    for schema, table in tables:
-        count = sql.SQL("SELECT count(*) FROM {}.{}").format(
-            sql.Identifier(schema), sql.Identifier(table)
-        )
-        rows[table if schema == "public" else f"{schema}.{table}"] = conn.execute(count).fetchone()[
-            0
-        ]
-    names = {t for _, t in tables}
-    one = lambda q: conn.execute(q).fetchone()[0]  # noqa: E731
+    for schema, table, kind in user_relations(conn):
+        if kind in ("r", "p"):
+            name = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+            count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(name)).fetchone()[0]
+            rows[table if schema == "public" else f"{schema}.{table}"] = count
+
+    def one(query: str) -> Any:
+        return conn.execute(query).fetchone()[0]
+
     return {
         "database": one("SELECT current_database()"),
-        "alembic_revision": one("SELECT version_num FROM alembic_version")
-        if "alembic_version" in names
-        else None,
-        "data_version": one("SELECT coalesce(max(id), 0) FROM change_log")
-        if "change_log" in names
-        else 0,
+        "alembic_revision": (
+            one("SELECT version_num FROM alembic_version") if "alembic_version" in rows else None
+        ),
+        "data_version": (
+            one("SELECT coalesce(max(id), 0) FROM change_log") if "change_log" in rows else 0
+        ),
         "server_version": one("SHOW server_version"),
         "rows": rows,
         "roles": [

@@ -96,6 +96,10 @@ def second_cluster() -> Iterator[Cluster]:
         yield c
 
 
+def jpegs(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*.jpg")}
+
+
 def fresh_target(cluster: Cluster, name: str) -> str:
     cluster.ensure_database(name)
     return cluster.url(name)
@@ -193,8 +197,7 @@ def test_restore_drill_under_write_load(cluster, template_db, second_cluster, tm
     assert mismatches(got, expected) == 0
     assert {t: len(rows) for t, rows in expected.items()} == manifest["rows"]
     assert sum(len(r) for r in expected.values()) > 5000
-    files = lambda root: {p.relative_to(root): p.read_bytes() for p in root.rglob("*.jpg")}  # noqa: E731
-    assert len(files(media)) == 4 and files(restored_media) == files(media)
+    assert len(jpegs(media)) == 4 and jpegs(restored_media) == jpegs(media)
     assert manifest["media_missing"] == []
     # A wrong media directory: the backup says which photos it could not include.
     blind = backup.create(source, tmp_path / "blind.tar", tmp_path / "empty", Progress("backup"))
