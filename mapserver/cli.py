@@ -5,15 +5,22 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
+import psycopg
 from sqlalchemy.engine import Engine
 
+from mapserver import backup as backups
 from mapserver import credentials, demo, loader, runner, schema, users
+from mapserver import restore as restores
 from mapserver.accounts import ROLES
+from mapserver.cluster import ClusterError
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError, ProblemError
+from mapserver.pgclient import ClientError
+from mapserver.progress import Progress
 from mapserver.settings import Settings
 
 
@@ -152,3 +159,75 @@ def _print_each(fetch: Callable[[Engine], list], line: Callable[[Any], str]) -> 
         rows = fetch(engine)
     for row in rows:
         click.echo(line(row))
+
+
+@contextlib.contextmanager
+def _admin_url(create: bool = False) -> Iterator[str]:
+    """The database admin commands (backup, restore) work on, as its owner.
+
+    MAPSERVER_DATABASE_URL when set; else the private cluster under var/, started for the
+    command (and stopped after) unless `make run` has it running. ``create``: make its
+    database if missing (a restore's target), else a missing one is an error.
+    """
+    settings = Settings.load()
+    if settings.database_url:
+        yield settings.database_url
+        return
+    cluster = runner.private_cluster()
+    was_running = cluster.initialised() and cluster.running()
+    cluster.start()
+    try:
+        if create:
+            cluster.ensure_database(runner.DEV_DATABASE)
+        elif not cluster.psql(f"SELECT 1 FROM pg_database WHERE datname = '{runner.DEV_DATABASE}'"):
+            raise click.ClickException("the private cluster has no database yet (run `make run`)")
+        yield cluster.url(runner.DEV_DATABASE)
+    finally:
+        if not was_running:
+            cluster.stop()
+
+
+@contextlib.contextmanager
+def _admin_errors() -> Iterator[None]:
+    """Refusals and failures of backup/restore as one line, not a traceback."""
+    try:
+        yield
+    except (backups.BackupError, ClientError, ClusterError, ConfigError, psycopg.Error) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path | None) -> None:
+    """Back up the database and the photo files into FILE (a tar with a manifest).
+
+    Default FILE: mapserver-<UTC time>.tar in the current directory.
+    """
+    path = file or backups.default_path()
+    with _admin_errors(), _admin_url() as url:
+        manifest = backups.create(url, path, Settings.load().media_dir, Progress("backup"))
+    total = sum(manifest["rows"].values())
+    click.echo(f"backup {path}: {total} rows in {len(manifest['rows'])} tables, "
+               f"change log at {manifest['data_version']}, "
+               f"{len(manifest['members']) - 1} media files")  # fmt: skip
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Restore FILE (from `backup`) into an empty database; refuses one with tables.
+
+    Checks every member's SHA-256 first; photo files go to MAPSERVER_MEDIA_DIR.
+    """
+    with _admin_errors(), _admin_url(create=True) as url:
+        manifest = restores.restore(url, file, Settings.load().media_dir, Progress("restore"))
+    click.echo(f"restored {file} (made {manifest['created_at']}, "
+               f"{sum(manifest['rows'].values())} rows)")  # fmt: skip
+
+
+@main.command("new-epoch")
+def new_epoch() -> None:
+    """Start a new change-log epoch: open screens reload (after a point-in-time recovery)."""
+    with _admin_errors(), _admin_url() as url:
+        epoch = restores.new_epoch(url, "new-epoch command")
+    click.echo(f"change log continues at {epoch}; open screens reload")

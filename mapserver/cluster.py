@@ -3,10 +3,13 @@
 PostgreSQL refuses to run as root, so when we are root the server runs as the
 Debian ``postgres`` user; everything else (the app, the tests) stays as is and
 connects over a unix socket that only the cluster's owner (and root) can use.
+If ``postgres`` cannot enter the checkout (say it is under ``/root``), the data lives
+in ``/var/lib/mapserver/<hash of the path>-<random>/`` instead, and the path is a symlink to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PG_ROOT = Path("/usr/lib/postgresql")
+RELOCATED = Path("/var/lib/mapserver")  # where root keeps clusters postgres cannot reach
 SOCKET_PATH_MAX = 100
 
 
@@ -35,6 +39,36 @@ def pg_bindir() -> Path:
     return majors[-1].parent
 
 
+def _reachable(base: Path) -> bool:
+    """Whether ``postgres`` can enter the nearest existing directory of ``base``."""
+    existing = base.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    probe = ["runuser", "-u", "postgres", "--", "test", "-x", str(existing)]
+    return subprocess.run(probe, check=False).returncode == 0
+
+
+def _relocate(base: Path) -> None:
+    """Make ``base`` a symlink to a directory of its own under RELOCATED (kept across runs).
+
+    Only an absent or empty ``base`` is replaced: data postgres cannot reach is left alone
+    and :meth:`Cluster._check_reachable` says so.
+    """
+    base = base.absolute()
+    if base.is_symlink() or (base.exists() and any(p.is_file() for p in base.rglob("*"))):
+        return
+    RELOCATED.mkdir(parents=True, exist_ok=True)
+    RELOCATED.chmod(0o755)  # postgres must pass through, whatever the umask
+    # New each time: a var/pg moved away keeps its data, and the next cluster starts afresh.
+    digest = hashlib.sha256(str(base).encode()).hexdigest()[:12]
+    target = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=RELOCATED))
+    (target / "CHECKOUT").write_text(f"{base}\n")  # whose cluster this is
+    if base.exists():
+        shutil.rmtree(base)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    base.symlink_to(target, target_is_directory=True)
+
+
 @dataclass
 class Cluster:
     """One data directory, one postmaster, reached through a unix socket."""
@@ -45,6 +79,8 @@ class Cluster:
 
     @classmethod
     def in_directory(cls, base: Path) -> Cluster:
+        if os.geteuid() == 0 and not _reachable(base):
+            _relocate(base)
         base = base.resolve()
         socketdir = base / "run"
         if len(str(socketdir / ".s.PGSQL.5432")) > SOCKET_PATH_MAX:
@@ -77,7 +113,8 @@ class Cluster:
             raise ClusterError(
                 f"{path} is not reachable by the '{self.owner}' user; PostgreSQL cannot run "
                 "as root. Move the checkout below a directory others can enter (e.g. /srv or "
-                "/tmp) or set MAPSERVER_DATABASE_URL."
+                f"/tmp), move its data away to let it start afresh under {RELOCATED}, or set "
+                "MAPSERVER_DATABASE_URL."
             )
 
     def initialised(self) -> bool:

@@ -26,6 +26,9 @@ from mapserver.query_sql import features_sql
 
 CHANNEL = "mapserver_changes"
 BATCH = 500
+EPOCH = "epoch"  # the op of the change-log row a restore writes: a new history begins
+ID_BLOCK = 1_000_000_000  # a new epoch's ids start at the next multiple of this
+ORDER_LOCK = 7243190  # the advisory lock the change-log trigger (0002) takes for its ids
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +64,41 @@ def day_event(day: dt.date) -> str:
 def latest_id(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM change_log")).scalar_one()
+
+
+def latest_epoch(engine: Engine) -> int:
+    """The change-log id where the present history began (0: never restored)."""
+    sql = "SELECT coalesce(max(id), 0) FROM change_log WHERE op = 'epoch'"
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar_one()
+
+
+def start_epoch(conn: sa.Connection, note: str) -> int:
+    """Begin a new history (after a restore); its id.
+
+    Ids jump to the next billion, so no id of the lost history (nor an ETag or cached
+    figure keyed by one) comes back; the epoch row makes streams and clients reset.
+    """
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ORDER_LOCK})
+    jump = (
+        "SELECT setval('change_log_id_seq', (last_value / :b + 1) * :b, false) "
+        "FROM change_log_id_seq"
+    )
+    conn.execute(sa.text(jump), {"b": ID_BLOCK})
+    new_id = conn.execute(
+        sa.text(
+            "INSERT INTO change_log (id, layer, op, feature_id) "
+            "VALUES (nextval('change_log_id_seq'), '', :op, :note) RETURNING id"
+        ),
+        {"op": EPOCH, "note": note},
+    ).scalar_one()
+    conn.execute(sa.text("SELECT pg_notify(:c, :id)"), {"c": CHANNEL, "id": str(new_id)})
+    return new_id
+
+
+def reset_event(latest: int) -> str:
+    """The SSE frame telling a client its history is not this database's: reload."""
+    return f'event: reset\ndata: {{"latest":{latest}}}\n\n'
 
 
 def changes_after(engine: Engine, layers: Mapping[str, Layer], since: int) -> list[Change]:
@@ -174,16 +212,16 @@ def _follow(
     day = today(engine)
     yield day_event(day)
     newest = latest_id(engine)
-    if since > newest:
+    if since > newest or 0 < since < latest_epoch(engine):
         # The client saw a history this database does not have (restored or replaced):
         # it must reload everything rather than wait for ids that will never come.
-        yield f'event: reset\ndata: {{"latest":{newest}}}\n\n'
+        yield reset_event(newest)
         since = newest
     generation, checked = notifier.generation, time.monotonic()
     while True:
         batch = changes_after(engine, layers, since)
         for change in batch:
-            yield change.event()
+            yield reset_event(change.id) if change.op == EPOCH else change.event()
             since = change.id
         if len(batch) == BATCH:
             continue

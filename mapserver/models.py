@@ -100,6 +100,10 @@ class ChangeLog(Base):
     """One row per committed change to a layer's table, in commit order."""
 
     __tablename__ = "change_log"
+    # A restore's new epoch (mapserver.live.start_epoch), found without reading the log.
+    __table_args__ = (
+        sa.Index("change_log_epochs", "id", postgresql_where=sa.text("op = 'epoch'")),
+    )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(

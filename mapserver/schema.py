@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from mapserver.settings import ROOT
 
@@ -21,3 +22,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def known(revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations (a backup's may be newer)."""
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    return any(r.revision == revision for r in scripts.walk_revisions())

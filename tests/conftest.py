@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
 import tempfile
@@ -49,14 +50,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=missing[name]))
 
 
-@pytest.fixture(scope="session")
-def cluster() -> Iterator[Cluster]:
-    base = Path(tempfile.mkdtemp(prefix="mapserver-test-"))
+@contextlib.contextmanager
+def temporary_cluster(prefix: str = "mapserver-test-") -> Iterator[Cluster]:
+    """A started cluster in a new directory under /tmp, destroyed afterwards."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     base.chmod(0o755)
     c = Cluster.in_directory(base)
     c.start()
-    yield c
-    c.destroy()
+    try:
+        yield c
+    finally:
+        c.destroy()
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    with temporary_cluster() as c:
+        yield c
 
 
 @pytest.fixture(scope="session")
