@@ -11,6 +11,8 @@ from mapserver.progress import Progress
 from tests.browser import Relay, hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import new_database, temporary_cluster
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def second_cluster():
