@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mapserver import accesslog, create_app, metrics
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
+from mapserver.live import Notifier
 from mapserver.metrics import Access
 
 
@@ -178,3 +179,16 @@ def test_json_lines(client, caplog):
 def test_metrics_render_without_gunicorn():
     body, content_type = metrics.exposition()
     assert b"mapserver_requests_total" in body and content_type.startswith("text/plain")
+
+
+def test_the_listener_is_behind_only_when_nothing_moves():
+    notifier = Notifier("")  # never started: the bookkeeping alone
+    assert notifier.lag(10) == 0  # no streams, nothing to send
+    notifier.streaming(+1)
+    notifier.caught_up(7)
+    assert notifier.lag(10) == 3
+    assert not notifier.behind(10, grace=5)  # just moved: catching up
+    notifier.moved -= 6
+    assert notifier.behind(10, grace=5) and not notifier.behind(7, grace=5)
+    notifier.streaming(-1)
+    assert not notifier.behind(10, grace=5)
