@@ -138,7 +138,7 @@ class Notifier:
         metrics.EVENT_STREAMS.inc(delta)
 
     def caught_up(self, change_id: int) -> None:
-        """A stream has sent everything up to ``change_id``."""
+        """A stream has sent everything up to ``change_id`` (the newest sent by any counts)."""
         if change_id > self.sent:
             self.sent, self.moved = change_id, time.monotonic()
 
@@ -233,9 +233,9 @@ def _follow(
         for change in batch:
             yield change.event()
             since = change.id
+        notifier.caught_up(since)  # a long replay moves it on batch by batch
         if len(batch) == BATCH:
             continue
-        notifier.caught_up(since)
         woke = notifier.wait(generation, heartbeat)
         if woke == generation:
             yield ": heartbeat\n\n"
