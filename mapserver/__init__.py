@@ -60,6 +60,7 @@ def _blueprints(app: Flask) -> None:
         fill,
         headers,
         imports,
+        instrumentation,
         investment,
         items,
         milestones,
@@ -71,13 +72,15 @@ def _blueprints(app: Flask) -> None:
         ranking,
         report,
         reviews,
+        service,
         stats,
         todo,
     )
     from mapserver.blueprints import layers as layers_bp
 
     problems.register(app)
-    blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
+    instrumentation.init_app(app, app.extensions["mapserver"].settings)
+    blueprints = (service, layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     blueprints += (reviews, todo, changes, photos)
     for blueprint in (b.bp for b in blueprints):

@@ -177,9 +177,10 @@ class Cluster:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise ClusterError(f"pg_ctl start failed: {result.stderr}\n{tail}")
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """``mode``: pg_ctl's fast (disconnect, shut down cleanly) or immediate (crash-like)."""
         if self.initialised() and self.running():
-            self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", "fast", check=False)
+            self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", mode, check=False)
 
     def destroy(self) -> None:
         self.stop()

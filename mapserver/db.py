@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
+
+from mapserver import metrics
+
+
+class MeteredPool(QueuePool):
+    """SQLAlchemy's queue pool, counting connections in use and threads waiting (/metrics)."""
+
+    def _do_get(self) -> Any:
+        metrics.POOL_WAITING.inc()
+        try:
+            record = super()._do_get()
+        finally:
+            metrics.POOL_WAITING.dec()
+        metrics.POOL_IN_USE.inc()
+        return record
+
+    def _do_return_conn(self, record: Any) -> None:
+        metrics.POOL_IN_USE.dec()
+        super()._do_return_conn(record)
 
 
 def make_engine(
@@ -22,6 +44,8 @@ def make_engine(
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return sa.create_engine(
         url,
+        poolclass=MeteredPool,
+        hide_parameters=True,  # error messages, hence logs, never carry a bound value
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_pre_ping=True,

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+import psycopg.errors
+from sqlalchemy import exc as sa_exc
+
 
 class ConfigError(Exception):
     """Bad configuration: stops the server at startup."""
@@ -88,6 +92,12 @@ class Busy(ProblemError):
     title = "服务繁忙 Busy"
 
 
+class DatabaseUnavailable(ProblemError):
+    """The database cannot be reached (down, restarting, failing over): nothing was done."""
+
+    title = "数据库暂不可用 Database unavailable"
+
+
 STATUS: dict[type[ProblemError], int] = {
     ProblemError: 400,
     InvalidParameter: 400,
@@ -104,7 +114,42 @@ STATUS: dict[type[ProblemError], int] = {
     TooManyRequests: 429,
     QueryTimeout: 503,
     Busy: 503,
+    DatabaseUnavailable: 503,
 }
+
+# The driver's and SQLAlchemy's ways of saying "no connection": refused, reset, admin
+# shutdown (57P01), cannot connect now (57P03, starting up or shutting down), a pool
+# connection found dead. QueryCanceled and the rollback errors are OperationalErrors too,
+# so they are told apart first.
+UNREACHABLE = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+)
+
+
+def database_problem(error: BaseException, statement_timeout_ms: int) -> ProblemError | None:
+    """The problem a database error means for the client; None for a bug (a 500)."""
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+    if isinstance(cause, psycopg.errors.QueryCanceled):
+        return QueryTimeout(
+            f"a database statement ran longer than {statement_timeout_ms} ms and was "
+            "cancelled; narrow the filter (fewer vertices or spatial operators) or try "
+            "again later",
+            limit={"name": "statement_timeout_ms", "value": statement_timeout_ms},
+        )
+    if isinstance(cause, psycopg.errors.TransactionRollback):
+        return Busy("the database rolled the transaction back (a conflict); nothing was saved")
+    if isinstance(error, sa_exc.TimeoutError):  # the pool had no free connection in time
+        return Busy("every database connection of this process is in use; try again")
+    if isinstance(error, UNREACHABLE) or isinstance(cause, UNREACHABLE):
+        return DatabaseUnavailable(
+            "the database cannot be reached (restarting or down); nothing was saved by "
+            "this request, try again shortly"
+        )
+    return None
 
 
 def status_of(error: ProblemError) -> int:

@@ -19,7 +19,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from mapserver import periods
+from mapserver import metrics, periods
 from mapserver.layers import Layer
 from mapserver.query import FeatureQuery
 from mapserver.query_sql import features_sql
@@ -29,6 +29,7 @@ BATCH = 500
 EPOCH = "epoch"  # the op of the change-log row a restore writes: a new history begins
 ID_BLOCK = 1_000_000_000  # a new epoch's ids start at the next multiple of this
 ORDER_LOCK = 7243190  # the advisory lock the change-log trigger (0002) takes for its ids
+NEWEST = "SELECT coalesce(max(id), 0) FROM change_log"
 log = logging.getLogger(__name__)
 
 
@@ -63,7 +64,7 @@ def day_event(day: dt.date) -> str:
 
 def latest_id(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM change_log")).scalar_one()
+        return conn.execute(sa.text(NEWEST)).scalar_one()
 
 
 def latest_epoch(engine: Engine) -> int:
@@ -124,7 +125,12 @@ def changes_after(engine: Engine, layers: Mapping[str, Layer], since: int) -> li
 
 
 class Notifier:
-    """One LISTEN connection per process; wakes every waiting subscriber on NOTIFY."""
+    """One LISTEN connection per process; wakes every waiting subscriber on NOTIFY.
+
+    It also keeps what readiness and metrics ask of this process: whether the connection
+    is up, the newest change id the database has (looked at every second on it), and the
+    newest id this process's streams have sent (:func:`follow` tells it).
+    """
 
     def __init__(self, conninfo: str) -> None:
         self._conninfo = conninfo
@@ -133,6 +139,11 @@ class Notifier:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+        self.connected = threading.Event()
+        self.newest = 0  # the database's newest change id, as of the last tick
+        self.sent = 0  # the newest change id a stream of this process has caught up to
+        self.moved = time.monotonic()  # when a stream last moved on, or a NOTIFY came
+        self.streams = 0
 
     def start(self) -> None:
         with self._lock:
@@ -155,7 +166,37 @@ class Notifier:
     def _wake(self) -> None:
         with self._cond:
             self._generation += 1
+            self.moved = time.monotonic()
             self._cond.notify_all()
+
+    def streaming(self, delta: int) -> None:
+        """A stream of this process opened (+1) or closed (-1)."""
+        with self._lock:
+            self.streams += delta
+        metrics.EVENT_STREAMS.inc(delta)
+
+    def caught_up(self, change_id: int) -> None:
+        """A stream has sent everything up to ``change_id`` (the newest sent by any counts)."""
+        if change_id > self.sent:
+            self.sent, self.moved = change_id, time.monotonic()
+
+    def lag(self, newest: int | None = None) -> int:
+        """Changes the database has that no stream of this process has sent (0: no streams)."""
+        newest = self.newest if newest is None else newest
+        return max(0, newest - self.sent) if self.streams else 0
+
+    def behind(self, newest: int, grace: float) -> bool:
+        """Lagging with nothing moving (no NOTIFY, no stream advancing) for ``grace`` s."""
+        return self.lag(newest) > 0 and time.monotonic() - self.moved > grace
+
+    def _tick(self, conn: psycopg.Connection) -> None:
+        """Every second on the LISTEN connection: the newest id, which also proves it alive."""
+        self.newest = conn.execute(NEWEST).fetchone()[0]  # type: ignore[index]
+        metrics.CHANGE_LAG.set(self.lag())
+
+    def _up(self, up: bool) -> None:
+        (self.connected.set if up else self.connected.clear)()
+        metrics.LISTENERS_DOWN.set(0 if up else 1)
 
     def stop(self) -> None:
         """End the listener thread (app shutdown, tests)."""
@@ -170,14 +211,18 @@ class Notifier:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self._tick(conn)
                     if delay > 0.5:
                         log.warning("LISTEN connection restored")
                     delay = 0.5
+                    self._up(True)
                     self._wake()  # anything missed while we were away gets read now
                     while not self._stopped.is_set():
                         for _ in conn.notifies(timeout=1.0):
                             self._wake()
+                        self._tick(conn)
             except psycopg.Error as exc:
+                self._up(False)
                 if delay == 0.5:
                     log.warning("LISTEN connection lost (%s); retrying", exc)
             self._stopped.wait(delay)
@@ -198,10 +243,13 @@ def follow(
     If the database goes away (restart, failover) the stream ends cleanly: the client
     reconnects with its last id and misses nothing.
     """
+    notifier.streaming(+1)
     try:
         yield from _follow(engine, layers, notifier, since, heartbeat)
     except sa.exc.OperationalError as exc:
         log.warning("change stream ended, database unavailable: %s", exc.orig)
+    finally:
+        notifier.streaming(-1)
 
 
 def _follow(
@@ -223,6 +271,7 @@ def _follow(
         for change in batch:
             yield reset_event(change.id) if change.op == EPOCH else change.event()
             since = change.id
+        notifier.caught_up(since)  # a long replay moves it on batch by batch
         if len(batch) == BATCH:
             continue
         woke = notifier.wait(generation, heartbeat)

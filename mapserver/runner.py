@@ -50,6 +50,7 @@ def demo_accounts_table(rows: list[tuple[str, str, str | None, str]]) -> str:
 # 414 / 431 before the app runs. 8190 bytes is the most gunicorn accepts short of "unlimited";
 # a longer CQL2 filter does not fit in a GET (docs/api.md).
 MAX_REQUEST_LINE = 8190
+GUNICORN_CONFIG = "python:mapserver.gunicorn_conf"  # the metrics directory of the workers
 REQUEST_LIMITS = ("--limit-request-line", str(MAX_REQUEST_LINE),
                   "--limit-request-field_size", str(MAX_REQUEST_LINE),
                   "--limit-request-fields", "100")  # fmt: skip
@@ -76,8 +77,10 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "--timeout",
         "60",
         *REQUEST_LIMITS,
-        "--access-logfile",
-        "-",
+        # No gunicorn access log: the app logs each request once, with its id and route
+        # template rather than the raw path and query string (mapserver.accesslog).
+        "--config",
+        GUNICORN_CONFIG,
         "mapserver:create_app()",
     ]
 

@@ -91,6 +91,18 @@ class Settings:
         default=1,
         metadata={"doc": "spatially filtered queries running at once, all processes; 0: any"},
     )
+    log_format: str = field(
+        default="text",
+        metadata={"doc": "request log on stderr: text, or json (one JSON object a line)"},
+    )
+    metrics_allow: str = field(
+        default="127.0.0.1/32 ::1/128",
+        metadata={"doc": "addresses (CIDRs) that may read /metrics; empty: none"},
+    )
+    metrics_token: str | None = field(
+        default=None,
+        metadata={"doc": "bearer token that may read /metrics from anywhere; unset: none"},
+    )
 
     media_dir: Path = field(
         default=ROOT / "var" / "media",

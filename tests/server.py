@@ -6,9 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import requests
 
@@ -24,9 +26,15 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    database_url: str, workers: int = 2, target: str = "mapserver:create_app()", **settings: str
+    database_url: str,
+    workers: int = 2,
+    target: str = "mapserver:create_app()",
+    log: IO[str] | None = None,
+    **settings: str,
 ) -> Iterator[str]:
-    """Yield the base URL of a gunicorn running ``target`` (the app, unless a test's own)."""
+    """Yield the base URL of a gunicorn running ``target`` (the app, unless a test's own);
+    its stderr (the request log) goes to ``log``, a file (a pipe nobody read would fill up
+    and block the workers)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVER_")}
     env.update({"MAPSERVER_DATABASE_URL": database_url, "MAPSERVER_PORT": str(port),
@@ -34,11 +42,12 @@ def gunicorn(
     env.update({f"MAPSERVER_{k.upper()}": str(v) for k, v in settings.items()})
     cmd = [sys.executable, "-m", "gunicorn", "-k", runner.WORKER_CLASS, "-w", str(workers), "--threads", "16",
            "-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", *runner.REQUEST_LIMITS,
-           target]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+           "--config", runner.GUNICORN_CONFIG, target]  # fmt: skip
+    stderr = log or tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=stderr, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base, proc)
+        _wait(base, proc, stderr)
         yield base
     finally:
         proc.terminate()
@@ -46,13 +55,16 @@ def gunicorn(
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log is None:
+            stderr.close()
 
 
-def _wait(base: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+def _wait(base: str, proc: subprocess.Popen, log: IO[str], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {proc.stderr.read()}")
+            log.seek(0)
+            raise RuntimeError(f"gunicorn exited: {log.read()[-4000:]}")
         try:
             requests.get(base + "/config", timeout=5)
             return

@@ -19,8 +19,9 @@ def events() -> Response:
             raise InvalidParameter(f"unknown parameter {name!r}", parameter=name, allowed=["since"])
     raw = request.headers.get("Last-Event-ID") or request.args.get("since")
     where = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "since"
+    newest = live.latest_id(state.engine)  # an unreachable database: 503 before any byte
     if raw is None:
-        since = live.latest_id(state.engine)
+        since = newest
     elif raw.isascii() and raw.isdigit() and len(raw) < 19:
         since = int(raw)
     else:

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from flask import Flask, Response, json
-from psycopg.errors import QueryCanceled
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from mapserver.errors import ProblemError, QueryTimeout, problem, status_of
+from mapserver import metrics
+from mapserver.errors import (
+    DatabaseUnavailable,
+    ProblemError,
+    QueryTimeout,
+    database_problem,
+    problem,
+    status_of,
+)
 from mapserver.state import current
 
 PROBLEM = "application/problem+json"
@@ -46,13 +54,19 @@ def register(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
-    @app.errorhandler(QueryCanceled)
-    @app.errorhandler(DBAPIError)
+    @app.errorhandler(psycopg.Error)
+    @app.errorhandler(SQLAlchemyError)
     def _database(error: Exception) -> Response:
-        cancelled = error if isinstance(error, QueryCanceled) else getattr(error, "orig", None)
-        if not isinstance(cancelled, QueryCanceled):
+        found = database_problem(error, current().settings.statement_timeout_ms)
+        if found is None:
             return _bug(error)
-        return timed_out()
+        if isinstance(found, QueryTimeout):
+            metrics.STATEMENT_TIMEOUTS.inc()
+        elif isinstance(found, DatabaseUnavailable):
+            metrics.DATABASE_UNAVAILABLE.inc()
+            cause = getattr(error, "orig", None) or error
+            log.warning("database unavailable: %s", str(cause).splitlines()[0][:200])
+        return error_response(found)
 
     @app.errorhandler(Exception)
     def _bug(error: Exception) -> Response:
@@ -68,12 +82,10 @@ def register(app: Flask) -> None:
 
 def timed_out() -> Response:
     """503 for a statement PostgreSQL cancelled at ``MAPSERVER_STATEMENT_TIMEOUT_MS``."""
-    ms = current().settings.statement_timeout_ms
-    error = QueryTimeout(
-        f"a database statement ran longer than {ms} ms and was cancelled; narrow the "
-        "filter (fewer vertices or spatial operators) or try again later",
-        limit={"name": "statement_timeout_ms", "value": ms},
-    )
+    metrics.STATEMENT_TIMEOUTS.inc()
+    cancelled = psycopg.errors.QueryCanceled()
+    error = database_problem(cancelled, current().settings.statement_timeout_ms)
+    assert error is not None
     return error_response(error)
 
 
