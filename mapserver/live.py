@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import psycopg
@@ -25,6 +25,8 @@ from mapserver.query import FeatureQuery
 from mapserver.query_sql import features_sql
 
 CHANNEL = "mapserver_changes"
+# The last frame a big screen gets when its token is revoked: the page shows so and stops.
+REVOKED = "event: revoked\ndata: {}\n\n"
 BATCH = 500
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,14 @@ def latest_id(engine: Engine) -> int:
         return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM change_log")).scalar_one()
 
 
-def changes_after(engine: Engine, layers: Mapping[str, Layer], since: int) -> list[Change]:
-    """Up to BATCH changes after ``since``, each with its feature's current state."""
+def changes_after(
+    engine: Engine,
+    layers: Mapping[str, Layer],
+    since: int,
+    may_read: Callable[[str], bool] = lambda layer: True,
+) -> list[Change]:
+    """Up to BATCH changes after ``since``, each with its feature's current state; the
+    feature only where ``may_read`` its layer (the stream then leaves the change out)."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         rows = conn.execute(
             sa.text(
@@ -74,7 +82,7 @@ def changes_after(engine: Engine, layers: Mapping[str, Layer], since: int) -> li
             {"since": since, "n": BATCH},
         ).all()
         features: dict[tuple[str, str], str] = {}
-        for layer_id in {r.layer for r in rows if r.layer in layers}:
+        for layer_id in {r.layer for r in rows if r.layer in layers and may_read(r.layer)}:
             ids = tuple({r.feature_id for r in rows if r.layer == layer_id})
             layer = layers[layer_id]
             q = FeatureQuery(layer=layer, ids=ids, limit=len(ids))
@@ -152,8 +160,14 @@ def follow(
     notifier: Notifier,
     since: int,
     heartbeat: float,
+    may_read: Callable[[str], bool] = lambda layer: True,
+    allowed: Callable[[], bool] = lambda: True,
 ) -> Iterator[str]:
     """SSE text: replay after ``since``, then live changes, with heartbeat comments.
+
+    Only changes of layers the reader ``may_read`` are sent. ``allowed()`` is asked on
+    every wake-up (a revoked screen token NOTIFYs, so within a second): once it is false
+    the stream says ``revoked`` and ends.
 
     The day comes first and again when it turns: a project's health and overdue flags
     move at midnight with no change logged, so an open page reloads its feed then.
@@ -161,13 +175,19 @@ def follow(
     reconnects with its last id and misses nothing.
     """
     try:
-        yield from _follow(engine, layers, notifier, since, heartbeat)
+        yield from _follow(engine, layers, notifier, since, heartbeat, may_read, allowed)
     except sa.exc.OperationalError as exc:
         log.warning("change stream ended, database unavailable: %s", exc.orig)
 
 
 def _follow(
-    engine: Engine, layers: Mapping[str, Layer], notifier: Notifier, since: int, heartbeat: float
+    engine: Engine,
+    layers: Mapping[str, Layer],
+    notifier: Notifier,
+    since: int,
+    heartbeat: float,
+    may_read: Callable[[str], bool],
+    allowed: Callable[[], bool],
 ) -> Iterator[str]:
     notifier.start()
     yield "retry: 2000\n\n"
@@ -181,9 +201,13 @@ def _follow(
         since = newest
     generation, checked = notifier.generation, time.monotonic()
     while True:
-        batch = changes_after(engine, layers, since)
+        if not allowed():
+            yield REVOKED
+            return
+        batch = changes_after(engine, layers, since, may_read)
         for change in batch:
-            yield change.event()
+            if may_read(change.layer):
+                yield change.event()
             since = change.id
         if len(batch) == BATCH:
             continue

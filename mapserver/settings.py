@@ -87,6 +87,16 @@ class Settings:
         default=1,
         metadata={"doc": "spatially filtered queries running at once, all processes; 0: any"},
     )
+    read_records: str = field(
+        default="login",
+        metadata={"doc": "who reads battle records (/battle/…, /changes): public, login, roles"},
+    )
+    read_report: str = field(
+        default="login", metadata={"doc": "who reads /report and /report.xlsx"}
+    )
+    read_downloads: str = field(
+        default="login", metadata={"doc": "who downloads CSV/GeoPackage/KML files"}
+    )
 
     media_dir: Path = field(
         default=ROOT / "var" / "media",

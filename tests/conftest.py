@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,11 @@ from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# The suite's apps keep the battle records, the report and the downloads public, as they
+# were before read permissions (issue 12 §5), so tests of other things need no login;
+# tests/test_read_access.py gives each app its settings and checks the defaults.
+for _what in ("RECORDS", "REPORT", "DOWNLOADS"):
+    os.environ.setdefault(f"MAPSERVER_READ_{_what}", "public")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 // Entry point: fetch the layer catalog and settings, build the page, start the map.
 
+import { accessRevoked, lockedPanel } from './access.js';
 import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from './api.js';
 import { createApp } from './app.js';
 import { createBattlePanels } from './battle.js';
@@ -79,9 +80,10 @@ function startControls({ app, layer, state }) {
 function listPanels({ layer, projects, state, apis, onSelect }) {
   const filters = () => state.filters;
   const label = (p, n) => labelOf(layer.filters, p, n);
+  const records = apis.has('records'); // else 登录后可见 (access.js)
   const panels = [
-    createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect }),
-    createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }),
+    createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect, records }),
+    records ? createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }) : lockedPanel(byId('problems')),
   ];
   const changes = apis.has('changes') ? createChangesPanel({ root: byId('changes'), filters, label, onSelect }) : null;
   if (changes) panels.push(changes);
@@ -125,6 +127,7 @@ async function boot() {
     onChange: (change, id) => handlers.applyChange(change, id),
     onStatus: connectionIndicator(),
     onDay: (day) => handlers.setDay(day),
+    onRevoked: accessRevoked,
   });
   const symbology = createSymbology({
     element: byId('symbology'),
