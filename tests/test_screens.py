@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from mapserver import create_app, credentials, screens, users
+from mapserver.cli import main
 from mapserver.db import make_engine
 
 LOGIN_ONLY = {"read_records": "login", "read_report": "login", "read_downloads": "login"}
@@ -130,3 +132,20 @@ def test_a_token_bound_to_an_address_range(env):
     outside.set_cookie("mapserver_screen", token)
     assert outside.get("/battle/problems").status_code == 401
     assert outside.get("/").location.endswith("/screen/revoked")
+
+
+def test_the_command_line_issues_lists_and_revokes(fresh_url):
+    def run(*args: str) -> str:
+        env = {"MAPSERVER_DATABASE_URL": fresh_url}
+        result = CliRunner().invoke(main, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = run("issue-screen-token", "--name", "会议室大屏", "--cidr", "10.20.0.0/16")
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("gasc_")
+    assert "live     10.20.0.0/16       会议室大屏" in run("list-screen-tokens")
+    token_id = run("list-screen-tokens").split()[0]
+    assert run("revoke-screen-token", token_id).startswith("revoked")
+    assert "revoked" in run("list-screen-tokens")
+    assert token not in run("list-screen-tokens")
