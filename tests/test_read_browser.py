@@ -53,6 +53,7 @@ def test_anonymous_screen_shows_the_public_map_and_locks_the_records(driver, ser
     assert texts(driver, '#problems [data-part="list"] li') == ["登录后可见"]
     assert int(hook(driver, "feature-count")) > 0 and hook(driver, "lagging-count") is not None
     wait_for(lambda: hook(driver, "detail") == "complete")
+    wait_for(lambda: texts(driver, "#detail [data-locked] .locked") == ["登录后可见"])
     assert [entry["message"] for entry in severe_logs(driver)] == []
 
 

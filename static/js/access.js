@@ -22,6 +22,14 @@ export function lockedPanel(root) {
   return { refresh: () => Promise.resolve(), schedule() {} };
 }
 
+/** A section of the detail panel the reader may not read: its title and the note. */
+export function lockedSection(title) {
+  return el('section', { className: 'detail-photos', attrs: { 'data-field': 'photos', 'data-locked': 'true' } }, [
+    el('h3', { text: title }),
+    el('p', { className: 'locked', text: LOCKED_TEXT }),
+  ]);
+}
+
 /** The screen's token was revoked: leave for the page that says so (no script there, so
  * nothing of this page keeps polling). */
 export function accessRevoked() {

@@ -45,11 +45,16 @@ function connectionIndicator() {
   return (status) => showConnection({ element, label, status });
 }
 
+/** Site photos: offered, or 'locked' (登录后可见) when the reader may not read records. */
+function photosOffered(apis) {
+  return apis.has('photos') || (apis.has('records') ? false : 'locked');
+}
+
 function buildPanels({ layer, handlers, user, apis }) {
   const onClose = () => handlers.select(null);
   return {
     stats: createStatsPanel({ element: byId('stats'), layer }),
-    detail: createDetailPanel({ element: byId('detail'), layer, user, photos: apis.has('photos'), onClose }),
+    detail: createDetailPanel({ element: byId('detail'), layer, user, photos: photosOffered(apis), onClose }),
     ticker: createTicker({ element: byId('ticker'), label: (props, name) => labelOf(layer.filters, props, name) }),
   };
 }
