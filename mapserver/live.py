@@ -65,14 +65,9 @@ def latest_id(engine: Engine) -> int:
         return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM change_log")).scalar_one()
 
 
-def changes_after(
-    engine: Engine,
-    layers: Mapping[str, Layer],
-    since: int,
-    may_read: Callable[[str], bool] = lambda layer: True,
-) -> list[Change]:
-    """Up to BATCH changes after ``since``, each with its feature's current state; the
-    feature only where ``may_read`` its layer (the stream then leaves the change out)."""
+def changes_after(engine: Engine, layers: Mapping[str, Layer], since: int) -> list[Change]:
+    """Up to BATCH changes after ``since``, each with its feature's current state (for the
+    changes of ``layers``; None for the others)."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         rows = conn.execute(
             sa.text(
@@ -82,7 +77,7 @@ def changes_after(
             {"since": since, "n": BATCH},
         ).all()
         features: dict[tuple[str, str], str] = {}
-        for layer_id in {r.layer for r in rows if r.layer in layers and may_read(r.layer)}:
+        for layer_id in {r.layer for r in rows if r.layer in layers}:
             ids = tuple({r.feature_id for r in rows if r.layer == layer_id})
             layer = layers[layer_id]
             q = FeatureQuery(layer=layer, ids=ids, limit=len(ids))
@@ -165,7 +160,8 @@ def follow(
 ) -> Iterator[str]:
     """SSE text: replay after ``since``, then live changes, with heartbeat comments.
 
-    Only changes of layers the reader ``may_read`` are sent. ``allowed()`` is asked on
+    Only the changes the reader ``may_read`` are sent, with their feature when its layer is
+    one of ``layers`` (the layers the reader may read). ``allowed()`` is asked on
     every wake-up (a revoked screen token NOTIFYs, so within a second): once it is false
     the stream says ``revoked`` and ends.
 
@@ -204,7 +200,7 @@ def _follow(
         if not allowed():
             yield REVOKED
             return
-        batch = changes_after(engine, layers, since, may_read)
+        batch = changes_after(engine, layers, since)
         for change in batch:
             if may_read(change.layer):
                 yield change.event()

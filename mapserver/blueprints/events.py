@@ -30,7 +30,8 @@ def events() -> Response:
         stream = iter([live.REVOKED])
     else:
         stream = live.follow(
-            state.engine, state.layers, state.notifier, since, state.settings.heartbeat,
+            state.engine, {layer.id: layer for layer in reading.readable_layers()},
+            state.notifier, since, state.settings.heartbeat,
             may_read=reading.change_filter(), allowed=reading.screen_check(),
         )  # fmt: skip
     return Response(

@@ -20,6 +20,9 @@ from mapserver.state import current
 
 SCREEN_COOKIE = "mapserver_screen"
 POLICY = "mapserver.read_policy"
+# Layers whose changes are also the records' (a photo uploaded): sent to who may read
+# either, the feature only to who may read the layer.
+RECORD_LAYERS = frozenset({"photos"})
 READS = ("GET", "HEAD")
 
 
@@ -92,11 +95,14 @@ def may_read_records() -> bool:
 
 
 def change_filter() -> Callable[[str], bool]:
-    """Which layers' changes the reader's live stream carries: a layer by its rule, the
-    records (milestones, problems, …, which are no layer) by ``MAPSERVER_READ_RECORDS``."""
-    reader, layers, records = current_reader(), current().layers, may_read_records()
-    allowed = {name for name, layer in layers.items() if layer.read.allows(reader)}
-    return lambda name: name in allowed if name in layers else records
+    """Which changes the reader's live stream carries: a layer's by its rule, the records'
+    (milestones, problems, …, which are no layer, and RECORD_LAYERS) by
+    ``MAPSERVER_READ_RECORDS``."""
+    layers, records = current().layers, may_read_records()
+    readable = {layer.id for layer in readable_layers()}
+    return lambda name: (
+        name in readable or (records and (name not in layers or name in RECORD_LAYERS))
+    )
 
 
 def _gate() -> None:
