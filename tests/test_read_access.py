@@ -232,3 +232,17 @@ def test_revoked_screen_is_sent_to_the_revoked_page_which_forgets_it(setup, data
     client.set_cookie("mapserver_screen", database[1]["revoked_screen"])  # for the next test
     working, _ = clients["screen"]
     assert "Set-Cookie" not in working.get("/screen/revoked").headers  # a live one stays
+
+
+def test_a_server_whose_map_is_internal_sends_the_page_to_the_login(demo_url, tmp_path):
+    shutil.copytree(ROOT / "layers", tmp_path, dirs_exist_ok=True)
+    projects = tmp_path / "projects.yaml"
+    projects.write_text("read: login\n" + projects.read_text(encoding="utf-8"), "utf-8")
+    app = create_app({"database_url": demo_url, "layers_dir": tmp_path})
+    try:
+        response = app.test_client().get("/?county=511621")
+        assert response.status_code == 303 and response.location == "/login?next=/"
+        assert app.test_client().get("/stats").status_code == 401
+    finally:
+        app.extensions["mapserver"].notifier.stop()
+        app.extensions["mapserver"].engine.dispose()
