@@ -8,7 +8,6 @@ a listed role gets 403. Plain values, no Flask: the web layer finds the reader.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,8 +100,3 @@ class ReadPolicy:
             except ValueError as exc:
                 raise ConfigError(f"MAPSERVER_READ_{name.upper()}={raw!r}: {exc}") from None
         return cls(**rules)
-
-
-def readable(rules: Iterable[tuple[str, ReadRule]], reader: Reader) -> list[str]:
-    """The names whose rule lets ``reader`` read."""
-    return [name for name, rule in rules if rule.allows(reader)]

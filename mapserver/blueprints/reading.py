@@ -43,7 +43,7 @@ def current_reader() -> Reader:
         if actor is not None:
             g.reader = Reader(actor.role, g.actor_via)
         else:
-            g.reader = Reader(SCREEN, "screen") if _screen(touch=False) else NOBODY
+            g.reader = Reader(SCREEN, "screen") if _screen() else NOBODY
     return g.reader
 
 
@@ -51,12 +51,12 @@ def screen_token() -> str | None:
     return request.cookies.get(SCREEN_COOKIE) or None
 
 
-def _screen(touch: bool) -> int | None:
+def _screen() -> int | None:
     """The id of the request's screen token if it is live and usable from here."""
     token = screen_token()
     if token is None:
         return None
-    return screens.lookup(current().engine, token, request.remote_addr, touch)
+    return screens.lookup(current().engine, token, request.remote_addr)
 
 
 def screen_revoked() -> bool:
