@@ -70,8 +70,10 @@ def _blueprints(app: Flask) -> None:
         problem_list,
         problems,
         ranking,
+        reading,
         report,
         reviews,
+        screens,
         service,
         stats,
         todo,
@@ -82,10 +84,11 @@ def _blueprints(app: Flask) -> None:
     instrumentation.init_app(app, app.extensions["mapserver"].settings)
     blueprints = (service, layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
-    blueprints += (reviews, todo, changes, photos)
+    blueprints += (reviews, todo, changes, photos, screens)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
+    reading.init_app(app)
     settings = app.extensions["mapserver"].settings
     headers.init_app(app, settings)
     photo_upload = {"/battle/photos": settings.photo_max_bytes + photos.FORM_OVERHEAD}

@@ -13,7 +13,7 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 from mapserver import backup as backups
-from mapserver import credentials, demo, loader, runner, schema, users
+from mapserver import credentials, demo, loader, runner, schema, screens, users
 from mapserver import restore as restores
 from mapserver.accounts import ROLES
 from mapserver.cluster import ClusterError
@@ -152,6 +152,36 @@ def list_tokens() -> None:
         credentials.list_tokens,
         lambda t: f"{t.id:>5} {t.username:<20} {'revoked' if t.revoked_at else 'live':<8} {t.name}",
     )
+
+
+@main.command("issue-screen-token")
+@click.option("--name", required=True, help="which screen, e.g. '指挥中心大屏'")
+@click.option("--cidr", default=None, help="only from this address range, e.g. 10.20.0.0/16")
+def issue_screen_token(name: str, cidr: str | None) -> None:
+    """Issue a big screen's read-only token; prints it once (open /?screen=TOKEN on it)."""
+    with _accounts() as engine:
+        token_id, token = screens.issue(engine, name, cidr, None)
+    click.echo(f"screen token {token_id} (shown only now; open /?screen=<token> on the screen):")
+    click.echo(token)
+
+
+@main.command("revoke-screen-token")
+@click.argument("token_id", type=int)
+def revoke_screen_token(token_id: int) -> None:
+    """Revoke screen token TOKEN_ID: the screen shows 访问已撤销 within a second."""
+    with _accounts() as engine:
+        screens.revoke(engine, token_id)
+    click.echo(f"revoked screen token {token_id}")
+
+
+@main.command("list-screen-tokens")
+def list_screen_tokens() -> None:
+    """List screen tokens (never their secrets)."""
+
+    def line(t: screens.ScreenToken) -> str:
+        return f"{t.id:>5} {'revoked' if t.revoked_at else 'live':<8} {t.cidr or '-':<18} {t.name}"
+
+    _print_each(screens.listing, line)
 
 
 def _print_each(fetch: Callable[[Engine], list], line: Callable[[Any], str]) -> None:

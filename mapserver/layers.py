@@ -19,6 +19,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
+from mapserver.access import PUBLIC, ReadRule, parse_rule
 from mapserver.errors import ConfigError
 
 LAYER_KEYS = {
@@ -37,6 +38,7 @@ LAYER_KEYS = {
     "legend_title",
     "stats",
     "deleted_column",
+    "read",
 }
 PROPERTY_KEYS = {"title", "values", "labels", "unit"}
 LABELS_KEYS = {"table", "key", "label"}
@@ -109,6 +111,7 @@ class Layer:
     deleted_column: str | None = None  # rows where it is set are deleted (restorable)
     # What the battle map loads for every feature (None: everything); see _map_properties.
     map_properties: tuple[str, ...] | None = None
+    read: ReadRule = PUBLIC  # who may read the layer (mapserver/access.py)
     # column -> udt_name, filled in when the file is checked against the database
     types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -179,6 +182,7 @@ def parse_layer(path: Path) -> Layer:
             if "deleted_column" in doc
             else None
         ),
+        read=where.read_rule(doc.get("read", "public"), "read"),
     )
 
 
@@ -295,6 +299,14 @@ class Where:
             if coded and not properties[name].coded:
                 raise self.fail(key, f"{name!r} has no values or labels to filter by")
         return list(value)
+
+    def read_rule(self, value: Any, key: str) -> ReadRule:
+        if isinstance(value, str) and value not in ("public", "login"):
+            raise self.fail(key, "must be public, login or a list of roles")
+        try:
+            return parse_rule(value)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
 
     def path_options(self, value: Any, key: str) -> dict:
         return dict(self.mapping(value, key, PATH_OPTIONS))

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import psycopg
@@ -25,6 +25,8 @@ from mapserver.query import FeatureQuery
 from mapserver.query_sql import features_sql
 
 CHANNEL = "mapserver_changes"
+# The last frame a big screen gets when its token is revoked: the page shows so and stops.
+REVOKED = "event: revoked\ndata: {}\n\n"
 BATCH = 500
 EPOCH = "epoch"  # the op of the change-log row a restore writes: a new history begins
 ID_BLOCK = 1_000_000_000  # a new epoch's ids start at the next multiple of this
@@ -103,7 +105,8 @@ def reset_event(latest: int) -> str:
 
 
 def changes_after(engine: Engine, layers: Mapping[str, Layer], since: int) -> list[Change]:
-    """Up to BATCH changes after ``since``, each with its feature's current state."""
+    """Up to BATCH changes after ``since``, each with its feature's current state (for the
+    changes of ``layers``; None for the others)."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         rows = conn.execute(
             sa.text(
@@ -235,8 +238,15 @@ def follow(
     notifier: Notifier,
     since: int,
     heartbeat: float,
+    may_read: Callable[[str], bool] = lambda layer: True,
+    allowed: Callable[[], bool] = lambda: True,
 ) -> Iterator[str]:
     """SSE text: replay after ``since``, then live changes, with heartbeat comments.
+
+    Only the changes the reader ``may_read`` are sent, with their feature when its layer is
+    one of ``layers`` (the layers the reader may read). ``allowed()`` is asked on
+    every wake-up (a revoked screen token NOTIFYs, so within a second): once it is false
+    the stream says ``revoked`` and ends.
 
     The day comes first and again when it turns: a project's health and overdue flags
     move at midnight with no change logged, so an open page reloads its feed then.
@@ -245,7 +255,7 @@ def follow(
     """
     notifier.streaming(+1)
     try:
-        yield from _follow(engine, layers, notifier, since, heartbeat)
+        yield from _follow(engine, layers, notifier, since, heartbeat, may_read, allowed)
     except sa.exc.OperationalError as exc:
         log.warning("change stream ended, database unavailable: %s", exc.orig)
     finally:
@@ -253,7 +263,13 @@ def follow(
 
 
 def _follow(
-    engine: Engine, layers: Mapping[str, Layer], notifier: Notifier, since: int, heartbeat: float
+    engine: Engine,
+    layers: Mapping[str, Layer],
+    notifier: Notifier,
+    since: int,
+    heartbeat: float,
+    may_read: Callable[[str], bool],
+    allowed: Callable[[], bool],
 ) -> Iterator[str]:
     notifier.start()
     yield "retry: 2000\n\n"
@@ -267,9 +283,15 @@ def _follow(
         since = newest
     generation, checked = notifier.generation, time.monotonic()
     while True:
+        if not allowed():
+            yield REVOKED
+            return
         batch = changes_after(engine, layers, since)
         for change in batch:
-            yield reset_event(change.id) if change.op == EPOCH else change.event()
+            if change.op == EPOCH:
+                yield reset_event(change.id)
+            elif may_read(change.layer):
+                yield change.event()
             since = change.id
         notifier.caught_up(since)  # a long replay moves it on batch by batch
         if len(batch) == BATCH:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import CIDR, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("reserve", "preparing", "under_construction", "completed", "suspended")
@@ -167,6 +167,28 @@ class ApiToken(Base):
     )
     name: Mapped[str] = mapped_column(sa.Text, nullable=False)
     token_hash: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ScreenToken(Base):
+    """A big screen's read-only token (mapserver/screens.py); only its SHA-256 is stored."""
+
+    __tablename__ = "screen_tokens"
+    __table_args__ = (
+        sa.CheckConstraint("length(name) BETWEEN 1 AND 100", name="screen_tokens_name_check"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    token_hash: Mapped[str] = mapped_column(sa.Text, nullable=False, unique=True)
+    cidr: Mapped[str | None] = mapped_column(CIDR)
+    created_by: Mapped[int | None] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     )

@@ -103,6 +103,16 @@ class Settings:
         default=None,
         metadata={"doc": "bearer token that may read /metrics from anywhere; unset: none"},
     )
+    read_records: str = field(
+        default="login",
+        metadata={"doc": "who reads battle records (/battle/…, /changes): public, login, roles"},
+    )
+    read_report: str = field(
+        default="login", metadata={"doc": "who reads /report and /report.xlsx"}
+    )
+    read_downloads: str = field(
+        default="login", metadata={"doc": "who downloads CSV/GeoPackage/KML files"}
+    )
 
     media_dir: Path = field(
         default=ROOT / "var" / "media",

@@ -37,9 +37,10 @@ def _filters(layer: Mapping[str, Any], args: Mapping[str, Sequence[str]]) -> lis
 
 
 def first_requests(
-    catalog: Sequence[Mapping[str, Any]], args: Mapping[str, Sequence[str]]
+    catalog: Sequence[Mapping[str, Any]], args: Mapping[str, Sequence[str]], records: bool = True
 ) -> list[str]:
-    """The URLs the page requests first for this page URL's query ``args``."""
+    """The URLs the page requests first for this page URL's query ``args`` (the battle
+    records' only if the reader may read them: ``records``)."""
     layers = {layer["id"]: layer for layer in catalog}
     urls = []
     for layer_id in BASEMAP_LAYERS:
@@ -54,7 +55,7 @@ def first_requests(
         tail += [("properties", ",".join(only)), ("labels", "false")] if only else []
         urls.append(f"/layers/projects.geojson?{_query([*filters, *tail])}")
         urls.append(f"/stats?{_query(filters)}" if filters else "/stats")
-        urls += battle_requests(filters)
+        urls += battle_requests(filters) if records else []
     return urls
 
 

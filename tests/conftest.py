@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import shutil
 import tempfile
 import uuid
@@ -18,6 +19,11 @@ from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# The suite's apps keep the battle records, the report and the downloads public, as they
+# were before read permissions (issue 12 §5), so tests of other things need no login;
+# tests/test_read_access.py gives each app its settings and checks the defaults.
+for _what in ("RECORDS", "REPORT", "DOWNLOADS"):
+    os.environ.setdefault(f"MAPSERVER_READ_{_what}", "public")
 
 # Tests that need a tool beyond PostgreSQL carry a marker (tests/test_markers.py checks it),
 # so ``pytest -m "not browser"`` runs where no Chromium exists, and a missing tool is a

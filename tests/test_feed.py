@@ -216,7 +216,7 @@ def test_day_in_etag_and_header_moves_at_midnight(fresh_url):
 def test_layers_index(client):
     body = client.get("/layers").get_json()
     layers = {layer["id"]: layer for layer in body["layers"]}
-    assert set(layers) == {"projects", "counties", "city", "photos"}
+    assert set(layers) == {"projects", "counties", "city"}  # photos needs a login
     projects = layers["projects"]
     assert projects["title"] == "省市重点项目"
     filters = {f["name"]: f for f in projects["filters"]}

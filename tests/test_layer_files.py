@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from mapserver import create_app
+from mapserver.access import parse_rule
 from mapserver.errors import ConfigError
-from mapserver.layers import load_layers, parse_layer
+from mapserver.layers import LAYER_KEYS, load_layers, parse_layer
 from mapserver.settings import ROOT
 
 GOOD = yaml.safe_load((ROOT / "layers" / "projects.yaml").read_text(encoding="utf-8"))
@@ -51,6 +52,10 @@ CASES = [
     ({"properties__county__labels__column": "x"}, "properties.county.labels.column", "unknown key"),
     ({"stats__sums": ["nope"]}, "stats.sums", "not an exposed property"),
     ({"stats__ratio__numerator": "name"}, "stats.ratio.numerator", "not one of stats.sums"),
+    ({"read": "everyone"}, "read", "must be public, login or a list of roles"),
+    ({"read": ["viewer", "mayor"]}, "read", "unknown role 'mayor'"),
+    ({"read": []}, "read", "must be public, login or a list of roles"),
+    ({"read": {"roles": ["viewer"]}}, "read", "must be public, login or a list of roles"),
 ]  # fmt: skip
 
 
@@ -109,3 +114,15 @@ def test_map_properties_add_what_the_map_filters_and_colours_by():
     assert projects.map_properties[:2] == ("name", "owner_unit")
     assert set(projects.filters) | {projects.style["property"]} <= set(projects.map_properties)
     assert layers["counties"].map_properties is None
+
+
+@pytest.mark.parametrize("key", sorted(LAYER_KEYS))
+def test_every_layer_key_is_documented(key):
+    assert f"| `{key}` |" in (ROOT / "docs" / "layers.md").read_text(encoding="utf-8")
+
+
+def test_read_rules_of_the_shipped_layers():
+    layers = load_layers(ROOT / "layers")
+    assert layers["projects"].read.describe() == "public"  # the public battle map
+    assert layers["photos"].read.describe() == "login"
+    assert parse_rule(["screen", "dispatcher"]).describe() == ["dispatcher", "screen"]

@@ -625,7 +625,9 @@ def test_photos_as_a_read_only_layer(env):
     lon, lat = site_point(engine, OWN)
     placed = upload(client, tokens["admin"], picture(exif=tags(lon, lat))).get_json()
     upload(client, tokens["admin"], picture(colour=(1, 2, 3)))  # no position: not on the map
-    doc = client.get("/layers/photos.geojson").get_json()
+    admin = auth(tokens["admin"])  # the layer is read: login (layers/photos.yaml)
+    assert client.get("/layers/photos.geojson").status_code == 401
+    doc = client.get("/layers/photos.geojson", headers=admin).get_json()
     [feature] = doc["features"]
     assert feature["id"] == str(placed["id"])
     assert feature["geometry"]["coordinates"] == pytest.approx(
@@ -633,14 +635,15 @@ def test_photos_as_a_read_only_layer(env):
     )
     assert feature["properties"]["project"] == OWN and feature["properties"]["site"] == "on_site"
     assert feature["properties"]["thumbnail_url"] == placed["thumbnail_url"]
-    item = client.get(f"/ogc/collections/photos/items/{placed['id']}?f=json").get_json()
+    item = client.get(f"/ogc/collections/photos/items/{placed['id']}?f=json", headers=admin)
+    item = item.get_json()
     assert item["properties"]["site"] == "on_site"
     refused = client.delete(
         f"/ogc/collections/photos/items/{placed['id']}", headers=auth(tokens["admin"])
     )
     assert refused.status_code == 405
     client.delete(placed["url"].rsplit("/", 1)[0], headers=auth(tokens["admin"]))
-    assert client.get("/layers/photos.geojson").get_json()["features"] == []
+    assert client.get("/layers/photos.geojson", headers=admin).get_json()["features"] == []
 
 
 # ---- settings ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request, stream_with_context
 
 from mapserver import live
+from mapserver.blueprints import reading
 from mapserver.errors import InvalidParameter
 from mapserver.state import current
 
@@ -26,9 +27,14 @@ def events() -> Response:
         since = int(raw)
     else:
         raise InvalidParameter(f"{where} must be a change id (a whole number)", parameter=where)
-    stream = live.follow(
-        state.engine, state.layers, state.notifier, since, state.settings.heartbeat
-    )
+    if reading.screen_revoked():
+        stream = iter([live.REVOKED])
+    else:
+        stream = live.follow(
+            state.engine, {layer.id: layer for layer in reading.readable_layers()},
+            state.notifier, since, state.settings.heartbeat,
+            may_read=reading.change_filter(), allowed=reading.screen_check(),
+        )  # fmt: skip
     return Response(
         stream_with_context(stream),
         mimetype="text/event-stream",

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 
 from mapserver import catalog, feed, query
+from mapserver.blueprints.reading import readable_layer, readable_layers
 from mapserver.blueprints.streams import streamed
 from mapserver.state import current
 
@@ -18,11 +19,7 @@ def index() -> Response:
     state = current()
     base = request.url_root.rstrip("/")
     return jsonify(
-        {
-            "layers": [
-                catalog.describe(layer, state.vocabulary, base) for layer in state.layers.values()
-            ]
-        }
+        {"layers": [catalog.describe(layer, state.vocabulary, base) for layer in readable_layers()]}
     )
 
 
@@ -30,13 +27,13 @@ def index() -> Response:
 def one(layer_id: str) -> Response:
     state = current()
     base = request.url_root.rstrip("/")
-    return jsonify(catalog.describe(state.layer(layer_id), state.vocabulary, base))
+    return jsonify(catalog.describe(readable_layer(layer_id), state.vocabulary, base))
 
 
 @bp.get("/layers/<layer_id>.geojson")
 def features(layer_id: str) -> Response:
     state = current()
-    layer = state.layer(layer_id)
+    layer = readable_layer(layer_id)
     args = request.args.to_dict(flat=False)
     q = query.parse(layer, args, state.vocabulary)
     conn = state.engine.connect().execution_options(isolation_level="REPEATABLE READ")

@@ -26,6 +26,7 @@ from flask import (
 from werkzeug.wsgi import wrap_file
 
 from mapserver import cql, downloads, editing, feed, ogc, ogc_openapi, outcrs, query
+from mapserver.blueprints.reading import policy, readable_layer, readable_layers, require
 from mapserver.blueprints.streams import streamed
 from mapserver.layers import column_types
 from mapserver.state import current
@@ -104,7 +105,7 @@ def conformance() -> Response:
 def api() -> Response:
     fmt = _plain(ogc.OPENAPI)
     state = current()
-    body = ogc_openapi.document(state.layers.values(), state.vocabulary, _root())
+    body = ogc_openapi.document(readable_layers(), state.vocabulary, _root())
     return _out(fmt, body, "api", ogc.OPENAPI)
 
 
@@ -114,14 +115,15 @@ def collections() -> Response:
     state = current()
     with state.engine.connect() as conn:
         version = feed.data_version(conn)
-        extents = {layer.id: _extent(conn, layer, version) for layer in state.layers.values()}
-    return _out(fmt, ogc.collections(state.layers.values(), extents, _root()), "collections")
+        layers = readable_layers()
+        extents = {layer.id: _extent(conn, layer, version) for layer in layers}
+    return _out(fmt, ogc.collections(layers, extents, _root()), "collections")
 
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
     state = current()
-    layer = state.layer(collection_id)
+    layer = readable_layer(collection_id)
     fmt = _plain(ogc.JSON)
     with state.engine.connect() as conn:
         extent = _extent(conn, layer, feed.data_version(conn))
@@ -131,7 +133,7 @@ def collection(collection_id: str) -> Response:
 @bp.get("/collections/<collection_id>/queryables")
 def queryables(collection_id: str) -> Response:
     state = current()
-    layer = state.layer(collection_id)
+    layer = readable_layer(collection_id)
     fmt = _plain(ogc.SCHEMA)
     with state.engine.connect() as conn:
         types = column_types(conn, layer.table)
@@ -142,7 +144,7 @@ def queryables(collection_id: str) -> Response:
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
     state = current()
-    layer = state.layer(collection_id)
+    layer = readable_layer(collection_id)
     f = request.args.getlist("f")
     args, fmt = _args(feed.GEOJSON, ogc.ITEMS_FORMATS)
     if fmt in downloads.FORMATS:
@@ -181,6 +183,7 @@ def items(collection_id: str) -> Response:
 def _download(layer, args: dict[str, list[str]], fmt: str) -> Response:
     """Every matching feature (or ``limit`` of them) as a CSV, GeoPackage or KML file."""
     state = current()
+    require(policy().downloads, "downloads")
     most = downloads.cap(layer, state.settings.download_limit)
     q = downloads.parse(layer, args, state.vocabulary, ogc.PAGING, fmt, most)
     conn, headers, fresh = _versioned(q, fmt, weak=True)
@@ -198,8 +201,7 @@ def _download(layer, args: dict[str, list[str]], fmt: str) -> Response:
 
 @bp.get("/collections/<collection_id>/items/<path:feature_id>")
 def item(collection_id: str, feature_id: str) -> Response:
-    state = current()
-    layer = state.layer(collection_id)
+    layer = readable_layer(collection_id)
     args, fmt = _args(feed.GEOJSON)
     crs = ogc.item_crs(args)
     if fmt == "html":

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
 from mapserver import catalog, startpage
+from mapserver.blueprints import reading, screens
 from mapserver.blueprints.auth import current_actor
 from mapserver.errors import Unauthorized
 from mapserver.state import current
@@ -29,10 +30,13 @@ OPTIONAL_APIS = {"photos": "/battle/photos", "changes": "/changes"}
 
 
 def offered_apis() -> list[str]:
-    """The optional APIs this server has (site photos, 本期变化): the page asks for no
+    """The optional APIs this server has (site photos, 本期变化) and the reader may read,
+    and ``records`` when the reader may read the battle records: the page asks for no
     other, so a server without them costs no failed request (and no console error)."""
+    if not reading.may_read_records():
+        return []
     rules = {rule.rule for rule in current_app.url_map.iter_rules()}
-    return [name for name, path in OPTIONAL_APIS.items() if path in rules]
+    return ["records", *(name for name, path in OPTIONAL_APIS.items() if path in rules)]
 
 
 def page_user() -> dict[str, Any] | None:
@@ -49,17 +53,25 @@ def page_user() -> dict[str, Any] | None:
 
 @bp.get("/")
 def battle_map() -> Response:
-    state = current()
-    base = request.url_root.rstrip("/")
-    layers = [catalog.describe(layer, state.vocabulary, base) for layer in state.layers.values()]
+    if "screen" in request.args:
+        return screens.exchange(request.args["screen"])
+    if reading.screen_revoked():
+        return redirect(screens.REVOKED_PATH, 303)
+    if "projects" not in {layer.id for layer in reading.readable_layers()}:
+        return redirect("/login?next=/", 303)  # a server whose map is internal
+    vocabulary, base = current().vocabulary, request.url_root.rstrip("/")
+    layers = [catalog.describe(layer, vocabulary, base) for layer in reading.readable_layers()]
+    apis = offered_apis()
     html = Path(current_app.static_folder, "index.html").read_text(encoding="utf-8")
     page = startpage.render(
         html,
-        {"layers": layers, "config": page_config(), "user": page_user(), "apis": offered_apis()},
-        startpage.first_requests(layers, request.args.to_dict(flat=False)),
+        {"layers": layers, "config": page_config(), "user": page_user(), "apis": apis},
+        startpage.first_requests(layers, request.args.to_dict(flat=False), "records" in apis),
     )
     headers = {"Cache-Control": "no-cache", "Vary": "Cookie"}
-    return Response(page, mimetype="text/html", headers=headers)
+    response = Response(page, mimetype="text/html", headers=headers)
+    token = reading.screen_token()
+    return screens.keep(response, token) if reading.current_reader().via == "screen" else response
 
 
 @bp.get("/config")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from mapserver import feed, query, statistics
+from mapserver.blueprints.reading import readable_layer
 from mapserver.state import current
 
 bp = Blueprint("stats", __name__)
@@ -18,7 +19,7 @@ def projects() -> Response:
 @bp.get("/layers/<layer_id>/stats")
 def layer_stats(layer_id: str) -> Response:
     state = current()
-    layer = state.layer(layer_id)
+    layer = readable_layer(layer_id)
     args = request.args.to_dict(flat=False)
     q = query.parse(layer, args, state.vocabulary, paging=query.FILTERING)
     with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:

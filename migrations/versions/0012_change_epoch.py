@@ -1,7 +1,7 @@
 """Change-log epochs: a restore starts a new history that open screens must reload for.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-03
 
 A restore (``python -m mapserver restore``) moves the change-log ids on to the next
@@ -13,7 +13,7 @@ partial index finds the newest epoch without reading the whole log.
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

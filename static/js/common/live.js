@@ -3,9 +3,10 @@
 /**
  * A stream that can be (re)started from a data version.
  * @param {{url?: string, onChange: function(object), onStatus: function(string),
- *          onDay?: function(string), minDelay?: number, maxDelay?: number}} options
+ *          onDay?: function(string), onRevoked?: function(), minDelay?: number, maxDelay?: number}} options
  *   onStatus gets 'connecting', 'open' or 'closed'; onDay the server's date (YYYY-MM-DD)
- *   on each connection and when it turns.
+ *   on each connection and when it turns; onRevoked when the server ends the stream for good
+ *   (a revoked screen token).
  */
 export function createLiveStream(options) {
   const ctx = {
@@ -13,6 +14,7 @@ export function createLiveStream(options) {
     onChange: options.onChange,
     onStatus: options.onStatus,
     onDay: options.onDay || (() => {}),
+    onRevoked: options.onRevoked || (() => {}),
     minDelay: options.minDelay || 1000,
     maxDelay: options.maxDelay || 30000,
     source: null,
@@ -66,6 +68,10 @@ function open(ctx) {
   });
   // The database's history is not the one this page saw (restored or replaced): start over.
   source.addEventListener('reset', () => window.location.reload());
+  source.addEventListener('revoked', () => {
+    stop(ctx);
+    ctx.onRevoked();
+  });
 }
 
 function receive(ctx, source, event) {

@@ -3,6 +3,7 @@
 // on the map) and refresh, debounced, on every change from the stream. Fixed containers:
 // each refresh replaces their children. A 点球 or lagging row opens its project.
 
+import { lockLists } from './access.js';
 import { getJSON } from '../common/api.js';
 import { el, setHook, setText } from '../common/dom.js';
 import * as fmt from '../common/format.js';
@@ -108,6 +109,7 @@ function showLagging(ctx) {
 
 async function refresh(ctx, current) {
   showLagging(ctx);
+  if (!ctx.records) return lockLists(['county-red', 'unit-red', 'callouts'].map((n) => ctx.nodes[n]));
   try {
     const [ranking, callouts] = await Promise.all([fetchRanking(), fetchCallouts(ctx.filters())]);
     if (!current()) return;
@@ -122,19 +124,20 @@ async function refresh(ctx, current) {
 
 /**
  * The panels in `root` (static/index.html holds the containers); a 点球 or lagging row
- * calls `onSelect(code)` with its project's code.
+ * calls `onSelect(code)` with its project's code; `records` false: the red/black list and
+ * 点球 say 登录后可见 and are never asked for.
  * `label(props, name)`: a coded property's label (filters.js labelOf).
  * @param {{root: HTMLElement, projects: object, filters: function(): object,
  *          label: function(object, string): string, onSelect: function(string)}} options
  * @returns {{refresh: function(): Promise, schedule: function()}} schedule: refresh once
  *   changes are quiet for a moment (every change may move the lists).
  */
-export function createBattlePanels({ root, projects, filters, label, onSelect }) {
+export function createBattlePanels({ root, projects, filters, label, onSelect, records = true }) {
   const node = (id) => root.querySelector(`[data-part="${id}"]`);
   const nodes = { root, period: node('period'), callouts: node('callouts'), calloutCount: node('callout-count') };
   Object.assign(nodes, { lagging: node('lagging'), laggingCount: node('lagging-count') });
   for (const name of ['county-red', 'county-black', 'unit-red', 'unit-black']) nodes[name] = node(name);
-  const ctx = { nodes, projects, filters, label, refreshes: 0 };
+  const ctx = { nodes, projects, filters, label, records, refreshes: 0 };
   openOnClick(root, onSelect);
   return refresher((current) => refresh(ctx, current), EVERY_MS);
 }

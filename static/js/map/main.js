@@ -1,5 +1,6 @@
 // Entry point: fetch the layer catalog and settings, build the page, start the map.
 
+import { accessRevoked, lockedPanel } from './access.js';
 import { bootData, fetchCatalog, fetchConfig, fetchFeatures } from '../common/api.js';
 import { byId, setHook } from '../common/dom.js';
 import { createLiveStream } from '../common/live.js';
@@ -44,11 +45,16 @@ function connectionIndicator() {
   return (status) => showConnection({ element, label, status });
 }
 
+/** Site photos: offered, or 'locked' (登录后可见) when the reader may not read records. */
+function photosOffered(apis) {
+  return apis.has('photos') || (apis.has('records') ? false : 'locked');
+}
+
 function buildPanels({ layer, handlers, user, apis }) {
   const onClose = () => handlers.select(null);
   return {
     stats: createStatsPanel({ element: byId('stats'), layer }),
-    detail: createDetailPanel({ element: byId('detail'), layer, user, photos: apis.has('photos'), onClose }),
+    detail: createDetailPanel({ element: byId('detail'), layer, user, photos: photosOffered(apis), onClose }),
     ticker: createTicker({ element: byId('ticker'), label: (props, name) => labelOf(layer.filters, props, name) }),
   };
 }
@@ -79,9 +85,10 @@ function startControls({ app, layer, state }) {
 function listPanels({ layer, projects, state, apis, onSelect }) {
   const filters = () => state.filters;
   const label = (p, n) => labelOf(layer.filters, p, n);
+  const records = apis.has('records'); // else 登录后可见 (access.js)
   const panels = [
-    createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect }),
-    createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }),
+    createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect, records }),
+    records ? createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }) : lockedPanel(byId('problems')),
   ];
   const changes = apis.has('changes') ? createChangesPanel({ root: byId('changes'), filters, label, onSelect }) : null;
   if (changes) panels.push(changes);
@@ -125,6 +132,7 @@ async function boot() {
     onChange: (change, id) => handlers.applyChange(change, id),
     onStatus: connectionIndicator(),
     onDay: (day) => handlers.setDay(day),
+    onRevoked: accessRevoked,
   });
   const symbology = createSymbology({
     element: byId('symbology'),

@@ -2,6 +2,7 @@
 // thumbnail with its date and where it was taken: 现场 (on site), 偏离 Xm (off site) or
 // 无定位 (no GPS). Nothing is shown when the server has no photos API or the project none.
 
+import { lockedSection } from './access.js';
 import { getJSON } from '../common/api.js';
 import { el } from '../common/dom.js';
 
@@ -26,11 +27,12 @@ function thumb(photo) {
 
 /**
  * The photo section of project `code`, or null when there is nothing to show (no API, an
- * error, no photos).
- * @param {{code: string, offered: boolean, signal?: AbortSignal}} options
+ * error, no photos); `offered` 'locked': the reader may not see them (登录后可见).
+ * @param {{code: string, offered: boolean|string, signal?: AbortSignal}} options
  * @returns {Promise<HTMLElement|null>}
  */
 export async function photoSection({ code, offered, signal }) {
+  if (offered === 'locked') return lockedSection('现场照片');
   if (!offered) return null;
   let body;
   try {
