@@ -16,6 +16,8 @@ from mapserver.db import make_engine
 from tests.browser import hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import new_database
 
+pytestmark = pytest.mark.browser
+
 LOGIN_ONLY = {"read_records": "login", "read_report": "login", "read_downloads": "login"}
 
 

@@ -129,6 +129,7 @@ def ogrinfo(base: str, layer: str, headers: str | None) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.gdal
 def test_gdal_reads_a_login_layer_with_a_bearer_token(served):
     base, _engine, bearer = served
     # The line docs/access.md gives (with the server's address):
