@@ -51,8 +51,11 @@ CONFORMANCE = (
     f"{_SPEC}ogcapi-features-4/1.0/conf/update",
     f"{_SPEC}ogcapi-features-4/1.0/conf/optimistic-locking-etags",
     f"{_SPEC}ogcapi-features-4/1.0/conf/features",
-)
+    *(f"{_SPEC}ogcapi-tiles-1/1.0/conf/{name}"
+      for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30")),
+)  # fmt: skip
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+REL_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 # OGC items parameters besides the layer's code filters
 PAGING = ("bbox", "bbox-crs", "limit", "offset", "datetime", "crs", *FILTERING, "sortby",
           "properties")  # fmt: skip
@@ -148,6 +151,7 @@ def collection(layer: Layer, extent: Mapping[str, Any] | None, root: str) -> dic
         link(f"{here}/items?f=json", "items", GEOJSON, f"{layer.title}（GeoJSON 要素）"),
         link(f"{here}/items?f=html", "items", HTML, f"{layer.title}（要素网页）"),
         link(f"{here}/queryables?f=json", REL_QUERYABLES, SCHEMA, "可查询属性 Queryables"),
+        link(f"{here}/tiles?f=json", REL_TILESETS, JSON, "矢量瓦片 Vector tilesets"),
     ]
     for name, d in downloads.FORMATS.items():
         title = f"{layer.title}：全部下载 {DOWNLOAD_TITLES[name]}"
