@@ -179,7 +179,9 @@ def seed_tiles(layer_id: str, zooms: str) -> None:
         layer = layers[layer_id]
         top = int(last or first)
         if top > layer.tiles.max_zoom:
-            raise click.ClickException(f"--zooms: {layer_id} has tiles up to {layer.tiles.max_zoom}")
+            raise click.ClickException(
+                f"--zooms: {layer_id} has tiles up to {layer.tiles.max_zoom}"
+            )
 
         def progress(done: int, total: int, tile) -> None:
             line = f"\r{done}/{total} tiles ({100 * done // total}%) z{tile.z}"

@@ -89,9 +89,7 @@ def tile_sql(q: FeatureQuery, tile: TileId) -> tuple[str, dict]:
     layer = q.layer
     where, params = where_sql(q)
     geom = f't."{layer.geometry_column}"'
-    cols = "".join(
-        f', t."{n}"::{attribute_type(layer, n)} AS "{n}"' for n in attributes(layer)
-    )
+    cols = "".join(f', t."{n}"::{attribute_type(layer, n)} AS "{n}"' for n in attributes(layer))
     span = tile.span
     params.update(z=tile.z, x=tile.x, y=tile.y, span=span, origin=ORIGIN, last=(1 << tile.z) - 1,
                   margin=BUFFER / EXTENT, tolerance=span / EXTENT * SIMPLIFY,
@@ -99,7 +97,9 @@ def tile_sql(q: FeatureQuery, tile: TileId) -> tuple[str, dict]:
                   cell=span * layer.tiles.cluster_pixels / 256,
                   x0=tile.x * span - ORIGIN, y0=ORIGIN - tile.y * span)  # fmt: skip
     box = "ST_TileEnvelope(:z, :x, :y)"
-    mvt_geom = f'ST_AsMVTGeom(ST_Simplify("t g", :tolerance, true), {box}, {EXTENT}, {BUFFER}, true)'
+    mvt_geom = (
+        f'ST_AsMVTGeom(ST_Simplify("t g", :tolerance, true), {box}, {EXTENT}, {BUFFER}, true)'
+    )
     point_geom = f'ST_AsMVTGeom("t p", {box}, {EXTENT}, {BUFFER}, true)'
     sql = f"""
 WITH f AS (

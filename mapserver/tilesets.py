@@ -10,7 +10,7 @@ from typing import Any
 
 from mapserver import tiles
 from mapserver.layers import Layer
-from mapserver.ogc import CRS84, JSON, REL_TILESETS, link
+from mapserver.ogc import CRS84, JSON, link
 
 MATRIX_SET_URI = f"http://www.opengis.net/def/tilematrixset/OGC/1.0/{tiles.MATRIX_SET}"
 MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
@@ -55,6 +55,7 @@ def tileset(
     """``…/tiles/WebMercatorQuad``: OGC tileset metadata (dataType vector, MVT tiles)."""
     q = _query(query)
     tile_url = f"{here}/{TEMPLATE}{q}"
+    as_tilejson = f"{here}?{query}&f=tilejson" if query else f"{here}?f=tilejson"
     out: dict[str, Any] = {
         "title": f"{layer.title}（{tiles.MATRIX_SET}）",
         "description": layer.description,
@@ -71,7 +72,7 @@ def tileset(
             link(f"{here}{q}", "self", JSON, "瓦片集元数据 Tileset metadata"),
             link(MATRIX_SET_URI, REL_TILING, JSON, "瓦片矩阵集 Tile matrix set"),
             {**link(tile_url, "item", tiles.MVT, "矢量瓦片 Mapbox Vector Tile"), "templated": True},
-            link(f"{here}?{query + '&' if query else ''}f=tilejson", "alternate", JSON, "TileJSON 3.0"),
+            link(as_tilejson, "alternate", JSON, "TileJSON 3.0"),
         ],
     }  # fmt: skip
     if bbox:
@@ -95,7 +96,11 @@ def tilejson(
     }  # fmt: skip
     if bbox:
         out["bounds"] = bbox
-        out["center"] = [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2, min(10, layer.tiles.max_zoom)]
+        out["center"] = [
+            (bbox[0] + bbox[2]) / 2,
+            (bbox[1] + bbox[3]) / 2,
+            min(10, layer.tiles.max_zoom),
+        ]
     return out
 
 

@@ -98,8 +98,11 @@ def test_tile_features_attributes_and_geometry_match_sql(client, demo_engine):
         }
         for name, value in row.items():
             if name != "code" and value is not None:
-                assert props[name] == pytest.approx(float(value) if name in (
-                    "points_behind", "year_to_date", "pending_investment") else value), name
+                assert props[name] == pytest.approx(
+                    float(value)
+                    if name in ("points_behind", "year_to_date", "pending_investment")
+                    else value
+                ), name
         lon, lat, kind = found[props["id"]]
         if kind == "POINT":
             px, py = in_tile(lon, lat, z, x, y)
@@ -140,7 +143,9 @@ def test_documents_tileset_list_metadata_and_tilejson(client):
 
 
 def test_tilejson_of_a_filter_carries_it(client):
-    doc = client.get(TILES.format(layer="projects") + "/WebMercatorQuad?f=tilejson&status=completed")
+    doc = client.get(
+        TILES.format(layer="projects") + "/WebMercatorQuad?f=tilejson&status=completed"
+    )
     assert doc.status_code == 200
     assert doc.get_json()["tiles"][0].endswith("/{z}/{y}/{x}?status=completed")
 

@@ -40,7 +40,8 @@ CREATE FUNCTION mapserver_tiles_invalidate(layer_id text, shape geometry) RETURN
 LANGUAGE sql {SAFE} AS $$
     DELETE FROM tile_cache c
     USING (
-        SELECT z, 40075016.685578488 / (1 << z) AS span, (1 << z) - 1 AS last, b
+        SELECT z, 40075016.685578488 / (1 << z) AS span, (1 << z) - 1 AS last, b,
+               20037508.342789244 AS o
         FROM generate_series(0, 24) z,
              (SELECT ST_Transform(ST_MakeEnvelope(
                   greatest(ST_XMin(e), -180), greatest(ST_YMin(e), -85.0511),
@@ -48,10 +49,10 @@ LANGUAGE sql {SAFE} AS $$
               FROM (SELECT ST_Transform(ST_Envelope(shape), 4326)::box2d AS e) s) s
     ) r
     WHERE shape IS NOT NULL AND c.layer = layer_id AND c.z = r.z
-      AND c.x BETWEEN greatest(floor((ST_XMin(r.b) + 20037508.342789244) / r.span - 0.0625)::int, 0)
-                  AND least(floor((ST_XMax(r.b) + 20037508.342789244) / r.span + 0.0625)::int, r.last)
-      AND c.y BETWEEN greatest(floor((20037508.342789244 - ST_YMax(r.b)) / r.span - 0.0625)::int, 0)
-                  AND least(floor((20037508.342789244 - ST_YMin(r.b)) / r.span + 0.0625)::int, r.last)
+      AND c.x BETWEEN greatest(floor((ST_XMin(r.b) + r.o) / r.span - 0.0625)::int, 0)
+                  AND least(floor((ST_XMax(r.b) + r.o) / r.span + 0.0625)::int, r.last)
+      AND c.y BETWEEN greatest(floor((r.o - ST_YMax(r.b)) / r.span - 0.0625)::int, 0)
+                  AND least(floor((r.o - ST_YMin(r.b)) / r.span + 0.0625)::int, r.last)
 $$
 """
 
@@ -112,8 +113,9 @@ def upgrade() -> None:
         sa.Column("tile", BYTEA(), nullable=False),
         sa.Column("etag", sa.Text(), nullable=False),
         sa.Column("owned", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),  # fmt: skip
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
     )
     op.create_index("ix_tile_cache_place", "tile_cache", ["layer", "z", "x", "y"])
     for sql in (INVALIDATE, ROW, LOGGED, RULES):
