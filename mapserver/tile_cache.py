@@ -8,6 +8,7 @@ rendered before a change and stored after it is never kept.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -50,23 +51,39 @@ def variant(q: FeatureQuery) -> str:
     return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
+def _key(q: FeatureQuery, tile: TileId) -> dict:
+    return {"layer": q.layer.id, "variant": variant(q), "z": tile.z, "x": tile.x, "y": tile.y}
+
+
 def get(engine: Engine, q: FeatureQuery, tile: TileId) -> Tile:
     """The tile from the cache, or rendered (in one snapshot) and stored."""
-    key = {"layer": q.layer.id, "variant": variant(q), "z": tile.z, "x": tile.x, "y": tile.y}
     with engine.connect() as conn:
-        row = conn.execute(LOOKUP, key).first()
+        row = conn.execute(LOOKUP, _key(q, tile)).first()
     if row is not None:
         return Tile(bytes(row.tile), row.etag, row.owned, True)
+    return store(engine, q, tile, *render(engine, q, tile))
+
+
+def render(engine: Engine, q: FeatureQuery, tile: TileId) -> tuple[int, dt.date, int, bytes]:
+    """The change-log version and day of the snapshot, and what :func:`tiles.render` gives."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         version, day = feed.snapshot(conn)
         admission.admit(conn, q)
         owned, data = tiles.render(conn, q, tile)
         conn.rollback()
+    return version, day, owned, data
+
+
+def store(
+    engine: Engine, q: FeatureQuery, tile: TileId, version: int, day: dt.date, owned: int,
+    data: bytes,
+) -> Tile:  # fmt: skip
+    """Keep a tile rendered at change-log ``version``, unless a change came after it."""
     etag = hashlib.sha256(data).hexdigest()[:32]
+    values = {"day": day, "tile": data, "etag": etag, "owned": owned, "version": version}
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_LOG_LOCK})
-        values = {"day": day, "tile": data, "etag": etag, "owned": owned, "version": version}
-        conn.execute(STORE, {**key, **values})
+        conn.execute(STORE, {**_key(q, tile), **values})
     return Tile(data, etag, owned, False)
 
 

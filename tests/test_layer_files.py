@@ -51,6 +51,11 @@ CASES = [
     ({"properties__county__labels__column": "x"}, "properties.county.labels.column", "unknown key"),
     ({"stats__sums": ["nope"]}, "stats.sums", "not an exposed property"),
     ({"stats__ratio__numerator": "name"}, "stats.ratio.numerator", "not one of stats.sums"),
+    ({"tiles": {"cluster_pixels": 48}}, "tiles.cluster_pixels", "power of two"),
+    ({"tiles": {"max_zoom": 25}}, "tiles.max_zoom", "at most 24"),
+    ({"tiles": {"cluster_threshold": 0}}, "tiles.cluster_threshold", "positive integer"),
+    ({"tiles": {"zoom": 3}}, "tiles.zoom", "unknown key"),
+    ({"properties__count": {}}, "properties.count", "reserved"),
 ]  # fmt: skip
 
 
