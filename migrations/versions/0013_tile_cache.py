@@ -37,23 +37,32 @@ SAFE = "SECURITY DEFINER SET search_path = public, pg_temp"
 # the tiles' buffer (256/4096 of a tile), as tile column and row ranges.
 INVALIDATE = f"""
 CREATE FUNCTION mapserver_tiles_invalidate(layer_id text, shape geometry) RETURNS void
-LANGUAGE sql {SAFE} AS $$
-    DELETE FROM tile_cache c
-    USING (
-        SELECT z, 40075016.685578488 / (1 << z) AS span, (1 << z) - 1 AS last, b,
-               20037508.342789244 AS o
-        FROM generate_series(0, 24) z,
-             (SELECT ST_Transform(ST_MakeEnvelope(
-                  greatest(ST_XMin(e), -180), greatest(ST_YMin(e), -85.0511),
-                  least(ST_XMax(e), 180), least(ST_YMax(e), 85.0511), 4326), 3857) AS b
-              FROM (SELECT ST_Transform(ST_Envelope(shape), 4326)::box2d AS e) s) s
-    ) r
-    WHERE shape IS NOT NULL AND c.layer = layer_id AND c.z = r.z
-      AND c.x BETWEEN greatest(floor((ST_XMin(r.b) + r.o) / r.span - 0.0625)::int, 0)
-                  AND least(floor((ST_XMax(r.b) + r.o) / r.span + 0.0625)::int, r.last)
-      AND c.y BETWEEN greatest(floor((r.o - ST_YMax(r.b)) / r.span - 0.0625)::int, 0)
-                  AND least(floor((r.o - ST_YMin(r.b)) / r.span + 0.0625)::int, r.last)
-$$
+LANGUAGE plpgsql {SAFE} AS $$
+DECLARE
+    e box2d;
+    b geometry;
+    o constant float8 := 20037508.342789244;
+    span float8;
+    top int;
+BEGIN
+    IF shape IS NULL OR NOT EXISTS (SELECT 1 FROM tile_cache WHERE layer = layer_id) THEN
+        RETURN;
+    END IF;
+    e := ST_Transform(ST_Envelope(shape), 4326)::box2d;
+    b := ST_Transform(ST_MakeEnvelope(
+        greatest(ST_XMin(e), -180), greatest(ST_YMin(e), -85.0511),
+        least(ST_XMax(e), 180), least(ST_YMax(e), 85.0511), 4326), 3857);
+    FOR zoom IN 0..24 LOOP  -- one index range per zoom
+        span := 2 * o / (1 << zoom);
+        top := (1 << zoom) - 1;
+        DELETE FROM tile_cache
+        WHERE layer = layer_id AND z = zoom
+          AND x BETWEEN greatest(floor((ST_XMin(b) + o) / span - 0.0625)::int, 0)
+                    AND least(floor((ST_XMax(b) + o) / span + 0.0625)::int, top)
+          AND y BETWEEN greatest(floor((o - ST_YMax(b)) / span - 0.0625)::int, 0)
+                    AND least(floor((o - ST_YMin(b)) / span + 0.0625)::int, top);
+    END LOOP;
+END $$
 """
 
 # A row of a geometry table changed: its old and new place (and for a project, the places
@@ -82,11 +91,12 @@ END $$
 """
 
 # A project's records changed (the change log says so): its derived properties may have.
+# A project row this transaction wrote itself is left to its own trigger (same place).
 LOGGED = f"""
 CREATE FUNCTION mapserver_tiles_logged() RETURNS trigger LANGUAGE plpgsql {SAFE} AS $$
 BEGIN
     PERFORM mapserver_tiles_invalidate('projects', p.geom) FROM projects p
-    WHERE p.code = NEW.feature_id;
+    WHERE p.code = NEW.feature_id AND p.xmin::text::bigint <> txid_current() % 4294967296;
     RETURN NULL;
 END $$
 """
