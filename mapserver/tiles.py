@@ -84,23 +84,49 @@ def attribute_type(layer: Layer, name: str) -> str:
     return udt if udt in NATIVE else "text"
 
 
+BOX = "ST_TileEnvelope(:z, :x, :y)"
+SHAPE = f'ST_AsMVTGeom(ST_Simplify("t g", :tolerance, true), {BOX}, {EXTENT}, {BUFFER}, true)'
+POINT = f'ST_AsMVTGeom("t p", {BOX}, {EXTENT}, {BUFFER}, true)'
+# Whether the tile owns a feature: its representative point's tile is this one.
+OWNS = """least(greatest(floor((ST_X("t p") + :origin) / :span), 0), :last) = :x
+      AND least(greatest(floor((:origin - ST_Y("t p")) / :span), 0), :last) = :y"""
+# The owned features as one point per cluster cell, with their count.
+CLUSTERS = f"""SELECT ST_AsMVT(c, CAST(:name AS text), {EXTENT}, 'geom') FROM (
+    SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect("t p")), {BOX}, {EXTENT}, {BUFFER}, true) AS geom,
+           count(*)::int4 AS count, true AS cluster
+    FROM o WHERE "t own"
+    GROUP BY floor((ST_X("t p") - :x0) / :cell), floor((:y0 - ST_Y("t p")) / :cell)) c"""
+
+
+def _plain_sql(layer: Layer) -> str:
+    """Every feature reaching the tile, ``count`` 1 where owned; an owned feature that would
+    vanish at this zoom (a tiny polygon) is drawn as its representative point."""
+    columns = "".join(f', o."{n}"' for n in attributes(layer))
+    return f"""SELECT ST_AsMVT(m, CAST(:name AS text), {EXTENT}, 'geom') FROM (
+    SELECT o.id{columns}, CASE WHEN "t own" THEN 1 ELSE 0 END AS count,
+           CASE WHEN "t own" THEN coalesce({SHAPE}, {POINT}) ELSE {SHAPE} END AS geom
+    FROM o) m WHERE m.geom IS NOT NULL"""
+
+
+def _params(layer: Layer, tile: TileId) -> dict:
+    span = tile.span
+    return dict(z=tile.z, x=tile.x, y=tile.y, span=span, origin=ORIGIN, last=(1 << tile.z) - 1,
+                margin=BUFFER / EXTENT, tolerance=span / EXTENT * SIMPLIFY, name=layer.id,
+                threshold=layer.tiles.cluster_threshold,
+                cell=span * layer.tiles.cluster_pixels / 256,
+                x0=tile.x * span - ORIGIN, y0=ORIGIN - tile.y * span)  # fmt: skip
+
+
 def tile_sql(q: FeatureQuery, tile: TileId) -> tuple[str, dict]:
-    """One row: how many features the tile owns, and the tile (NULL or empty when none)."""
+    """One row: how many features the tile owns, and the tile (NULL or empty when none).
+
+    Candidates come through the feed's WHERE clause and the GiST index (the tile with its
+    buffer, in EPSG:4326); clusters or plain features is decided in the same statement.
+    """
     layer = q.layer
     where, params = where_sql(q)
     geom = f't."{layer.geometry_column}"'
     cols = "".join(f', t."{n}"::{attribute_type(layer, n)} AS "{n}"' for n in attributes(layer))
-    span = tile.span
-    params.update(z=tile.z, x=tile.x, y=tile.y, span=span, origin=ORIGIN, last=(1 << tile.z) - 1,
-                  margin=BUFFER / EXTENT, tolerance=span / EXTENT * SIMPLIFY,
-                  threshold=layer.tiles.cluster_threshold, name=layer.id,
-                  cell=span * layer.tiles.cluster_pixels / 256,
-                  x0=tile.x * span - ORIGIN, y0=ORIGIN - tile.y * span)  # fmt: skip
-    box = "ST_TileEnvelope(:z, :x, :y)"
-    mvt_geom = (
-        f'ST_AsMVTGeom(ST_Simplify("t g", :tolerance, true), {box}, {EXTENT}, {BUFFER}, true)'
-    )
-    point_geom = f'ST_AsMVTGeom("t p", {box}, {EXTENT}, {BUFFER}, true)'
     sql = f"""
 WITH f AS (
     SELECT t."{layer.id_column}"::text AS id{cols}, ST_Transform({geom}, 3857) AS "t g",
@@ -108,27 +134,11 @@ WITH f AS (
                              ELSE ST_PointOnSurface({geom}) END, 3857) AS "t p"
     FROM "{layer.table}" t
     WHERE {where} AND {geom} && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
-), o AS MATERIALIZED (
-    SELECT f.*, least(greatest(floor((ST_X("t p") + :origin) / :span), 0), :last) = :x
-            AND least(greatest(floor((:origin - ST_Y("t p")) / :span), 0), :last) = :y AS "t own"
-    FROM f
-), n AS (SELECT count(*) FILTER (WHERE "t own") AS owned FROM o)
-SELECT n.owned, CASE WHEN n.owned > :threshold THEN (
-    SELECT ST_AsMVT(c, CAST(:name AS text), {EXTENT}, 'geom') FROM (
-        SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect("t p")), {box}, {EXTENT}, {BUFFER}, true)
-               AS geom, count(*)::int4 AS count, true AS cluster
-        FROM o WHERE "t own"
-        GROUP BY floor((ST_X("t p") - :x0) / :cell), floor((:y0 - ST_Y("t p")) / :cell)) c
-) ELSE (
-    SELECT ST_AsMVT(m, CAST(:name AS text), {EXTENT}, 'geom') FROM (
-        SELECT o.id{"".join(f', o."{n}"' for n in attributes(layer))},
-               CASE WHEN "t own" THEN 1 ELSE 0 END AS count,
-               CASE WHEN "t own" THEN coalesce({mvt_geom}, {point_geom}) ELSE {mvt_geom} END AS geom
-        FROM o) m
-    WHERE m.geom IS NOT NULL
-) END
+), o AS MATERIALIZED (SELECT f.*, {OWNS} AS "t own" FROM f),
+n AS (SELECT count(*) FILTER (WHERE "t own") AS owned FROM o)
+SELECT n.owned, CASE WHEN n.owned > :threshold THEN ({CLUSTERS}) ELSE ({_plain_sql(layer)}) END
 FROM n"""
-    return sql, params
+    return sql, {**params, **_params(layer, tile)}
 
 
 def render(conn: sa.Connection, q: FeatureQuery, tile: TileId) -> tuple[int, bytes]:
