@@ -72,6 +72,7 @@ def _blueprints(app: Flask) -> None:
         report,
         reviews,
         stats,
+        tile_matrix_sets,
         tiles,
         todo,
     )
@@ -81,7 +82,7 @@ def _blueprints(app: Flask) -> None:
     blueprints = (layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     blueprints += (reviews, todo, changes, photos)
-    blueprints += (tiles,)
+    blueprints += (tiles, tile_matrix_sets)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)

@@ -56,6 +56,7 @@ CONFORMANCE = (
 )  # fmt: skip
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 REL_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 # OGC items parameters besides the layer's code filters
 PAGING = ("bbox", "bbox-crs", "limit", "offset", "datetime", "crs", *FILTERING, "sortby",
           "properties")  # fmt: skip
@@ -124,6 +125,7 @@ def landing(root: str) -> dict[str, Any]:
             link(f"{root}/api?f=json", "service-desc", OPENAPI, "API 定义 (OpenAPI 3.0)"),
             link(f"{root}/conformance?f=json", "conformance", JSON, "符合性声明 Conformance"),
             link(f"{root}/collections?f=json", "data", JSON, "要素集合 Collections"),
+            link(f"{root}/tileMatrixSets", REL_TILING_SCHEMES, JSON, "瓦片矩阵集 Tile matrix sets"),
         ],
     }
 

@@ -31,6 +31,12 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         "/conformance": _get("conformance", "符合性声明 Conformance", JSON),
         "/api": _get("api", "本 API 定义 This API definition", OPENAPI),
         "/collections": _get("collections", "要素集合 Collections", JSON),
+        "/tileMatrixSets": _tiles_get(
+            "tileMatrixSets", "瓦片矩阵集 Tile matrix sets", ("json",), JSON_OK, []
+        ),
+        "/tileMatrixSets/{tileMatrixSetId}": _tiles_get(
+            "tileMatrixSet", "瓦片矩阵集定义 (OGC 2D TMS 2.0 JSON)", ("json",), JSON_OK, [TMS]
+        ),
     }
     for layer in layers:
         here = f"/collections/{layer.id}"
@@ -263,6 +269,9 @@ def _add_writes(paths: dict[str, Any], here: str, layer: Layer) -> None:
 # -- OGC API – Tiles (docs/tiles.md) ----------------------------------------------------------
 
 
+JSON_OK = {"200": {"description": "OK", "content": {JSON: {"schema": ANY_OBJECT}}}}
+
+
 def _path(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "description": description,
             "schema": schema}  # fmt: skip
@@ -280,12 +289,13 @@ def _tiles_get(op: str, summary: str, formats: tuple[str, ...], ok: dict, params
                     "responses": responses}}  # fmt: skip
 
 
+TMS = _path("tileMatrixSetId", {"type": "string", "enum": [MATRIX_SET]}, "瓦片矩阵集")
+
+
 def _add_tiles(paths: dict[str, Any], here: str, layer: Layer, vocab: Vocabulary) -> None:
     """``…/tiles`` (list), ``…/tiles/{tileMatrixSetId}`` (metadata or TileJSON) and the tiles,
     each taking the feed's filters."""
     filters = [*_filter_params(), *_code_params(layer, vocab)]
-    json_ok = {"200": {"description": "OK", "content": {JSON: {"schema": ANY_OBJECT}}}}
-    tms = _path("tileMatrixSetId", {"type": "string", "enum": [MATRIX_SET]}, "瓦片矩阵集")
     top = layer.tiles.max_zoom
     place = [
         _path("tileMatrix", {"type": "integer", "minimum": 0, "maximum": top}, "缩放级别 zoom"),
@@ -299,12 +309,12 @@ def _add_tiles(paths: dict[str, Any], here: str, layer: Layer, vocab: Vocabulary
         "304": {"description": "未变化 Not modified (If-None-Match)"},
     }  # fmt: skip
     paths[f"{here}/tiles"] = _tiles_get(
-        f"{layer.id}-tilesets", f"{layer.title}：矢量瓦片集", ("json",), json_ok, filters
+        f"{layer.id}-tilesets", f"{layer.title}：矢量瓦片集", ("json",), JSON_OK, filters
     )
     paths[f"{here}/tiles/{{tileMatrixSetId}}"] = _tiles_get(
         f"{layer.id}-tileset", "瓦片集元数据 (OGC) 或 TileJSON 3.0 (f=tilejson)",
-        TILESET_FORMATS, json_ok, [tms, *filters],
+        TILESET_FORMATS, JSON_OK, [TMS, *filters],
     )  # fmt: skip
     paths[f"{here}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"] = _tiles_get(
-        f"{layer.id}-tile", f"{layer.title}：矢量瓦片", ("mvt",), tile_ok, [tms, *place, *filters]
+        f"{layer.id}-tile", f"{layer.title}：矢量瓦片", ("mvt",), tile_ok, [TMS, *place, *filters]
     )

@@ -42,6 +42,13 @@ class TileId:
         return 2 * ORIGIN / (1 << self.z)
 
 
+def check_matrix_set(tms: str) -> None:
+    """Only WebMercatorQuad is served: another id is a 404 naming the parameter."""
+    if tms != MATRIX_SET:
+        raise NotFound(f"no tile matrix set {tms[:50]!r}", parameter="tileMatrixSetId",
+                       allowed=[MATRIX_SET])  # fmt: skip
+
+
 def tile_id(layer: Layer, matrix: str, row: str, col: str) -> TileId:
     """``tileMatrix``/``tileRow``/``tileCol`` of the path, checked: 400 for what is not a
     whole number, 404 for a tile outside WebMercatorQuad or beyond the layer's max zoom."""

@@ -29,7 +29,12 @@ def _query(query: str) -> str:
     return f"?{query}" if query else ""
 
 
-def tilesets(layer: Layer, here: str, query: str) -> dict[str, Any]:
+def scheme_url(root: str) -> str:
+    """Where this server serves WebMercatorQuad's definition (``root``: the ``/ogc`` URL)."""
+    return f"{root}/tileMatrixSets/{tiles.MATRIX_SET}"
+
+
+def tilesets(layer: Layer, here: str, query: str, root: str) -> dict[str, Any]:
     """``…/tiles``: the layer's one tileset, in WebMercatorQuad."""
     tileset = f"{here}/{tiles.MATRIX_SET}{_query(query)}"
     return {
@@ -42,7 +47,7 @@ def tilesets(layer: Layer, here: str, query: str) -> dict[str, Any]:
                 "tileMatrixSetURI": MATRIX_SET_URI,
                 "links": [
                     link(tileset, "self", JSON, "瓦片集元数据 Tileset metadata"),
-                    link(MATRIX_SET_URI, REL_TILING, JSON, "瓦片矩阵集 Tile matrix set"),
+                    link(scheme_url(root), REL_TILING, JSON, "瓦片矩阵集 Tile matrix set"),
                 ],
             }
         ],
@@ -50,8 +55,9 @@ def tilesets(layer: Layer, here: str, query: str) -> dict[str, Any]:
 
 
 def tileset(
-    layer: Layer, here: str, query: str, bbox: list[float] | None, fields: Mapping[str, str]
-) -> dict[str, Any]:
+    layer: Layer, here: str, query: str, bbox: list[float] | None, fields: Mapping[str, str],
+    root: str,
+) -> dict[str, Any]:  # fmt: skip
     """``…/tiles/WebMercatorQuad``: OGC tileset metadata (dataType vector, MVT tiles)."""
     q = _query(query)
     tile_url = f"{here}/{TEMPLATE}{q}"
@@ -70,7 +76,7 @@ def tileset(
         }],
         "links": [
             link(f"{here}{q}", "self", JSON, "瓦片集元数据 Tileset metadata"),
-            link(MATRIX_SET_URI, REL_TILING, JSON, "瓦片矩阵集 Tile matrix set"),
+            link(scheme_url(root), REL_TILING, JSON, "瓦片矩阵集 Tile matrix set"),
             {**link(tile_url, "item", tiles.MVT, "矢量瓦片 Mapbox Vector Tile"), "templated": True},
             link(as_tilejson, "alternate", JSON, "TileJSON 3.0"),
         ],
@@ -112,3 +118,36 @@ def fields(layer: Layer) -> dict[str, str]:
         kind = FIELD_TYPES.get(tiles.attribute_type(layer, name), "String")
         out[name] = f"{prop.title} ({kind}{', ' + prop.unit if prop.unit else ''})"
     return out
+
+
+def matrix_set() -> dict[str, Any]:
+    """WebMercatorQuad as an OGC 2D Tile Matrix Set 2.0 JSON document, served here so that
+    a client on a network without internet can read what ``tileMatrixSetURI`` names."""
+    matrices = []
+    for z in range(25):
+        cell = 2 * tiles.ORIGIN / 256 / (1 << z)
+        matrices.append({
+            "id": str(z), "scaleDenominator": cell / 0.00028, "cellSize": cell,
+            "cornerOfOrigin": "topLeft", "pointOfOrigin": [-tiles.ORIGIN, tiles.ORIGIN],
+            "tileWidth": 256, "tileHeight": 256, "matrixWidth": 1 << z, "matrixHeight": 1 << z,
+        })  # fmt: skip
+    return {
+        "id": tiles.MATRIX_SET,
+        "title": "Google Maps Compatible for the World",
+        "uri": MATRIX_SET_URI,
+        "crs": MERCATOR,
+        "orderedAxes": ["X", "Y"],
+        "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
+        "tileMatrices": matrices,
+    }
+
+
+def matrix_sets(here: str) -> dict[str, Any]:
+    """``/ogc/tileMatrixSets``: the one tile matrix set served."""
+    own = f"{here}/{tiles.MATRIX_SET}"
+    return {
+        "links": [link(here, "self", JSON, "瓦片矩阵集 Tile matrix sets")],
+        "tileMatrixSets": [{"id": tiles.MATRIX_SET, "title": "Google Maps Compatible for the World",
+                            "uri": MATRIX_SET_URI, "crs": MERCATOR,
+                            "links": [link(own, "self", JSON, tiles.MATRIX_SET)]}],
+    }  # fmt: skip

@@ -173,6 +173,25 @@ def test_documents_tileset_list_metadata_and_tilejson(client):
     assert listing["links"][0]["rel"] == "self"
 
 
+def test_the_tile_matrix_set_is_served_here(client):
+    """Offline clients resolve the tiling scheme on this server, not on opengis.net."""
+    meta = client.get(TILES.format(layer="projects") + "/WebMercatorQuad").get_json()
+    rel = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+    href = next(link["href"] for link in meta["links"] if link["rel"] == rel)
+    assert href.startswith("http://localhost/ogc/tileMatrixSets/")
+    tms = client.get(href).get_json()
+    assert tms["uri"] == meta["tileMatrixSetURI"] and tms["crs"] == meta["crs"]
+    z10 = tms["tileMatrices"][10]
+    assert z10["id"] == "10" and z10["matrixWidth"] == z10["matrixHeight"] == 1024
+    assert z10["cellSize"] == pytest.approx(152.87405657041106)  # metres per pixel at z10
+    assert z10["pointOfOrigin"] == [-HALF, HALF] and len(tms["tileMatrices"]) == 25
+    listing = client.get("/ogc/tileMatrixSets").get_json()["tileMatrixSets"]
+    assert [t["id"] for t in listing] == ["WebMercatorQuad"]
+    landing = client.get("/ogc?f=json").get_json()["links"]
+    assert any(link["href"].endswith("/ogc/tileMatrixSets") for link in landing)
+    assert client.get("/ogc/tileMatrixSets/WorldCRS84Quad").status_code == 404
+
+
 def test_tilejson_of_a_filter_carries_it(client):
     doc = client.get(
         TILES.format(layer="projects") + "/WebMercatorQuad?f=tilejson&status=completed"

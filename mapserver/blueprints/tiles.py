@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, json, request
 
 from mapserver import feed, query, tile_cache, tiles, tilesets
 from mapserver.blueprints import ogc as ogc_bp
-from mapserver.errors import InvalidParameter, NotFound
+from mapserver.errors import InvalidParameter
 from mapserver.layers import Layer
 from mapserver.state import current
 
@@ -35,10 +35,8 @@ def _checked(layer: Layer, formats: tuple[str, ...]) -> tuple[query.FeatureQuery
     return q, f[0], urlencode(sorted(args.items()), doseq=True)
 
 
-def _matrix_set(tms: str) -> None:
-    if tms != tiles.MATRIX_SET:
-        raise NotFound(f"no tile matrix set {tms[:50]!r}", parameter="tileMatrixSetId",
-                       allowed=[tiles.MATRIX_SET])  # fmt: skip
+def _root() -> str:
+    return request.url_root.rstrip("/") + "/ogc"
 
 
 def _json(body: dict) -> Response:
@@ -49,27 +47,29 @@ def _json(body: dict) -> Response:
 def tileset_list(collection_id: str) -> Response:
     layer = current().layer(collection_id)
     _, _, given = _checked(layer, ("json",))
-    return _json(tilesets.tilesets(layer, request.base_url, given))
+    return _json(tilesets.tilesets(layer, request.base_url, given, _root()))
 
 
 @bp.get("/<tms>")
 def tileset(collection_id: str, tms: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
-    _matrix_set(tms)
+    tiles.check_matrix_set(tms)
     _, fmt, given = _checked(layer, tilesets.FORMATS)
     with state.engine.connect() as conn:
         extent = current_app.extensions[ogc_bp.CACHE].get(conn, layer, feed.data_version(conn))
     bbox = extent["spatial"]["bbox"][0] if extent and "spatial" in extent else None
-    build = tilesets.tilejson if fmt == "tilejson" else tilesets.tileset
-    return _json(build(layer, request.base_url, given, bbox, tilesets.fields(layer)))
+    fields = tilesets.fields(layer)
+    if fmt == "tilejson":
+        return _json(tilesets.tilejson(layer, request.base_url, given, bbox, fields))
+    return _json(tilesets.tileset(layer, request.base_url, given, bbox, fields, _root()))
 
 
 @bp.get("/<tms>/<matrix>/<row>/<col>")
 def tile(collection_id: str, tms: str, matrix: str, row: str, col: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
-    _matrix_set(tms)
+    tiles.check_matrix_set(tms)
     q, _, _ = _checked(layer, ("mvt",))
     place = tiles.tile_id(layer, matrix, row, col)
     found = tile_cache.get(state.engine, q, place)
