@@ -97,10 +97,16 @@ POINT = f'ST_AsMVTGeom("t p", {BOX}, {EXTENT}, {BUFFER}, true)'
 # Whether the tile owns a feature: its representative point's tile is this one.
 OWNS = """least(greatest(floor((ST_X("t p") + :origin) / :span), 0), :last) = :x
       AND least(greatest(floor((:origin - ST_Y("t p")) / :span), 0), :last) = :y"""
-# The owned features as one point per cluster cell, with their count.
-CLUSTERS = f"""SELECT ST_AsMVT(c, CAST(:name AS text), {EXTENT}, 'geom') FROM (
+
+
+def _clusters_sql(layer: Layer) -> str:
+    """The owned features as one point per cluster cell, with their count and, for a styled
+    layer, the styled property's most common value (so a cluster can be coloured)."""
+    styled = layer.style.get("property")
+    mode = f', mode() WITHIN GROUP (ORDER BY o."{styled}") AS "{styled}"' if styled else ""
+    return f"""SELECT ST_AsMVT(c, CAST(:name AS text), {EXTENT}, 'geom') FROM (
     SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect("t p")), {BOX}, {EXTENT}, {BUFFER}, true) AS geom,
-           count(*)::int4 AS count, true AS cluster
+           count(*)::int4 AS count, true AS cluster{mode}
     FROM o WHERE "t own"
     GROUP BY floor((ST_X("t p") - :x0) / :cell), floor((:y0 - ST_Y("t p")) / :cell)) c"""
 
@@ -143,7 +149,8 @@ WITH f AS (
     WHERE {where} AND {geom} && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
 ), o AS MATERIALIZED (SELECT f.*, {OWNS} AS "t own" FROM f),
 n AS (SELECT count(*) FILTER (WHERE "t own") AS owned FROM o)
-SELECT n.owned, CASE WHEN n.owned > :threshold THEN ({CLUSTERS}) ELSE ({_plain_sql(layer)}) END
+SELECT n.owned, CASE WHEN n.owned > :threshold THEN ({_clusters_sql(layer)})
+                     ELSE ({_plain_sql(layer)}) END
 FROM n"""
     return sql, {**params, **_params(layer, tile)}
 

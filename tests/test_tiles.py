@@ -254,6 +254,16 @@ def test_empty_tile_is_204_and_cached(client):
     assert again.headers["ETag"] == first.headers["ETag"]
 
 
+def test_a_tile_of_another_day_is_not_served(writable):
+    """Health and overdue move at midnight with no change logged: the cache keeps the day."""
+    client, engine = writable
+    assert client.get(tile_url(0, 0, 0)).headers["X-Tile-Cache"] == "miss"
+    assert client.get(tile_url(0, 0, 0)).headers["X-Tile-Cache"] == "hit"
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE tile_cache SET day = day - 1"))
+    assert client.get(tile_url(0, 0, 0)).headers["X-Tile-Cache"] == "miss"
+
+
 def test_etag_and_304(client):
     url = tile_url(0, 0, 0)
     first = client.get(url)
@@ -425,6 +435,7 @@ def level_sum(client, z: int, box: tuple, query: str) -> tuple[int, int, int]:
             for f in decode(response.get_data()):
                 total += f["properties"]["count"]
                 clusters += bool(f["properties"].get("cluster"))
+                assert "status" in f["properties"]  # clusters too: their commonest status
     return total, clusters, most
 
 
