@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from mapserver import create_app, loader, schema, tile_cache
+from mapserver import create_app, credentials, loader, schema, tile_cache, users
 from mapserver.cli import main
 from mapserver.db import make_engine
 from mapserver.layers import load_layers
@@ -348,6 +348,32 @@ def test_an_edit_invalidates_exactly_the_tiles_it_touches(writable):
         assert after.headers["X-Tile-Cache"] == "miss" and after.headers["ETag"] != before[z]
     untouched = client.get(tile_url(14, nx, ny))
     assert untouched.headers["X-Tile-Cache"] == "hit" and untouched.headers["ETag"] == neighbour
+
+
+def test_an_edit_through_the_write_api_invalidates_too(writable):
+    """A county editor's PATCH runs as the write role (mapserver_app): the triggers still
+    reach the cache, and the tile shows the new name at once."""
+    client, engine = writable
+    account, _ = users.create_user(engine, "tile_editor", "county_editor", "511602")
+    token = credentials.issue_token(engine, account.id, "tiles")[1]
+    with engine.connect() as conn:
+        code, lon, lat = conn.execute(sa.text(
+            "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_PointOnSurface(geom) p"
+            " FROM projects WHERE county = '511602' AND geom IS NOT NULL ORDER BY code LIMIT 1) s"
+        )).one()  # fmt: skip
+    x, y = tile_of(lon, lat, 12)
+    client.get(tile_url(12, x, y))
+    assert cached(engine, 12, x, y) == 1
+    etag = client.get(f"/ogc/collections/projects/items/{code}").headers["ETag"]
+    body = '{"type": "Feature", "properties": {"name": "瓦片测试"}}'
+    auth = {"Authorization": f"Bearer {token}", "If-Match": etag,
+            "Content-Type": "application/geo+json"}  # fmt: skip
+    assert client.patch(f"/ogc/collections/projects/items/{code}", data=body,
+                        headers=auth).status_code == 200  # fmt: skip
+    assert cached(engine, 12, x, y) == 0
+    names = {f["properties"]["id"]: f["properties"]["name"]
+             for f in decode(client.get(tile_url(12, x, y)).get_data())}  # fmt: skip
+    assert names[code] == "瓦片测试"
 
 
 def test_a_record_change_invalidates_its_project(writable):
