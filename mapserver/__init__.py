@@ -76,6 +76,8 @@ def _blueprints(app: Flask) -> None:
         screens,
         service,
         stats,
+        tile_matrix_sets,
+        tiles,
         todo,
     )
     from mapserver.blueprints import layers as layers_bp
@@ -85,6 +87,7 @@ def _blueprints(app: Flask) -> None:
     blueprints = (service, layers_bp, stats, events, pages, ogc, items, imports, editor, fill)
     blueprints += (milestones, investment, problem_list, callouts, ranking, report)
     blueprints += (reviews, todo, changes, photos, screens)
+    blueprints += (tiles, tile_matrix_sets)
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)

@@ -261,3 +261,42 @@ def new_epoch() -> None:
     with _admin_errors(), _admin_url() as url:
         epoch = restores.new_epoch(url, "new-epoch command")
     click.echo(f"change log continues at {epoch}; open screens reload")
+
+
+@main.group()
+def tiles() -> None:
+    """Vector tiles (docs/tiles.md)."""
+
+
+@tiles.command("seed")
+@click.option("--layer", "layer_id", required=True, help="layer id, e.g. projects")
+@click.option("--zooms", required=True, help="zoom range, e.g. 8-12 (or one zoom: 10)")
+def seed_tiles(layer_id: str, zooms: str) -> None:
+    """Render and cache every tile of ZOOMS over the layer's extent (unfiltered)."""
+    from mapserver import tile_cache
+    from mapserver.layers import load_layers
+    from mapserver.query import FeatureQuery
+
+    first, _, last = zooms.partition("-")
+    if not (first.isdigit() and (last or first).isdigit()) or int(first) > int(last or first):
+        raise click.ClickException(f"--zooms: expected FROM-TO such as 8-12, got {zooms!r}")
+    engine = make_engine(_url(), 1)
+    try:
+        layers = load_layers(Settings.load().layers_dir, engine)
+        if layer_id not in layers:
+            raise click.ClickException(f"no layer {layer_id!r} (one of {', '.join(layers)})")
+        layer = layers[layer_id]
+        top = int(last or first)
+        if top > layer.tiles.max_zoom:
+            raise click.ClickException(
+                f"--zooms: {layer_id} has tiles up to {layer.tiles.max_zoom}"
+            )
+
+        def progress(done: int, total: int, tile) -> None:
+            line = f"\r{done}/{total} tiles ({100 * done // total}%) z{tile.z}"
+            click.echo(line, nl=done == total)
+
+        n = tile_cache.seed(engine, FeatureQuery(layer=layer), range(int(first), top + 1), progress)
+    finally:
+        engine.dispose()
+    click.echo(f"{n} tiles of {layer_id} cached (zooms {first}-{top})")

@@ -39,6 +39,7 @@ LAYER_KEYS = {
     "stats",
     "deleted_column",
     "read",
+    "tiles",
 }
 PROPERTY_KEYS = {"title", "values", "labels", "unit"}
 LABELS_KEYS = {"table", "key", "label"}
@@ -46,6 +47,9 @@ LIMIT_KEYS = {"default", "max"}
 STYLE_KEYS = {"property", "default", "classes"}
 STATS_KEYS = {"group_by", "sums", "ratio"}
 RATIO_KEYS = {"name", "numerator", "denominator"}
+TILES_KEYS = {"max_zoom", "cluster_threshold", "cluster_pixels"}
+# Attributes every vector tile feature may carry besides the layer's (docs/tiles.md).
+TILE_ATTRIBUTES = ("id", "count", "cluster")
 NUMERIC = {"numeric", "int2", "int4", "int8", "float4", "float8"}
 PATH_OPTIONS = {
     "color",
@@ -91,6 +95,17 @@ class StatsSpec:
 
 
 @dataclass(frozen=True)
+class TileSpec:
+    """How a layer's vector tiles are built (docs/tiles.md): the deepest zoom served, and
+    above how many features a tile owns its points are aggregated into clusters on a grid
+    of ``cluster_pixels`` (of a 256-pixel tile)."""
+
+    max_zoom: int = 22
+    cluster_threshold: int = 2000
+    cluster_pixels: int = 32
+
+
+@dataclass(frozen=True)
 class Layer:
     id: str
     title: str
@@ -112,6 +127,7 @@ class Layer:
     # What the battle map loads for every feature (None: everything); see _map_properties.
     map_properties: tuple[str, ...] | None = None
     read: ReadRule = PUBLIC  # who may read the layer (mapserver/access.py)
+    tiles: TileSpec = TileSpec()
     # column -> udt_name, filled in when the file is checked against the database
     types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -176,6 +192,7 @@ def parse_layer(path: Path) -> Layer:
         map_properties=_map_properties(where, doc, properties, filters, style),
         legend_title=where.text(doc.get("legend_title", doc["title"]), "legend_title"),
         stats=_stats(where, doc.get("stats", {}), properties),
+        tiles=_tiles(where, doc.get("tiles", {}), properties),
         digest=hashlib.sha256(text.encode()).hexdigest()[:16],
         deleted_column=(
             where.identifier(doc["deleted_column"], "deleted_column")
@@ -244,6 +261,20 @@ def _stats(where: Where, raw: Any, properties: dict[str, Property]) -> StatsSpec
                 raise where.fail(f"stats.ratio.{k}", f"{ratio[k]!r} is not one of stats.sums")
         ratio = MappingProxyType(dict(ratio))
     return StatsSpec(tuple(group_by), tuple(sums), ratio)
+
+
+def _tiles(where: Where, raw: Any, properties: dict[str, Property]) -> TileSpec:
+    raw = where.mapping(raw, "tiles", TILES_KEYS)
+    spec = TileSpec(**{k: where.integer(v, f"tiles.{k}") for k, v in raw.items()})
+    if spec.max_zoom > 24:
+        raise where.fail("tiles.max_zoom", "must be at most 24 (WebMercatorQuad's deepest)")
+    pixels = spec.cluster_pixels
+    if pixels < 4 or pixels > 256 or pixels & (pixels - 1):
+        raise where.fail("tiles.cluster_pixels", "must be a power of two from 4 to 256")
+    for name in TILE_ATTRIBUTES:
+        if name in properties:
+            raise where.fail(f"properties.{name}", "is reserved for vector tiles' own attribute")
+    return spec
 
 
 class Where:

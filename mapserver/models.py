@@ -521,3 +521,24 @@ class LoginFailure(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, index=True
     )
+
+
+class TileCache(Base):
+    """A rendered vector tile (mapserver.tile_cache); deleted by triggers when the data it
+    shows changes (migration 0013)."""
+
+    __tablename__ = "tile_cache"
+    __table_args__ = (sa.Index("ix_tile_cache_place", "layer", "z", "x", "y"),)
+
+    layer: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    variant: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    z: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    x: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    tile: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    etag: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    owned: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )

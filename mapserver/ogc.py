@@ -51,8 +51,12 @@ CONFORMANCE = (
     f"{_SPEC}ogcapi-features-4/1.0/conf/update",
     f"{_SPEC}ogcapi-features-4/1.0/conf/optimistic-locking-etags",
     f"{_SPEC}ogcapi-features-4/1.0/conf/features",
-)
+    *(f"{_SPEC}ogcapi-tiles-1/1.0/conf/{name}"
+      for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30")),
+)  # fmt: skip
 REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+REL_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 # OGC items parameters besides the layer's code filters
 PAGING = ("bbox", "bbox-crs", "limit", "offset", "datetime", "crs", *FILTERING, "sortby",
           "properties")  # fmt: skip
@@ -121,6 +125,7 @@ def landing(root: str) -> dict[str, Any]:
             link(f"{root}/api?f=json", "service-desc", OPENAPI, "API 定义 (OpenAPI 3.0)"),
             link(f"{root}/conformance?f=json", "conformance", JSON, "符合性声明 Conformance"),
             link(f"{root}/collections?f=json", "data", JSON, "要素集合 Collections"),
+            link(f"{root}/tileMatrixSets", REL_TILING_SCHEMES, JSON, "瓦片矩阵集 Tile matrix sets"),
         ],
     }
 
@@ -148,6 +153,7 @@ def collection(layer: Layer, extent: Mapping[str, Any] | None, root: str) -> dic
         link(f"{here}/items?f=json", "items", GEOJSON, f"{layer.title}（GeoJSON 要素）"),
         link(f"{here}/items?f=html", "items", HTML, f"{layer.title}（要素网页）"),
         link(f"{here}/queryables?f=json", REL_QUERYABLES, SCHEMA, "可查询属性 Queryables"),
+        link(f"{here}/tiles?f=json", REL_TILESETS, JSON, "矢量瓦片 Vector tilesets"),
     ]
     for name, d in downloads.FORMATS.items():
         title = f"{layer.title}：全部下载 {DOWNLOAD_TITLES[name]}"

@@ -16,6 +16,8 @@ from mapserver.feed import GEOJSON
 from mapserver.layers import Layer
 from mapserver.ogc import DESCRIPTION, FORMATS, HTML, ITEMS_FORMATS, JSON, OPENAPI, SCHEMA, TITLE
 from mapserver.query import DATETIME, FEATURE_ID, temporal_column
+from mapserver.tiles import MATRIX_SET, MVT
+from mapserver.tilesets import FORMATS as TILESET_FORMATS
 from mapserver.vocabulary import Vocabulary
 
 PROBLEM = "application/problem+json"
@@ -29,6 +31,12 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         "/conformance": _get("conformance", "符合性声明 Conformance", JSON),
         "/api": _get("api", "本 API 定义 This API definition", OPENAPI),
         "/collections": _get("collections", "要素集合 Collections", JSON),
+        "/tileMatrixSets": _tiles_get(
+            "tileMatrixSets", "瓦片矩阵集 Tile matrix sets", ("json",), JSON_OK, []
+        ),
+        "/tileMatrixSets/{tileMatrixSetId}": _tiles_get(
+            "tileMatrixSet", "瓦片矩阵集定义 (OGC 2D TMS 2.0 JSON)", ("json",), JSON_OK, [TMS]
+        ),
     }
     for layer in layers:
         here = f"/collections/{layer.id}"
@@ -36,6 +44,7 @@ def document(layers: Iterable[Layer], vocab: Vocabulary, root: str) -> dict[str,
         paths[f"{here}/queryables"] = _get(f"{layer.id}-queryables", "可查询属性", SCHEMA)
         paths[f"{here}/items"] = _items(layer, vocab)
         paths[f"{here}/items/{{featureId}}"] = _item(layer)
+        _add_tiles(paths, here, layer, vocab)
         if layer.id in EDITABLE:
             _add_writes(paths, here, layer)
     return {
@@ -135,24 +144,37 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
     signed = [f"{sign}{n}" for n in [FEATURE_ID, *names] for sign in ("", "+", "-")]
     params += [
         {"$ref": "#/components/parameters/crs"},
+        *_filter_params(),
+        _query("sortby", "排序 sort keys: name (+ ascending) or -name",
+               {**_names(signed), "minItems": 1}, style="form", explode=False),
+        _query("properties", "只返回这些属性 only these properties", _names(names),
+               style="form", explode=False),
+        *_code_params(layer, vocab),
+    ]  # fmt: skip
+    out = _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
+    out["get"]["parameters"][0] = {"$ref": "#/components/parameters/f-items"}
+    out["get"]["responses"]["200"]["content"].update(FILES)
+    return out
+
+
+def _filter_params() -> list[dict[str, Any]]:
+    return [
         _query("filter", "CQL2 过滤条件 filter (queryables: see …/queryables)",
                {"type": "string", "maxLength": cql.MAX_BYTES}),
         _query("filter-lang", "过滤语言 filter language",
                {"type": "string", "enum": list(cql.LANGS), "default": cql.LANGS[0]}),
         _crs("filter-crs", "过滤条件中几何的坐标参考系 CRS of geometries in filter"),
-        _query("sortby", "排序 sort keys: name (+ ascending) or -name",
-               {**_names(signed), "minItems": 1}, style="form", explode=False),
-        _query("properties", "只返回这些属性 only these properties", _names(names),
-               style="form", explode=False),
     ]  # fmt: skip
+
+
+def _code_params(layer: Layer, vocab: Vocabulary) -> list[dict[str, Any]]:
+    """The layer's code filters (``status=a,b``), each listing its codes."""
+    out = []
     for name in layer.filters:
         prop = layer.properties[name]
         codes = {"type": "string", "enum": list(vocab.labels(prop))}
-        params.append(_query(name, prop.title, {"type": "array", "items": codes, "minItems": 1},
-                             style="form", explode=False))  # fmt: skip
-    out = _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
-    out["get"]["parameters"][0] = {"$ref": "#/components/parameters/f-items"}
-    out["get"]["responses"]["200"]["content"].update(FILES)
+        out.append(_query(name, prop.title, {"type": "array", "items": codes, "minItems": 1},
+                          style="form", explode=False))  # fmt: skip
     return out
 
 
@@ -242,3 +264,57 @@ def _add_writes(paths: dict[str, Any], here: str, layer: Layer) -> None:
     restore = _write(f"{layer.id}-restore", "恢复到此修订 Restore", "200", locked=True, body=False)
     restore["parameters"][:0] = [fid, rev]
     paths[f"{here}/items/{{featureId}}/history/{{revision}}/restore"] = {"post": restore}
+
+
+# -- OGC API – Tiles (docs/tiles.md) ----------------------------------------------------------
+
+
+JSON_OK = {"200": {"description": "OK", "content": {JSON: {"schema": ANY_OBJECT}}}}
+
+
+def _path(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+def _tiles_get(op: str, summary: str, formats: tuple[str, ...], ok: dict, params: list) -> dict:
+    problem = {"content": {PROBLEM: {"schema": ANY_OBJECT}}}
+    responses = {
+        **ok,
+        "400": {"description": "参数无效 Invalid parameter", **problem},
+        "404": {"description": "未找到 Not found (or outside the tile matrix)", **problem},
+    }
+    f = _f(formats, "输出格式 Output format")
+    return {"get": {"operationId": op, "summary": summary, "parameters": [f, *params],
+                    "responses": responses}}  # fmt: skip
+
+
+TMS = _path("tileMatrixSetId", {"type": "string", "enum": [MATRIX_SET]}, "瓦片矩阵集")
+
+
+def _add_tiles(paths: dict[str, Any], here: str, layer: Layer, vocab: Vocabulary) -> None:
+    """``…/tiles`` (list), ``…/tiles/{tileMatrixSetId}`` (metadata or TileJSON) and the tiles,
+    each taking the feed's filters."""
+    filters = [*_filter_params(), *_code_params(layer, vocab)]
+    top = layer.tiles.max_zoom
+    place = [
+        _path("tileMatrix", {"type": "integer", "minimum": 0, "maximum": top}, "缩放级别 zoom"),
+        _path("tileRow", {"type": "integer", "minimum": 0, "maximum": (1 << top) - 1}, "行 y"),
+        _path("tileCol", {"type": "integer", "minimum": 0, "maximum": (1 << top) - 1}, "列 x"),
+    ]
+    tile_ok = {
+        "200": {"description": "矢量瓦片 Mapbox Vector Tile (ETag; 304 to If-None-Match)",
+                "content": {MVT: {"schema": {"type": "string", "format": "binary"}}}},
+        "204": {"description": "空瓦片 Empty tile: nothing to draw here"},
+        "304": {"description": "未变化 Not modified (If-None-Match)"},
+    }  # fmt: skip
+    paths[f"{here}/tiles"] = _tiles_get(
+        f"{layer.id}-tilesets", f"{layer.title}：矢量瓦片集", ("json",), JSON_OK, filters
+    )
+    paths[f"{here}/tiles/{{tileMatrixSetId}}"] = _tiles_get(
+        f"{layer.id}-tileset", "瓦片集元数据 (OGC) 或 TileJSON 3.0 (f=tilejson)",
+        TILESET_FORMATS, JSON_OK, [TMS, *filters],
+    )  # fmt: skip
+    paths[f"{here}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"] = _tiles_get(
+        f"{layer.id}-tile", f"{layer.title}：矢量瓦片", ("mvt",), tile_ok, [TMS, *place, *filters]
+    )

@@ -56,6 +56,11 @@ CASES = [
     ({"read": ["viewer", "mayor"]}, "read", "unknown role 'mayor'"),
     ({"read": []}, "read", "must be public, login or a list of roles"),
     ({"read": {"roles": ["viewer"]}}, "read", "must be public, login or a list of roles"),
+    ({"tiles": {"cluster_pixels": 48}}, "tiles.cluster_pixels", "power of two"),
+    ({"tiles": {"max_zoom": 25}}, "tiles.max_zoom", "at most 24"),
+    ({"tiles": {"cluster_threshold": 0}}, "tiles.cluster_threshold", "positive integer"),
+    ({"tiles": {"zoom": 3}}, "tiles.zoom", "unknown key"),
+    ({"properties__count": {}}, "properties.count", "reserved"),
 ]  # fmt: skip
 
 

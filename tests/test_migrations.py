@@ -16,7 +16,7 @@ TABLES = {"cities", "counties", "working_groups", "projects", "change_log", "use
 TABLES |= {"user_sessions", "api_tokens", "project_history"}
 TABLES |= {"milestones", "investment_reports", "problems", "callouts", "ranking_periods"}
 TABLES |= {"record_history", "health_rules", "project_record_summary", "reporting_rules"}
-TABLES |= {"photos", "login_failures", "screen_tokens"}
+TABLES |= {"photos", "login_failures", "screen_tokens", "tile_cache"}
 
 
 def tables(engine) -> set[str]:

@@ -52,6 +52,7 @@ def test_landing_page(client):
 CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
 PART3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
 PART4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"
+TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
 
 
 def test_conformance_declares_only_what_is_done(client):
@@ -65,6 +66,8 @@ def test_conformance_declares_only_what_is_done(client):
         CQL2 + "spatial-functions",
         PART4 + "create-replace-delete", PART4 + "update", PART4 + "optimistic-locking-etags",
         PART4 + "features",
+        *(TILES + name for name in ("core", "tileset", "tilesets-list", "geodata-tilesets",
+                                    "mvt", "oas30")),
     ]  # fmt: skip
 
 
