@@ -274,11 +274,31 @@ def test_etag_and_304(client):
 
 
 def test_every_layer_has_tiles(client):
-    for layer in ("projects", "counties", "city", "photos"):
+    for layer in ("projects", "counties", "city"):
         assert client.get(TILES.format(layer=layer)).status_code == 200
         assert client.get(tile_url(0, 0, 0, layer=layer)).status_code in (200, 204)
     counties = decode(client.get(tile_url(0, 0, 0, layer="counties")).get_data())
     assert len(counties) == 6 and {f["properties"]["count"] for f in counties} == {1}
+
+
+def test_a_login_layers_tiles_need_a_login_and_are_private(fresh_url):
+    """photos is ``read: login`` (docs/access.md): its tiles too, and no proxy shares them."""
+    app = create_app({"database_url": fresh_url})
+    engine = app.extensions["mapserver"].engine
+    account, _ = users.create_user(engine, "u_tile_viewer", "viewer", None)
+    token = credentials.issue_token(engine, account.id, "tiles")[1]
+    client = app.test_client()
+    try:
+        for url in (TILES.format(layer="photos"), tile_url(0, 0, 0, layer="photos")):
+            refused = client.get(url)
+            assert refused.status_code == 401 and "Bearer" in refused.headers["WWW-Authenticate"]
+        shown = client.get(tile_url(0, 0, 0, layer="photos"),
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert shown.status_code in (200, 204)
+        assert shown.headers["Cache-Control"] == "private, no-cache"
+    finally:
+        app.extensions["mapserver"].notifier.stop()
+        engine.dispose()
 
 
 @pytest.mark.gdal
