@@ -10,7 +10,7 @@ from typing import Any
 import click
 from sqlalchemy.engine import Engine
 
-from mapserver import credentials, demo, loader, runner, schema, users
+from mapserver import claims, credentials, demo, loader, runner, schema, secretkey, users
 from mapserver.accounts import ROLES
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError, ProblemError
@@ -18,7 +18,10 @@ from mapserver.settings import Settings
 
 
 def _url() -> str:
-    url = Settings.load().database_url
+    """The owner's URL: every command here is the owner's work (accounts written by the
+    owner need no actor claim)."""
+    settings = Settings.load()
+    url = settings.admin_database_url or settings.database_url
     if not url:
         raise click.ClickException("MAPSERVER_DATABASE_URL is not set")
     return url
@@ -32,8 +35,26 @@ def main() -> None:
 @main.command()
 @click.argument("revision", default="head")
 def migrate(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head), then install the claim key."""
     schema.upgrade(_url(), revision)
+    if revision == "head":
+        _install_key()
+
+
+@main.command("install-key")
+def install_key() -> None:
+    """Give the database the key it checks the app's actor claims with (as the owner)."""
+    _install_key()
+
+
+def _install_key() -> None:
+    engine = make_engine(_url(), 1)
+    try:
+        key = claims.subkey(secretkey.load(Settings.load().secret_key))
+        changed = claims.install_key(engine, key)
+    finally:
+        engine.dispose()
+    click.echo("actor-claim key installed" if changed else "actor-claim key already installed")
 
 
 @main.command()

@@ -13,6 +13,7 @@ from mapserver.db import make_engine
 from mapserver.settings import ROOT, Settings
 
 DEV_DATABASE = "mapserver"
+LOGIN_ROLE = "mapserver_web"  # the app's login on the private cluster: owns nothing
 
 
 def private_cluster() -> Cluster:
@@ -20,7 +21,8 @@ def private_cluster() -> Cluster:
 
 
 def prepare(url: str) -> None:
-    """Migrate, load the demo data if (and only if) the database is empty, check layers."""
+    """As the owner (``url``): migrate, load the demo data if (and only if) the database is
+    empty, check layers, apply the rules file and install the claim key (create_app)."""
     schema.upgrade(url)
     engine = make_engine(url, 1)
     try:
@@ -100,16 +102,16 @@ def serve(settings: Settings, url: str | None = None) -> int:
 def run(settings: Settings) -> int:
     """`make run`: production when MAPSERVER_DATABASE_URL is set, else a cluster under var/."""
     if settings.database_url:
-        prepare(settings.database_url)
+        prepare(settings.admin_database_url or settings.database_url)
         return serve(settings)
     cluster = private_cluster()
     try:
         cluster.start()
         cluster.ensure_database(DEV_DATABASE)
-        url = cluster.url(DEV_DATABASE)
-        prepare(url)
+        prepare(cluster.url(DEV_DATABASE))  # as the owner (the cluster's superuser)
+        cluster.ensure_login_role(LOGIN_ROLE)
         print(f"mapserver: serving http://{settings.host}:{settings.port}/ (Ctrl-C stops)")
-        return serve(settings, url)
+        return serve(settings, cluster.url(DEV_DATABASE, LOGIN_ROLE))
     finally:
         print("mapserver: stopping the private PostgreSQL cluster")
         cluster.stop()
