@@ -238,3 +238,19 @@ def test_the_installed_key_is_the_apps_subkey(db):
     secret = secretkey.load(Settings.load().secret_key)
     assert bytes(key) == hmac.new(secret.encode(), b"actor-claim", hashlib.sha256).digest()
     assert bytes(key) != secret.encode()
+
+
+def test_a_write_may_not_move_today_in_its_session(db):
+    """``mapserver.today`` closes months for county editors: only the database's or the
+    role's setting counts, never one set in the write's own session."""
+    owner, login, made = db
+    editor = made["county_editor"]
+    before = project(owner, OWN)
+    move = "SELECT set_config('mapserver.today', '2000-01-01', true)"
+    refused(login, AS_APP, move, RENAME, actor=editor, c=OWN)
+    assert project(owner, OWN) == before
+    with login.begin() as conn:  # the same write without moving the day: the editor's own
+        conn.execute(sa.text(AS_APP))
+        claims.claim(conn, editor)
+        conn.execute(sa.text(RENAME), {"c": OWN})
+    assert project(owner, OWN)[0] == "hijacked"

@@ -107,6 +107,19 @@ CREATE OR REPLACE FUNCTION mapserver_maintenance() RETURNS boolean LANGUAGE sql 
 $$
 """
 
+CONFIGURED_TODAY = """
+CREATE FUNCTION mapserver_configured_today() RETURNS text LANGUAGE sql STABLE AS $$
+    -- mapserver.today as the database or the login role sets it (ALTER DATABASE / ROLE
+    -- ... SET), which SQL in a transaction cannot change, unlike the session's value.
+    SELECT substr(c, length('mapserver.today=') + 1)
+    FROM pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) c
+    WHERE c LIKE 'mapserver.today=%'
+      AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+      AND s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = session_user))
+    ORDER BY s.setrole <> 0 DESC, s.setdatabase <> 0 DESC LIMIT 1
+$$
+"""
+
 ACTING = """
 CREATE FUNCTION mapserver_acting(OUT user_id bigint, OUT actor text, OUT role text,
                                  OUT county text, OUT tolerance_m float8)
@@ -117,6 +130,12 @@ BEGIN
     INTO user_id, actor, role, county, tolerance_m FROM mapserver_claim() c;
     IF actor IS NULL AND NOT mapserver_maintenance() THEN
         RAISE EXCEPTION 'no acting user for this write' USING ERRCODE = '42501';
+    END IF;
+    -- "Today" closes months for county editors: a write may not move it in its session.
+    IF actor IS NOT NULL AND nullif(current_setting('mapserver.today', true), '')
+                             IS DISTINCT FROM mapserver_configured_today() THEN
+        RAISE EXCEPTION 'mapserver.today may be set for the database or role only'
+            USING ERRCODE = '42501';
     END IF;
 END $$
 """
@@ -317,7 +336,7 @@ def upgrade() -> None:
     op.execute(CHECK_KEY.format(crypto=crypto))
     op.execute("REVOKE ALL ON FUNCTION mapserver_claim_key_matches(text, text) FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION mapserver_claim_key_matches(text, text) TO {APP_ROLE}")
-    for sql in (MAINTENANCE, ACTING, REQUIRE, *trigger_functions()):
+    for sql in (MAINTENANCE, CONFIGURED_TODAY, ACTING, REQUIRE, *trigger_functions()):
         op.execute(sql)
     _accounts()
     _reads()
@@ -349,6 +368,7 @@ def downgrade() -> None:
     for signature in ACCOUNT_FUNCTIONS:
         op.execute(f"DROP FUNCTION {signature}")
     for fn in ("mapserver_require_claim(bigint, boolean)", "mapserver_acting()",
+               "mapserver_configured_today()",
                "mapserver_claim_key_matches(text, text)", "mapserver_claim()"):  # fmt: skip
         op.execute(f"DROP FUNCTION {fn}")
     op.execute("DROP SCHEMA mapserver_private CASCADE")
