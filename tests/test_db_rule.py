@@ -254,3 +254,37 @@ def test_a_write_may_not_move_today_in_its_session(db):
         claims.claim(conn, editor)
         conn.execute(sa.text(RENAME), {"c": OWN})
     assert project(owner, OWN)[0] == "hijacked"
+
+
+SHADOWS = {
+    # pg_temp is searched first (even before pg_catalog) unless a function pins it last.
+    "pg_roles, to pass as maintenance": (
+        None,
+        "CREATE TEMP TABLE pg_roles (oid oid, rolname name, rolsuper boolean)",
+        "INSERT INTO pg_temp.pg_roles VALUES (1, current_user, true)",
+        FORGE,
+        RENAME,
+    ),
+    "projects, to move a project into the editor's county": (
+        "county_editor",
+        "CREATE TEMP TABLE projects AS SELECT id, code, text '511602' AS county"
+        " FROM public.projects",
+        "INSERT INTO problems (project_id, description, raised_on, responsible_unit)"
+        " SELECT id, 'x', mapserver_today(), 'x' FROM public.projects WHERE code = :c",
+    ),
+}
+
+
+@pytest.mark.parametrize("shadow", list(SHADOWS))
+def test_a_temporary_table_cannot_answer_for_the_rules(db, shadow):
+    owner, login, made = db
+    whose, *statements = SHADOWS[shadow]
+    before = problems_and_project(owner)
+    refused(login, AS_APP, *statements, actor=made.get(whose), c=OTHER)
+    assert problems_and_project(owner) == before
+
+
+def problems_and_project(owner: sa.Engine) -> tuple:
+    with owner.connect() as conn:
+        problems = conn.execute(sa.text("SELECT count(*) FROM problems")).scalar_one()
+    return problems, project(owner, OTHER)

@@ -320,6 +320,19 @@ def trigger_functions() -> list[str]:
     ]
 
 
+# Invoker functions the rules run (trigger functions and what they call): their search
+# path pinned too, with pg_temp last, or a temporary table named like ``projects`` or
+# ``pg_roles`` (pg_temp comes first when unnamed, even before pg_catalog) could answer
+# their questions instead of the real one.
+PINNED = (
+    "mapserver_bump_version()", "mapserver_site_fits(geometry, text, float8)",
+    "mapserver_check_actor()", "mapserver_append_only()", "mapserver_maintenance()",
+    "mapserver_check_record_actor()", "mapserver_summary_trigger()",
+    "mapserver_check_review()", "mapserver_photo_report()", "mapserver_configured_today()",
+    "mapserver_acting()", "mapserver_require_claim(bigint, boolean)",
+)  # fmt: skip
+
+
 def _crypto_schema() -> str:
     op.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
     bind = op.get_bind()
@@ -339,6 +352,8 @@ def upgrade() -> None:
     for sql in (MAINTENANCE, CONFIGURED_TODAY, ACTING, REQUIRE, *trigger_functions()):
         op.execute(sql)
     _accounts()
+    for signature in PINNED:
+        op.execute(f"ALTER FUNCTION {signature} SET search_path = public, pg_temp")
     _reads()
 
 
@@ -367,6 +382,8 @@ def downgrade() -> None:
         op.execute(sql.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
     for signature in ACCOUNT_FUNCTIONS:
         op.execute(f"DROP FUNCTION {signature}")
+    for signature in PINNED:
+        op.execute(f"ALTER FUNCTION {signature} RESET search_path")
     for fn in ("mapserver_require_claim(bigint, boolean)", "mapserver_acting()",
                "mapserver_configured_today()",
                "mapserver_claim_key_matches(text, text)", "mapserver_claim()"):  # fmt: skip
