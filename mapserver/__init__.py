@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings.spatial_filter_slots,
         claim_key,
     )
+    owner.warn_if_owner(engine)
     layers = load_layers(settings.layers_dir, engine)
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json.ensure_ascii = False

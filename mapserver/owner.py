@@ -9,6 +9,7 @@ the owner, or when nothing has changed since the owner last did it (``make run``
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import psycopg.errors
@@ -18,6 +19,7 @@ from mapserver import claims, rules
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 
+log = logging.getLogger(__name__)
 AS_OWNER = (
     "run `python -m mapserver migrate` with the owner's MAPSERVER_DATABASE_URL, or set"
     " MAPSERVER_ADMIN_DATABASE_URL (docs/security.md)"
@@ -54,3 +56,24 @@ def _install(engine: sa.Engine, claim_key: bytes) -> None:
             "the database checks actor claims with another key than this app's secret"
             f" (MAPSERVER_SECRET_KEY or var/secret_key) or none: {AS_OWNER}"
         ) from None
+
+
+LOGIN = """
+SELECT r.rolsuper OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid
+                             AND c.relnamespace = 'public'::regnamespace)
+FROM pg_roles r WHERE r.rolname = session_user
+"""
+
+
+def warn_if_owner(engine: sa.Engine) -> bool:
+    """A login that is a superuser or owns the tables can undo the database rule (RESET
+    ROLE, ALTER TABLE … DISABLE TRIGGER): say so, once, at startup; True if it is one."""
+    with engine.connect() as conn:
+        owner = bool(conn.execute(sa.text(LOGIN)).scalar())
+    if owner:
+        log.warning(
+            "mapserver: the app logs in as a superuser or the tables' owner; SQL injected into"
+            " its connection could undo the database rule. Log in as a role that owns nothing"
+            " (docs/security.md)."
+        )
+    return owner

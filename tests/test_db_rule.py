@@ -16,7 +16,7 @@ import psycopg.errors
 import pytest
 import sqlalchemy as sa
 
-from mapserver import claims, runner, secretkey, users
+from mapserver import claims, owner, runner, secretkey, users
 from mapserver.accounts import Actor
 from mapserver.db import make_engine
 from mapserver.settings import Settings
@@ -288,3 +288,8 @@ def problems_and_project(owner: sa.Engine) -> tuple:
     with owner.connect() as conn:
         problems = conn.execute(sa.text("SELECT count(*) FROM problems")).scalar_one()
     return problems, project(owner, OTHER)
+
+
+def test_startup_says_when_the_app_logs_in_as_the_owner(db):
+    owner_engine, login, _ = db
+    assert owner.warn_if_owner(owner_engine) and not owner.warn_if_owner(login)
