@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mapserver import rules
+from mapserver import claims, owner, secretkey
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.layers import load_layers
@@ -23,14 +23,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.load(overrides=config)
     if not settings.database_url:
         raise ConfigError("MAPSERVER_DATABASE_URL is not set (`make run` sets it up for you)")
+    # The owner's startup work first; the app itself logs in as a role that owns nothing.
+    claim_key = claims.subkey(secretkey.load(settings.secret_key))
+    owner_url = settings.admin_database_url or settings.database_url
+    battle_rules = owner.prepare(owner_url, settings.layers_dir, claim_key)
     engine = make_engine(
         settings.database_url,
         settings.pool_size,
         settings.statement_timeout_ms,
         settings.spatial_filter_slots,
+        claim_key,
     )
+    owner.warn_if_owner(engine)
     layers = load_layers(settings.layers_dir, engine)
-    battle_rules = rules.load(settings.layers_dir, engine)
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     app.json.ensure_ascii = False
     app.json.sort_keys = False

@@ -1,8 +1,9 @@
 """Who may do what: the four roles and the acting user of a request.
 
 The county rule itself lives in two places on purpose: ``editing`` checks it before
-writing, and a trigger in PostgreSQL (migration 0004) checks it again for the acting
-user set per transaction, so a bug in the app cannot break it.
+writing, and a trigger in PostgreSQL (migrations 0004, 0010) checks it again for the
+acting user's signed claim (mapserver/claims.py), so neither a bug in the app nor SQL
+injected into its connection can break it.
 """
 
 from __future__ import annotations

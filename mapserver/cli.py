@@ -13,7 +13,7 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 from mapserver import backup as backups
-from mapserver import credentials, demo, loader, runner, schema, screens, users
+from mapserver import claims, credentials, demo, loader, runner, schema, screens, secretkey, users
 from mapserver import restore as restores
 from mapserver.accounts import ROLES
 from mapserver.cluster import ClusterError
@@ -25,7 +25,10 @@ from mapserver.settings import Settings
 
 
 def _url() -> str:
-    url = Settings.load().database_url
+    """The owner's URL: every command here is the owner's work (accounts written by the
+    owner need no actor claim)."""
+    settings = Settings.load()
+    url = settings.admin_database_url or settings.database_url
     if not url:
         raise click.ClickException("MAPSERVER_DATABASE_URL is not set")
     return url
@@ -39,8 +42,26 @@ def main() -> None:
 @main.command()
 @click.argument("revision", default="head")
 def migrate(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head), then install the claim key."""
     schema.upgrade(_url(), revision)
+    if revision == "head":
+        _install_key()
+
+
+@main.command("install-key")
+def install_key() -> None:
+    """Give the database the key it checks the app's actor claims with (as the owner)."""
+    _install_key()
+
+
+def _install_key(url: str | None = None) -> None:
+    engine = make_engine(url or _url(), 1)
+    try:
+        key = claims.subkey(secretkey.load(Settings.load().secret_key))
+        changed = claims.install_key(engine, key)
+    finally:
+        engine.dispose()
+    click.echo("actor-claim key installed" if changed else "actor-claim key already installed")
 
 
 @main.command()
@@ -170,7 +191,7 @@ def issue_screen_token(name: str, cidr: str | None) -> None:
 def revoke_screen_token(token_id: int) -> None:
     """Revoke screen token TOKEN_ID: the screen shows 访问已撤销 within a second."""
     with _accounts() as engine:
-        screens.revoke(engine, token_id)
+        screens.revoke(engine, token_id, None)
     click.echo(f"revoked screen token {token_id}")
 
 
@@ -195,13 +216,14 @@ def _print_each(fetch: Callable[[Engine], list], line: Callable[[Any], str]) -> 
 def _admin_url(create: bool = False) -> Iterator[str]:
     """The database admin commands (backup, restore) work on, as its owner.
 
-    MAPSERVER_DATABASE_URL when set; else the private cluster under var/, started for the
+    MAPSERVER_ADMIN_DATABASE_URL or MAPSERVER_DATABASE_URL when set; else the private
+    cluster under var/, started for the
     command (and stopped after) unless `make run` has it running. ``create``: make its
     database if missing (a restore's target), else a missing one is an error.
     """
     settings = Settings.load()
-    if settings.database_url:
-        yield settings.database_url
+    if settings.admin_database_url or settings.database_url:
+        yield settings.admin_database_url or settings.database_url
         return
     cluster = runner.private_cluster()
     was_running = cluster.initialised() and cluster.running()
@@ -251,6 +273,7 @@ def restore(file: Path) -> None:
     """
     with _admin_errors(), _admin_url(create=True) as url:
         manifest = restores.restore(url, file, Settings.load().media_dir, Progress("restore"))
+        _install_key(url)  # this deployment's secret, not the backed-up one's
     click.echo(f"restored {file} (made {manifest['created_at']}, "
                f"{sum(manifest['rows'].values())} rows)")  # fmt: skip
 

@@ -186,9 +186,21 @@ class Cluster:
         self.stop()
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
-    def url(self, dbname: str) -> str:
-        """SQLAlchemy URL for a database of this cluster, as superuser ``postgres``."""
-        return f"postgresql+psycopg://postgres@/{dbname}?host={self.socketdir}&port={self.port}"
+    def url(self, dbname: str, user: str = "postgres") -> str:
+        """SQLAlchemy URL for a database of this cluster, as ``user`` (the superuser)."""
+        return f"postgresql+psycopg://{user}@/{dbname}?host={self.socketdir}&port={self.port}"
+
+    def ensure_login_role(self, name: str, member_of: str = "mapserver_app") -> None:
+        """The app's login: no superuser, owns nothing, reads and writes as ``member_of``
+        (the write role of migration 0004, created here if no migration ran yet)."""
+        self.psql(
+            "DO $$ BEGIN"
+            f" IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{member_of}') THEN"
+            f" CREATE ROLE {member_of} NOLOGIN; END IF;"
+            f" IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN"
+            f" CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; END IF;"
+            f" END $$; GRANT {member_of} TO {name}"
+        )
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         cmd = [

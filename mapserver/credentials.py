@@ -1,7 +1,9 @@
 """Login sessions and API tokens: random secrets handed out once, stored as SHA-256.
 
 A stolen database therefore holds nothing that logs in. Both are checked against the
-user's row on every use, so disabling a user stops them at once.
+user's row on every use, so disabling a user stops them at once. The app's database role
+writes neither table itself: the definer functions of migration 0010 do, opening a
+session or issuing a token only under the claim (mapserver/claims.py) of its user.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
+from mapserver import claims
 from mapserver.accounts import Actor
 from mapserver.errors import InvalidParameter, NotFound
 
@@ -25,15 +28,16 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def open_session(engine: Engine, user_id: int, lifetime: dt.timedelta) -> str:
-    """A new session; returns its token for the cookie (the database keeps the digest)."""
+def open_session(
+    engine: Engine, user_id: int, lifetime: dt.timedelta, by: Actor | None = None
+) -> str:
+    """A new session for ``by`` (the user just logged in; None: maintenance); returns its
+    token for the cookie (the database keeps the digest)."""
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
+        claims.act(conn, by)
         conn.execute(
-            sa.text(
-                "INSERT INTO user_sessions (id, user_id, expires_at) "
-                "VALUES (:id, :user_id, now() + :lifetime)"
-            ),
+            sa.text("SELECT mapserver_open_session(:id, :user_id, :lifetime)"),
             {"id": digest(token), "user_id": user_id, "lifetime": lifetime},
         )
     return token
@@ -59,23 +63,7 @@ def _actor(engine: Engine, sql: str, secret: str) -> Actor | None:
 
 def close_session(engine: Engine, token: str) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE user_sessions SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL"
-            ),
-            {"id": digest(token)},
-        )
-
-
-def revoke_sessions(conn: Connection, user_id: int) -> None:
-    """End every session of a user (inside the caller's transaction)."""
-    conn.execute(
-        sa.text(
-            "UPDATE user_sessions SET revoked_at = now() "
-            "WHERE user_id = :u AND revoked_at IS NULL AND expires_at > now()"
-        ),
-        {"u": user_id},
-    )
+        conn.execute(sa.text("SELECT mapserver_close_session(:id)"), {"id": digest(token)})
 
 
 @dataclass(frozen=True)
@@ -90,8 +78,11 @@ class TokenInfo:
     revoked_at: dt.datetime | None
 
 
-def issue_token(engine: Engine, user_id: int, name: str) -> tuple[int, str]:
-    """A new API token: (id, plaintext); the plaintext is shown once and never stored."""
+def issue_token(
+    engine: Engine, user_id: int, name: str, by: Actor | None = None
+) -> tuple[int, str]:
+    """A new API token: (id, plaintext); the plaintext is shown once and never stored.
+    ``by``: the user themself (their claim), or None for maintenance (the CLI)."""
     name = name.strip()
     if not 1 <= len(name) <= MAX_TOKEN_NAME:
         raise InvalidParameter(
@@ -99,11 +90,9 @@ def issue_token(engine: Engine, user_id: int, name: str) -> tuple[int, str]:
         )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
+        claims.act(conn, by)
         token_id = conn.execute(
-            sa.text(
-                "INSERT INTO api_tokens (user_id, name, token_hash) "
-                "VALUES (:u, :n, :h) RETURNING id"
-            ),
+            sa.text("SELECT mapserver_issue_token(:u, :n, :h)"),
             {"u": user_id, "n": name, "h": digest(token)},
         ).scalar_one()
     return token_id, token
@@ -113,23 +102,18 @@ def token_actor(engine: Engine, token: str) -> Actor | None:
     """The actor of a live token (not revoked, user active); notes when it was used."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    return _actor(
-        engine,
-        "UPDATE api_tokens t SET last_used_at = now() FROM users u "
-        "WHERE t.token_hash = :h AND t.revoked_at IS NULL AND u.id = t.user_id AND u.active "
-        "RETURNING u.id, u.username, u.role, u.county",
-        token,
-    )
+    return _actor(engine, "SELECT id, username, role, county FROM mapserver_use_token(:h)", token)
 
 
-def revoke_token(engine: Engine, token_id: int, user_id: int | None = None) -> None:
-    """Revoke a token; with ``user_id``, only if it is that user's (else NotFound)."""
+def revoke_token(
+    engine: Engine, token_id: int, user_id: int | None = None, by: Actor | None = None
+) -> None:
+    """Revoke a token; with ``user_id``, only if it is that user's (else NotFound).
+    ``by``: its owner or an admin (their claim), or None for maintenance (the CLI)."""
     with engine.begin() as conn:
+        claims.act(conn, by)
         found = conn.execute(
-            sa.text(
-                "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) "
-                "WHERE id = :id AND (CAST(:u AS bigint) IS NULL OR user_id = :u) RETURNING id"
-            ),
+            sa.text("SELECT mapserver_revoke_token(:id, CAST(:u AS bigint))"),
             {"id": token_id, "u": user_id},
         ).one_or_none()
     if found is None:

@@ -29,7 +29,11 @@ class MeteredPool(QueuePool):
 
 
 def make_engine(
-    url: str, pool_size: int = 8, statement_timeout_ms: int = 0, spatial_filter_slots: int = 0
+    url: str,
+    pool_size: int = 8,
+    statement_timeout_ms: int = 0,
+    spatial_filter_slots: int = 0,
+    claim_key: bytes | None = None,
 ) -> Engine:
     """An engine for ``url``; plain ``postgresql://`` URLs get the psycopg 3 driver.
 
@@ -37,7 +41,8 @@ def make_engine(
     costly filter cannot hold a database CPU for long; PostgreSQL cancels it and psycopg
     raises QueryCanceled. The app's engine sets it; migrations, the loader and the LISTEN
     connection (mapserver.live, its own psycopg connection) have none.
-    ``spatial_filter_slots`` (0: no limit) is read by mapserver.admission.
+    ``spatial_filter_slots`` (0: no limit) is read by mapserver.admission, ``claim_key``
+    (None: the configured secret's) by mapserver.claims.
     """
     options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
     if url.startswith(("postgresql://", "postgres://")):
@@ -54,6 +59,6 @@ def make_engine(
         # parsed and planned afresh on every request (2 ms of PostgreSQL per 100-row page).
         # Writes commit or roll back explicitly (engine.begin(), mapserver.writes) first.
         pool_reset_on_return="commit",
-        execution_options={"spatial_filter_slots": spatial_filter_slots},
+        execution_options={"spatial_filter_slots": spatial_filter_slots, "claim_key": claim_key},
         connect_args={"application_name": "mapserver", **({"options": options} if options else {})},
     )

@@ -180,14 +180,28 @@ WHERE (health_rules.lagging_days, health_rules.seriously_lagging_days,
 """
 
 
+SAME_HEALTH = """
+SELECT EXISTS (SELECT 1 FROM health_rules WHERE (lagging_days, seriously_lagging_days,
+    lagging_points, seriously_lagging_points, statuses) IS NOT DISTINCT FROM
+    (CAST(:lagging_days AS int), CAST(:seriously_lagging_days AS int),
+     CAST(:lagging_points AS numeric), CAST(:seriously_lagging_points AS numeric),
+     CAST(:statuses AS text[])))
+"""
+
+
 def sync_health(engine: sa.Engine, rules: HealthRules) -> None:
-    """Put the thresholds where the database's view reads them (only when they differ)."""
+    """Put the thresholds where the database's view reads them (only when they differ:
+    the app's login role, which may not write them, starts when they are the same)."""
+    params = {**asdict(rules), "statuses": list(rules.statuses)}
     with engine.begin() as conn:
-        conn.execute(sa.text(SYNC), {**asdict(rules), "statuses": list(rules.statuses)})
+        if not conn.execute(sa.text(SAME_HEALTH), params).scalar_one():
+            conn.execute(sa.text(SYNC), params)
 
 
 def sync_reporting(engine: sa.Engine, rules: ReportingRules) -> None:
     """Put the reporting deadline where the database's review trigger reads it."""
     with engine.begin() as conn:
-        sql = "UPDATE reporting_rules SET deadline_day = :d WHERE deadline_day <> :d"
-        conn.execute(sa.text(sql), {"d": rules.deadline_day})
+        same = "SELECT EXISTS (SELECT 1 FROM reporting_rules WHERE deadline_day = :d)"
+        if not conn.execute(sa.text(same), {"d": rules.deadline_day}).scalar_one():
+            sql = "UPDATE reporting_rules SET deadline_day = :d WHERE deadline_day <> :d"
+            conn.execute(sa.text(sql), {"d": rules.deadline_day})

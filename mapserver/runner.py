@@ -13,14 +13,17 @@ from mapserver.db import make_engine
 from mapserver.settings import ROOT, Settings
 
 DEV_DATABASE = "mapserver"
+LOGIN_ROLE = "mapserver_web"  # the app's login on the private cluster: owns nothing
 
 
 def private_cluster() -> Cluster:
     return Cluster.in_directory(ROOT / "var" / "pg")
 
 
-def prepare(url: str) -> None:
-    """Migrate, load the demo data if (and only if) the database is empty, check layers."""
+def prepare(url: str, app_url: str | None = None) -> None:
+    """As the owner (``url``): migrate, load the demo data if (and only if) the database is
+    empty; then start the app once on ``app_url`` (its login; default ``url``) to check the
+    layers, with the owner applying the rules file and installing the claim key."""
     schema.upgrade(url)
     engine = make_engine(url, 1)
     try:
@@ -31,7 +34,7 @@ def prepare(url: str) -> None:
     finally:
         engine.dispose()
     # Fail here, with the file and key, rather than in every gunicorn worker.
-    app = create_app({"database_url": url})
+    app = create_app({"database_url": app_url or url, "admin_database_url": url})
     app.extensions["mapserver"].engine.dispose()
 
 
@@ -106,16 +109,17 @@ def serve(settings: Settings, url: str | None = None) -> int:
 def run(settings: Settings) -> int:
     """`make run`: production when MAPSERVER_DATABASE_URL is set, else a cluster under var/."""
     if settings.database_url:
-        prepare(settings.database_url)
+        prepare(settings.admin_database_url or settings.database_url, settings.database_url)
         return serve(settings)
     cluster = private_cluster()
     try:
         cluster.start()
         cluster.ensure_database(DEV_DATABASE)
-        url = cluster.url(DEV_DATABASE)
-        prepare(url)
+        cluster.ensure_login_role(LOGIN_ROLE)
+        login = cluster.url(DEV_DATABASE, LOGIN_ROLE)
+        prepare(cluster.url(DEV_DATABASE), login)  # the owner is the cluster's superuser
         print(f"mapserver: serving http://{settings.host}:{settings.port}/ (Ctrl-C stops)")
-        return serve(settings, url)
+        return serve(settings, login)
     finally:
         print("mapserver: stopping the private PostgreSQL cluster")
         cluster.stop()

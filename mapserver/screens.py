@@ -2,9 +2,10 @@
 
 A dispatcher issues one, optionally bound to an address range, and opens ``/?screen=…``
 once on the screen; the page keeps it in a cookie. Like API tokens, only the SHA-256
-digest is stored. Every write to ``screen_tokens`` is in this module (issue, revoke), so
-the database rule can route them through narrow functions. Revoking wakes every live
-stream (NOTIFY), which ends the screen's within a second.
+digest is stored. Every write to ``screen_tokens`` is in this module, through migration
+0011's definer functions: issuing and revoking carry a dispatcher's or an admin's actor
+claim (mapserver.claims). Revoking wakes every live stream (NOTIFY), which ends the
+screen's within a second.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from mapserver import claims
+from mapserver.accounts import Actor
 from mapserver.credentials import digest
 from mapserver.errors import InvalidParameter, NotFound
 from mapserver.live import CHANNEL
 
 TOKEN_PREFIX = "gasc_"  # Guang'an screen; never confused with an API token (gams_)
 MAX_NAME = 100
-TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is noted at most this often
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,9 @@ def network(value: str | None) -> str | None:
         ) from None
 
 
-def issue(engine: Engine, name: str, cidr: str | None, user_id: int | None) -> tuple[int, str]:
-    """A new screen token: (id, plaintext); the plaintext is shown once and never stored."""
+def issue(engine: Engine, name: str, cidr: str | None, by: Actor | None) -> tuple[int, str]:
+    """A new screen token: (id, plaintext); the plaintext is shown once and never stored.
+    ``by``: the dispatcher or admin issuing it, or None for maintenance (the CLI)."""
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise InvalidParameter(
@@ -61,25 +64,20 @@ def issue(engine: Engine, name: str, cidr: str | None, user_id: int | None) -> t
         )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
+        claims.act(conn, by)
         token_id = conn.execute(
-            sa.text(
-                "INSERT INTO screen_tokens (name, token_hash, cidr, created_by) "
-                "VALUES (:n, :h, CAST(:c AS cidr), :u) RETURNING id"
-            ),
-            {"n": name, "h": digest(token), "c": network(cidr), "u": user_id},
+            sa.text("SELECT mapserver_issue_screen_token(:n, :h, CAST(:c AS cidr))"),
+            {"n": name, "h": digest(token), "c": network(cidr)},
         ).scalar_one()
     return token_id, token
 
 
-def revoke(engine: Engine, token_id: int) -> None:
+def revoke(engine: Engine, token_id: int, by: Actor | None) -> None:
     """Revoke a token (NotFound if there is none) and wake every live stream."""
     with engine.begin() as conn:
+        claims.act(conn, by)
         found = conn.execute(
-            sa.text(
-                "UPDATE screen_tokens SET revoked_at = coalesce(revoked_at, now()) "
-                "WHERE id = :id RETURNING id"
-            ),
-            {"id": token_id},
+            sa.text("SELECT mapserver_revoke_screen_token(:id)"), {"id": token_id}
         ).one_or_none()
         if found is None:
             raise NotFound(f"no screen token {token_id}", parameter="id")
@@ -95,21 +93,9 @@ def lookup(engine: Engine, token: str, address: str | None, touch: bool = False)
         address = str(ipaddress.ip_address(address or ""))
     except ValueError:
         address = None
-    sql = (
-        "SELECT id FROM screen_tokens WHERE token_hash = :h AND revoked_at IS NULL "
-        "AND (cidr IS NULL OR CAST(:a AS inet) <<= cidr)"
-    )
+    sql = "SELECT mapserver_use_screen_token(:h, CAST(:a AS inet), :t)"
     with engine.begin() as conn:
-        found = conn.execute(sa.text(sql), {"h": digest(token), "a": address}).scalar()
-        if found is not None and touch:
-            conn.execute(
-                sa.text(
-                    "UPDATE screen_tokens SET last_used_at = now() WHERE id = :id "
-                    "AND (last_used_at IS NULL OR last_used_at < now() - :every)"
-                ),
-                {"id": found, "every": TOUCH_EVERY},
-            )
-    return found
+        return conn.execute(sa.text(sql), {"h": digest(token), "a": address, "t": touch}).scalar()
 
 
 def listing(engine: Engine) -> list[ScreenToken]:

@@ -27,6 +27,13 @@ class Settings:
         default=None,
         metadata={"doc": "PostGIS database (SQLAlchemy URL); unset: private cluster"},
     )
+    admin_database_url: str | None = field(
+        default=None,
+        metadata={
+            "doc": "the owner's URL for migrations, the demo, accounts on the CLI and startup"
+            " writes (rules, claim key); unset: MAPSERVER_DATABASE_URL"
+        },
+    )
     layers_dir: Path = field(default=ROOT / "layers", metadata={"doc": "layer YAML files"})
     host: str = field(default="127.0.0.1", metadata={"doc": "address to listen on"})
     port: int = field(default=8000, metadata={"doc": "port to listen on"})

@@ -2,11 +2,16 @@
 
 Framework-free: every function takes the engine and plain values, so the CLI, the
 runner and the web layer share them. Sessions and API tokens: :mod:`mapserver.credentials`.
+
+The app's database role cannot write ``users``: every write goes through a definer
+function of migration 0010 that checks the claim of ``by`` (an admin's for creating and
+changing users). ``by=None`` is the owner's maintenance (CLI on the admin URL, demo).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from mapserver import credentials, passwords
+from mapserver import claims, passwords
 from mapserver.accounts import ADMIN, COUNTY_EDITOR, DISPATCHER, ROLES, VIEWER, Actor
 from mapserver.errors import Conflict, InvalidParameter, NotFound
 
@@ -47,6 +52,7 @@ def create_user(
     county: str | None = None,
     display_name: str = "",
     password: str | None = None,
+    by: Actor | None = None,
 ) -> tuple[Account, str]:
     """A new active user and its password (generated when none is given: show it once)."""
     if not USERNAME.fullmatch(username):
@@ -59,12 +65,9 @@ def create_user(
     digest = passwords.hash_password(password)
     with engine.begin() as conn:
         check_role(conn, role, county)
+        claims.act(conn, by)
         row = conn.execute(
-            sa.text(
-                "INSERT INTO users (username, display_name, role, county, password_hash) "
-                "VALUES (:u, :d, :r, :c, :h) ON CONFLICT (username) DO NOTHING "
-                f"RETURNING {COLUMNS}"
-            ),
+            sa.text(f"SELECT {COLUMNS} FROM mapserver_create_user(:u, :d, :r, :c, :h)"),
             {"u": username, "d": display_name, "r": role, "c": county, "h": digest},
         ).one_or_none()
     if row is None:
@@ -130,18 +133,18 @@ def authenticate(engine: Engine, username: str, password: str) -> Actor | None:
     stored = row.password_hash if row else None
     if not passwords.verify(stored, password) or not row.active:
         return None
-    update: dict[str, Any] = {"id": row.id, "h": stored}
-    if passwords.needs_rehash(stored):
-        update["h"] = passwords.hash_password(password)
+    actor = Actor(row.id, row.username, row.role, row.county)
+    rehashed = passwords.hash_password(password) if passwords.needs_rehash(stored) else stored
     with engine.begin() as conn:
+        claims.claim(conn, actor)
         conn.execute(
-            sa.text("UPDATE users SET last_login_at = now(), password_hash = :h WHERE id = :id"),
-            update,
+            sa.text("SELECT mapserver_note_login(:id, :old, :new)"),
+            {"id": row.id, "old": stored, "new": rehashed},
         )
-    return Actor(row.id, row.username, row.role, row.county)
+    return actor
 
 
-def update_user(engine: Engine, user_id: int, **changes: Any) -> Account:
+def update_user(engine: Engine, user_id: int, by: Actor | None = None, **changes: Any) -> Account:
     """Change ``active``, ``role`` with ``county``, ``display_name`` or ``password``.
 
     Deactivating a user or changing their password ends their sessions; a new role
@@ -162,26 +165,24 @@ def update_user(engine: Engine, user_id: int, **changes: Any) -> Account:
             check_role(conn, values["role"], values["county"])
         elif "county" in values:
             raise InvalidParameter("change county together with role", parameter="county")
-        sets = ", ".join(f"{name} = :{name}" for name in values) or "id = id"
+        claims.act(conn, by)
         row = conn.execute(
-            sa.text(f"UPDATE users SET {sets} WHERE id = :id RETURNING {COLUMNS}"),
-            {**values, "id": user_id},
+            sa.text(f"SELECT {COLUMNS} FROM mapserver_update_user(:id, CAST(:changes AS jsonb))"),
+            {"id": user_id, "changes": json.dumps(values)},
         ).one_or_none()
         if row is None:
             raise NotFound(f"no user {user_id}", parameter="id")
-        if "password" in changes or changes.get("active") is False:
-            credentials.revoke_sessions(conn, user_id)
     return Account(*row)
 
 
-def set_active(engine: Engine, user_id: int, active: bool) -> Account:
+def set_active(engine: Engine, user_id: int, active: bool, by: Actor | None = None) -> Account:
     """Enable or disable a user; disabling ends their sessions and stops their tokens."""
-    return update_user(engine, user_id, active=active)
+    return update_user(engine, user_id, by, active=active)
 
 
-def set_password(engine: Engine, user_id: int, password: str) -> Account:
+def set_password(engine: Engine, user_id: int, password: str, by: Actor | None = None) -> Account:
     """A new password; the user's sessions end (their API tokens keep working)."""
-    return update_user(engine, user_id, password=password)
+    return update_user(engine, user_id, by, password=password)
 
 
 DEMO_TITLES = {ADMIN: "演示管理员", DISPATCHER: "演示调度员", VIEWER: "演示只读用户"}

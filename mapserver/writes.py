@@ -3,9 +3,9 @@
 Every write of the server (projects in ``editing``, the battle-map records in
 ``records``, published red/black lists in ``ranking_periods``) runs inside
 :func:`transaction`. It switches to the write role (``MAPSERVER_WRITE_ROLE``, which may
-not delete or rewrite history), sets the acting user for the triggers that check the
-county rule and record history (``mapserver.actor``, ``mapserver.actor_role``,
-``mapserver.actor_county``), and turns the database's refusals into client errors.
+not delete or rewrite history), signs the acting user's claim for the triggers that check
+the county rule and record history (mapserver/claims.py: a claim SQL cannot forge), and
+turns the database's refusals into client errors.
 """
 
 from __future__ import annotations
@@ -18,17 +18,11 @@ from dataclasses import dataclass
 import psycopg.errors
 import sqlalchemy as sa
 
+from mapserver import claims
 from mapserver.accounts import Actor
 from mapserver.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 
 WRITE_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-GUCS = (
-    "SELECT set_config('mapserver.actor', :actor, true),"
-    " set_config('mapserver.actor_role', :role, true),"
-    " set_config('mapserver.actor_county', :county, true),"
-    " set_config('mapserver.county_tolerance_m', :tolerance, true),"
-    " set_config('mapserver.note', :note, true)"
-)
 
 
 @dataclass(frozen=True)
@@ -51,16 +45,15 @@ def transaction(
     tolerance_m: float = 200.0,
     note: str = "",
 ) -> Iterator[sa.Connection]:
-    """One write: as the write role, with the acting user set for the triggers."""
+    """One write: as the write role, with the acting user's claim for the triggers."""
     try:
         with engine.begin() as conn:
             if write_role:
                 if not WRITE_ROLE.match(write_role):
                     raise ValueError(f"MAPSERVER_WRITE_ROLE: not a role name: {write_role!r}")
                 conn.execute(sa.text(f'SET LOCAL ROLE "{write_role}"'))
-            params = {"actor": actor.username, "role": actor.role, "county": actor.county or ""}
-            params |= {"tolerance": str(tolerance_m), "note": note}
-            conn.execute(sa.text(GUCS), params)
+            claims.claim(conn, actor, tolerance_m)
+            conn.execute(sa.text("SELECT set_config('mapserver.note', :n, true)"), {"n": note})
             yield conn
     except sa.exc.DBAPIError as exc:
         raise translated(exc) from None

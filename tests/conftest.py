@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mapserver import create_app, loader, schema
+import mapserver
+from mapserver import claims, create_app, loader, runner, schema
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 
@@ -72,7 +73,24 @@ def temporary_cluster(prefix: str = "mapserver-test-") -> Iterator[Cluster]:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     with temporary_cluster() as c:
+        c.ensure_login_role(runner.LOGIN_ROLE)
         yield c
+
+
+@pytest.fixture(scope="session", autouse=True)
+def app_logs_in_as_the_login_role(cluster: Cluster) -> Iterator[None]:
+    """Every app the suite builds on the cluster's superuser URL serves as the login role
+    ``make run`` uses (a non-superuser that owns nothing); its startup work, and the
+    tests' own setup, stay the owner's."""
+    owner = "postgresql+psycopg://postgres@/"
+    login = owner.replace("postgres@", f"{runner.LOGIN_ROLE}@")
+
+    def app_engine(url: str, *args, **kwargs) -> sa.Engine:
+        return make_engine(url.replace(owner, login, 1), *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mapserver, "make_engine", app_engine)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +102,7 @@ def template_db(cluster: Cluster) -> str:
     schema.upgrade(url)
     engine = make_engine(url, 1)
     loader.load_demo(engine)
+    claims.install_key(engine, claims.configured_key())
     engine.dispose()
     return name
 

@@ -9,6 +9,7 @@ from flask import jsonify
 
 from mapserver import create_app, users
 from mapserver.blueprints.auth import require_actor
+from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 
 PASSWORD = "correct horse battery"
@@ -45,9 +46,17 @@ def client(app):
     return app.test_client()
 
 
+def owner_engine(app):
+    """The database's owner, for setting up accounts (the app's own role may not)."""
+    return make_engine(app.extensions["mapserver"].settings.database_url, 1)
+
+
 def add_user(app, username="alice", role="dispatcher", county=None):
-    engine = app.extensions["mapserver"].engine
-    return users.create_user(engine, username, role, county, password=PASSWORD)[0]
+    engine = owner_engine(app)
+    try:
+        return users.create_user(engine, username, role, county, password=PASSWORD)[0]
+    finally:
+        engine.dispose()
 
 
 def page_csrf(client, url="/login", **kw):
@@ -277,11 +286,12 @@ def test_bad_login_limit_stops_startup(fresh_url):
 def test_disabled_user_is_locked_out(app, client):
     account = add_user(app)
     login(client)
-    engine = app.extensions["mapserver"].engine
+    engine = owner_engine(app)
     users.set_active(engine, account.id, False)
     assert me(client).status_code == 401
     assert login(client).status_code == 401
     users.set_active(engine, account.id, True)
+    engine.dispose()
     assert me(client).status_code == 401  # disabling ended the session for good
     assert login(client).status_code == 303
 

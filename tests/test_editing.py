@@ -9,7 +9,7 @@ import psycopg.errors
 import pytest
 import sqlalchemy as sa
 
-from mapserver import editing
+from mapserver import claims, editing
 from mapserver.accounts import Actor
 from mapserver.db import make_engine
 from mapserver.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
@@ -224,19 +224,13 @@ def test_soft_delete_hides_and_restore_brings_back(engine, editor_for):
 # -- the database holds the rules even when the app's checks are skipped ------------------
 
 AS_APP = "SET LOCAL ROLE mapserver_app"
-ACT = (
-    "SELECT set_config('mapserver.actor', :u, true), set_config('mapserver.actor_role', :r, true),"
-    " set_config('mapserver.actor_county', :c, true)"
-)
 
 
 def raw_write(engine, sql: str, actor: Actor | None, **params) -> None:
+    """SQL as the write role, for ``actor`` as the app signs it (mapserver/claims.py)."""
     with engine.begin() as conn:
         conn.execute(sa.text(AS_APP))
-        if actor:
-            conn.execute(
-                sa.text(ACT), {"u": actor.username, "r": actor.role, "c": actor.county or ""}
-            )
+        claims.act(conn, actor)
         conn.execute(sa.text(sql), params)
 
 

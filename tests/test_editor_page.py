@@ -8,6 +8,7 @@ import re
 import pytest
 
 from mapserver import attributes, create_app, users
+from mapserver.db import make_engine
 
 
 def boot_of(html: str) -> dict:
@@ -31,7 +32,9 @@ def test_without_login_the_editor_sends_to_the_login_page(client):
 
 
 def test_the_page_carries_the_editable_fields_with_their_codes(own_app):
-    _, password = users.create_user(own_app.extensions["mapserver"].engine, "page_t", "viewer")
+    owner = make_engine(own_app.extensions["mapserver"].settings.database_url, 1)
+    _, password = users.create_user(owner, "page_t", "viewer")  # the owner's setup
+    owner.dispose()
     client = own_app.test_client()
     token = client.get("/login", headers={"Accept": "application/json"}).get_json()["csrf_token"]
     body = {"username": "page_t", "password": password}

@@ -21,7 +21,8 @@ from PIL.TiffImagePlugin import IFDRational
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from mapserver import users
+from mapserver import claims, users
+from mapserver.accounts import Actor
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
 from tests.battle import GUANG_AN, OTHER, OWN, YUECHI, auth, battle_env
@@ -487,10 +488,6 @@ def test_the_database_refuses_when_the_app_checks_are_bypassed(env, monkeypatch,
 def test_the_write_role_may_only_add_and_soft_delete(env):
     _client, engine, _tokens, ids, _media = env
     photo_id = insert_photo(engine, OWN)
-    acting = (
-        "SET LOCAL ROLE mapserver_app; SELECT set_config('mapserver.actor', 'u_admin', true),"
-        " set_config('mapserver.actor_role', 'admin', true)"
-    )
     for sql in (
         "UPDATE photos SET caption = 'x' WHERE id = :id",
         "UPDATE photos SET sha256 = repeat('b', 64) WHERE id = :id",
@@ -500,7 +497,8 @@ def test_the_write_role_may_only_add_and_soft_delete(env):
             pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
             engine.begin() as conn,
         ):
-            conn.execute(sa.text(acting))
+            conn.execute(sa.text("SET LOCAL ROLE mapserver_app"))
+            claims.claim(conn, Actor(0, "u_admin", "admin"))  # as the app signs it
             conn.execute(sa.text(sql), {"id": photo_id})
     other_report = ids[("investment_reports", "other")]
     with (

@@ -119,7 +119,7 @@ def database(cluster, template_db) -> Iterator[tuple[str, dict]]:
             secrets["bearer"] = credentials.issue_token(engine, account.id, "QGIS")[1]
     secrets["screen"] = screens.issue(engine, "指挥中心大屏", None, None)[1]
     revoked_id, secrets["revoked_screen"] = screens.issue(engine, "旧大屏", None, None)
-    screens.revoke(engine, revoked_id)
+    screens.revoke(engine, revoked_id, None)
     engine.dispose()
     yield url, secrets
 

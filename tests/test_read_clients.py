@@ -109,7 +109,7 @@ def test_revoking_a_screen_ends_its_stream_within_a_second(served):
     try:
         assert next(frames)["event"] == "day"  # connected and following
         started = time.monotonic()
-        screens.revoke(engine, token_id)
+        screens.revoke(engine, token_id, None)
         assert next(frames)["event"] == "revoked"
         assert time.monotonic() - started < 1.0
         assert next(frames, None) is None  # and the stream ended

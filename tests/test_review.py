@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from mapserver import claims
+from mapserver.accounts import Actor
 from tests.battle import GUANG_AN, OWN, YUECHI, auth, battle_env, turn_day
 
 APPROVED_YTD = """SELECT coalesce(sum(r.amount), 0) FROM investment_reports r
@@ -178,11 +180,7 @@ def test_todo_bad_parameters(env, query):
     assert r.status_code == 400 and r.mimetype == "application/problem+json"
 
 
-AS_EDITOR = (
-    "SET LOCAL ROLE mapserver_app; SELECT set_config('mapserver.actor', 'u_county_editor', true),"
-    " set_config('mapserver.actor_role', 'county_editor', true),"
-    f" set_config('mapserver.actor_county', '{GUANG_AN}', true)"
-)
+EDITOR = Actor(0, "u_county_editor", "county_editor", GUANG_AN)  # as the app signs it
 SQL_BYPASSES = {
     "approve": "UPDATE investment_reports SET review = 'approved' WHERE id = :report",
     "return": "UPDATE investment_reports SET review = 'returned', return_reason = 'x'"
@@ -205,7 +203,7 @@ def test_the_database_refuses_a_county_editors_review_moves_in_sql(env, bypass):
     params["own"] = OWN
     with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as caught:
         with conn.begin():
-            for statement in AS_EDITOR.split(";"):
-                conn.execute(sa.text(statement))
+            conn.execute(sa.text("SET LOCAL ROLE mapserver_app"))
+            claims.claim(conn, EDITOR)
             conn.execute(sa.text(SQL_BYPASSES[bypass]), params)
     assert caught.value.orig.sqlstate in ("42501", "23514")  # refused, or a check violated

@@ -270,7 +270,7 @@ def _start_session(actor: Actor) -> None:
     if current_user.is_authenticated:  # logging in again, maybe as someone else
         credentials.close_session(engine, current_user.token)
     session.clear()  # a fresh CSRF secret: nothing from before login carries over
-    token = credentials.open_session(engine, actor.user_id, SESSION_LIFETIME)
+    token = credentials.open_session(engine, actor.user_id, SESSION_LIFETIME, by=actor)
     login_user(_Login(token, actor))
     session.permanent = True
     # Made now, into the login's own cookie: made later by /auth/me, it would be lost to the
@@ -356,7 +356,7 @@ def issue_token() -> Response:
     name = json_object().get("name")
     if not isinstance(name, str):
         raise InvalidParameter("name (a string) is required", parameter="name")
-    token_id, token = credentials.issue_token(current().engine, actor.user_id, name)
+    token_id, token = credentials.issue_token(current().engine, actor.user_id, name, by=actor)
     return created({"id": token_id, "name": name.strip(), "token": token})
 
 
@@ -365,7 +365,7 @@ def revoke_token(token_id: int) -> Response:
     """Revoke one of your tokens (an administrator: anyone's)."""
     actor = require_login(csrf=True)
     owner = None if actor.role == ADMIN else actor.user_id
-    credentials.revoke_token(current().engine, token_id, owner)
+    credentials.revoke_token(current().engine, token_id, owner, by=actor)
     return Response(status=204)
 
 

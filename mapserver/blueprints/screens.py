@@ -19,6 +19,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 
 from mapserver import screens
 from mapserver.access import ReadRule
+from mapserver.accounts import Actor
 from mapserver.blueprints.auth import created, json_object, require_login
 from mapserver.blueprints.reading import SCREEN_COOKIE, current_reader, screen_token
 from mapserver.errors import Forbidden, InvalidParameter
@@ -30,12 +31,12 @@ COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie; renewed on e
 REVOKED_PATH = "/screen/revoked"
 
 
-def _manager(csrf: bool) -> int:
-    """The user id of a dispatcher or administrator (401 / 403 otherwise)."""
+def _manager(csrf: bool) -> Actor:
+    """A dispatcher or administrator (401 / 403 otherwise)."""
     actor = require_login(csrf=csrf)
     if not MANAGERS.allows(current_reader()):
         raise Forbidden(f"The {actor.role} role cannot manage screen tokens", role=actor.role)
-    return actor.user_id
+    return actor
 
 
 @bp.get("/auth/screens")
@@ -58,14 +59,14 @@ def _json(token: screens.ScreenToken) -> dict[str, Any]:
 
 @bp.post("/auth/screens")
 def issue() -> Response:
-    user_id = _manager(csrf=True)
+    actor = _manager(csrf=True)
     body = json_object()
     name, cidr = body.get("name"), body.get("cidr")
     if not isinstance(name, str):
         raise InvalidParameter("name (a string) is required", parameter="name")
     if cidr is not None and not isinstance(cidr, str):
         raise InvalidParameter("cidr must be a string such as 10.20.0.0/16", parameter="cidr")
-    token_id, token = screens.issue(current().engine, name, cidr, user_id)
+    token_id, token = screens.issue(current().engine, name, cidr, actor)
     url = f"{request.url_root.rstrip('/')}/?screen={token}"
     network = screens.network(cidr)
     return created({"id": token_id, "name": name.strip(), "cidr": network, "token": token,
@@ -74,8 +75,7 @@ def issue() -> Response:
 
 @bp.delete("/auth/screens/<int:token_id>")
 def revoke(token_id: int) -> Response:
-    _manager(csrf=True)
-    screens.revoke(current().engine, token_id)
+    screens.revoke(current().engine, token_id, _manager(csrf=True))
     return Response(status=204)
 
 

@@ -52,12 +52,12 @@ def list_users() -> Response:
 @bp.post("/auth/users")
 def create_user() -> Response:
     """A new user; the password is generated (and shown once) unless given."""
-    _admin(write=True)
+    actor = _admin(write=True)
     body = _fields({"username", "role", "county", "display_name", "password"})
     for name in ("username", "role"):
         if name not in body:
             raise InvalidParameter(f"{name} is required", parameter=name)
-    account, password = users.create_user(current().engine, **body)
+    account, password = users.create_user(current().engine, **body, by=actor)
     result = account_json(account)
     if "password" not in body:
         result["password"] = password
@@ -72,5 +72,5 @@ def update_user(username: str) -> Response:
     if username == actor.username and {"role", "active"} & set(changes):
         raise Forbidden("不能修改自己的角色或停用自己 You cannot demote or disable yourself")
     engine = current().engine
-    account = users.update_user(engine, users.get_user(engine, username).id, **changes)
+    account = users.update_user(engine, users.get_user(engine, username).id, actor, **changes)
     return jsonify(account_json(account))

@@ -7,7 +7,8 @@ Create Date: 2026-11-26
 The app checks who may write what before it writes (mapserver/editing.py); these
 triggers check it again for the acting user the app sets per transaction
 (``mapserver.actor``, ``mapserver.actor_role``, ``mapserver.actor_county``), so a bug in
-the app cannot break the county rule or skip the history. Writes run as the
+the app cannot break the county rule or skip the history. (Since 0010 the acting user is a
+signed claim instead, so SQL run in the app's transaction cannot forge it either.) Writes run as the
 ``mapserver_app`` role: it may insert and update projects but not delete them (deleting is
 soft), and may only read the history, which a trigger also keeps append-only.
 """
