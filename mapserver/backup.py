@@ -34,11 +34,16 @@ DUMP = "database.dump"
 MANIFEST = "manifest.json"
 MEDIA = "media/"
 
-# Tables and sequences of the database's own schemas, not those of an extension (PostGIS).
+# The actor-claim key (migration 0010) is never in a backup: it is derived from the
+# deployment's secret, and `restore` installs the restoring deployment's own.
+CLAIM_KEY = "mapserver_private.claim_key"
+# Tables and sequences of the database's own schemas, not those of an extension (PostGIS),
+# nor the claim key's private schema.
 USER_RELATIONS = """
 SELECT n.nspname, c.relname, c.relkind FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'mapserver_private')
+  AND n.nspname NOT LIKE 'pg\\_%%'
   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                   AND d.objid = c.oid AND d.deptype = 'e')
@@ -153,7 +158,7 @@ def _dump(
 ) -> None:
     uri, _ = pgclient.libpq(url)
     cmd = [str(bindir / "pg_dump"), "--format=custom", "--verbose", f"--snapshot={snapshot}",
-           f"--file={out}", f"--dbname={uri}"]  # fmt: skip
+           f"--exclude-table-data={CLAIM_KEY}", f"--file={out}", f"--dbname={uri}"]  # fmt: skip
     pgclient.run_counting_tables(cmd, url, progress, "dumping", tables)
     progress.done(f"dumped {tables} tables, {out.stat().st_size / 1e6:.1f} MB")
 

@@ -52,9 +52,10 @@ def test_readyz_names_each_check(client, demo_engine):
 
 def test_readyz_fails_when_migrations_are_not_at_head(own_app, fresh_url):
     app = own_app()
-    engine = app.extensions["mapserver"].engine
+    engine = make_engine(fresh_url, 1)  # the owner: the app's login may not
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
+    engine.dispose()
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["failed"] == ["migrations"]

@@ -284,7 +284,7 @@ def test_every_layer_has_tiles(client):
 def test_a_login_layers_tiles_need_a_login_and_are_private(fresh_url):
     """photos is ``read: login`` (docs/access.md): its tiles too, and no proxy shares them."""
     app = create_app({"database_url": fresh_url})
-    engine = app.extensions["mapserver"].engine
+    engine = make_engine(fresh_url, 1)  # the owner: accounts are maintenance here
     account, _ = users.create_user(engine, "u_tile_viewer", "viewer", None)
     token = credentials.issue_token(engine, account.id, "tiles")[1]
     client = app.test_client()
@@ -298,6 +298,7 @@ def test_a_login_layers_tiles_need_a_login_and_are_private(fresh_url):
         assert shown.headers["Cache-Control"] == "private, no-cache"
     finally:
         app.extensions["mapserver"].notifier.stop()
+        app.extensions["mapserver"].engine.dispose()
         engine.dispose()
 
 
@@ -320,8 +321,11 @@ def test_gdal_reads_a_tile(client, tmp_path):
 
 @pytest.fixture
 def writable(fresh_url):
+    """The app, and the owner's engine for direct SQL (the app's login may not)."""
     app = create_app({"database_url": fresh_url})
-    yield app.test_client(), app.extensions["mapserver"].engine
+    owner = make_engine(fresh_url, 2)
+    yield app.test_client(), owner
+    owner.dispose()
     app.extensions["mapserver"].notifier.stop()
     app.extensions["mapserver"].engine.dispose()
 
