@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 HEADER = struct.Struct("<7sB11Q4B2B4iB2i")  # 127 bytes
@@ -161,5 +162,9 @@ class PMTiles:
                 return None
             if entry[3] > 0:
                 return self._read(self.header.data_offset + entry[1], entry[2])
-            entries = parse_directory(self._dir(self.header.leaves_offset + entry[1], entry[2]))
+            entries = self._leaf(self.header.leaves_offset + entry[1], entry[2])
         return None
+
+    @lru_cache(maxsize=64)  # noqa: B019 (one archive per configured basemap, kept for the process)
+    def _leaf(self, offset: int, length: int) -> list[tuple[int, int, int, int]]:
+        return parse_directory(self._dir(offset, length))

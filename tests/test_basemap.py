@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from mapserver import create_app
-from mapserver.basemap import open_basemaps, parse_setting
+from mapserver.basemap import open_basemaps, page_choices, parse_setting
 from mapserver.errors import ConfigError
 from mapserver.pmtiles import tile_id
 from tests import basemap_files
@@ -162,7 +162,7 @@ def test_tianditu_hosts_are_allowed_only_when_configured(web, client):
     assert client.get("/config").get_json()["basemaps"] == []
 
 
-def test_vector_tiles_are_served_gzipped_but_not_offered_to_the_pages(tmp_path):
+def test_vector_tiles_are_served_gzipped_but_not_offered_to_the_pages(tmp_path, demo_url):
     path = tmp_path / "roads.mbtiles"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
@@ -173,9 +173,16 @@ def test_vector_tiles_are_served_gzipped_but_not_offered_to_the_pages(tmp_path):
         db.execute("INSERT INTO tiles VALUES (0, 0, 0, ?)", (gzip.compress(b"\x1a\x00"),))
     basemaps = open_basemaps(f"roads={path}")
     assert basemaps["roads"].gzipped and basemaps["roads"].tile(0, 0, 0)[:2] == b"\x1f\x8b"
-    from mapserver.basemap import page_choices
-
     assert page_choices(basemaps, None, None, "") == []
+    app = create_app({"database_url": demo_url, "basemap": f"roads={path}"})
+    try:
+        response = app.test_client().get("/basemap/roads/0/0/0")
+        assert response.mimetype == "application/vnd.mapbox-vector-tile"
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.data) == b"\x1a\x00"
+    finally:
+        app.extensions["mapserver"].notifier.stop()
+        app.extensions["mapserver"].engine.dispose()
 
 
 def corrupt(files, tmp_path, name: str, edit) -> Path:
