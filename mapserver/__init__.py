@@ -57,6 +57,7 @@ def _blueprints(app: Flask) -> None:
     """Every route, errors as problem+json, and the login machinery."""
     from mapserver.blueprints import (
         auth,
+        basemap,
         bodies,
         callouts,
         changes,
@@ -99,5 +100,6 @@ def _blueprints(app: Flask) -> None:
     reading.init_app(app)
     settings = app.extensions["mapserver"].settings
     headers.init_app(app, settings)
+    basemap.init_app(app, settings)
     photo_upload = {"/battle/photos": settings.photo_max_bytes + photos.FORM_OVERHEAD}
     bodies.init_app(app, settings.max_body_bytes, photo_upload)

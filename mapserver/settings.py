@@ -46,6 +46,13 @@ class Settings:
     )
     tile_url: str | None = field(default=None, metadata={"doc": "raster basemap URL template"})
     tile_attribution: str = field(default="", metadata={"doc": "attribution for tile_url"})
+    basemap: str = field(
+        default="",
+        metadata={"doc": "local MBTiles/PMTiles basemaps: name=path;name=path (see README)"},
+    )
+    tianditu_key: str | None = field(
+        default=None, metadata={"doc": "Tianditu key (tk): offers its vector and imagery maps"}
+    )
     kiosk_interval: int = field(default=20, metadata={"doc": "kiosk tour step, seconds"})
     heartbeat: float = field(default=15.0, metadata={"doc": "SSE heartbeat interval, seconds"})
     secret_key: str | None = field(

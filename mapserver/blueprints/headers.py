@@ -2,7 +2,8 @@
 
 Pages load nothing but this server's own scripts, so the Content-Security-Policy allows
 ``'self'`` only: a string that slipped past ``textContent`` still cannot run. The basemap's
-tile origin (``MAPSERVER_TILE_URL``) is the one outside source, for images. The big screen
+tile origin (``MAPSERVER_TILE_URL``), and Tianditu's t0–t7 hosts when
+``MAPSERVER_TIANDITU_KEY`` is set, are the only outside sources, for images. The big screen
 may be framed only by the origins in ``MAPSERVER_FRAME_ANCESTORS`` (the dispatch centre's
 portal); by default by nobody. GIS tools and other sites may read the feed and the OGC API
 from any origin, without credentials; writes send no CORS headers at all.
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
+from mapserver.basemap import TIANDITU_HOSTS
 from mapserver.errors import ConfigError
 from mapserver.settings import Settings
 
@@ -46,6 +48,8 @@ def frame_ancestors(value: str) -> str:
 def policy(settings: Settings) -> str:
     """The Content-Security-Policy of every response."""
     tiles = tile_source(settings.tile_url)
+    if settings.tianditu_key:
+        tiles = " ".join([tiles, *TIANDITU_HOSTS]).strip()
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",

@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
-from mapserver import catalog, startpage
+from mapserver import basemap, catalog, startpage
 from mapserver.blueprints import reading, screens
 from mapserver.blueprints.auth import current_actor
+from mapserver.blueprints.basemap import configured as basemap_files
 from mapserver.errors import Unauthorized
 from mapserver.state import current
 
@@ -22,6 +23,12 @@ def page_config() -> dict[str, Any]:
     return {
         "tile_url": s.tile_url,
         "tile_attribution": s.tile_attribution,
+        "basemaps": basemap.page_choices(
+            basemap_files(),
+            s.tianditu_key,
+            s.tile_url,
+            s.tile_attribution,
+        ),
         "kiosk_interval": s.kiosk_interval,
     }
 

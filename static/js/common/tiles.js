@@ -1,24 +1,61 @@
-// The optional raster basemap (MAPSERVER_TILE_URL), shared by the battle map and the
-// editor: each builds the tile layer with its own Leaflet from these arguments.
+// The basemaps (config.basemaps: local MBTiles/PMTiles served at /basemap, Tianditu with a
+// key, the legacy MAPSERVER_TILE_URL), shared by the battle map, the editor and the review
+// page: each passes its own Leaflet. Several basemaps get a switcher (a layers control).
 
 const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** The editor's preference: boundaries are drawn on imagery. */
+const IMAGERY = '影像';
 
-/** Leaflet shows attributions as HTML: escape the configured one so it shows as text. */
+/** Leaflet shows attributions and layer names as HTML: escape configured ones so they show as text. */
 function escapeHtml(text) {
   return String(text || '').replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
-/** [url, options] for L.tileLayer, or null when no tile URL is configured. */
-export function tileLayerArgs(config) {
-  if (!config.tile_url) return null;
-  const tianditu = /t\{s\}\.tianditu/.test(config.tile_url);
-  return [
-    config.tile_url,
-    {
-      attribution: escapeHtml(config.tile_attribution),
-      subdomains: tianditu ? '01234567' : 'abc',
-      maxZoom: 18,
-      className: 'tiles',
-    },
-  ];
+function tileOptions(layer, attribution) {
+  const options = { attribution, maxZoom: 19, className: 'tiles' };
+  const tianditu = /t\{s\}\.tianditu/.test(layer.url);
+  options.subdomains = layer.subdomains || (tianditu ? '01234567' : 'abc');
+  if (layer.bounds) options.bounds = [[layer.bounds[1], layer.bounds[0]], [layer.bounds[3], layer.bounds[2]]];
+  if (layer.minNativeZoom !== undefined) options.minNativeZoom = layer.minNativeZoom;
+  if (layer.maxNativeZoom !== undefined) options.maxNativeZoom = layer.maxNativeZoom;
+  return options;
+}
+
+/** One basemap choice as a Leaflet layer: its tile layers stacked (Tianditu: map, then labels). */
+function choiceLayer(L, choice) {
+  const attribution = escapeHtml(choice.attribution);
+  const layers = choice.layers.map((layer, i) => L.tileLayer(layer.url, tileOptions(layer, i ? '' : attribution)));
+  return layers.length === 1 ? layers[0] : L.layerGroup(layers);
+}
+
+/** The choice shown first: the first one, or for `preferImagery` the first named 影像. */
+function defaultChoice(choices, preferImagery) {
+  const imagery = preferImagery ? choices.find((c) => c.name.includes(IMAGERY)) : undefined;
+  return imagery || choices[0];
+}
+
+/**
+ * Add the configured basemaps to `map` (a no-op when none is configured); with several, a
+ * switcher top right. The shown one's name is the page's data-basemap hook.
+ * @param {object} L Leaflet
+ * @param {object} map
+ * @param {{basemaps?: object[]}} config
+ * @param {{preferImagery?: boolean, setHook?: Function}} options
+ */
+export function addBasemaps(L, map, config, { preferImagery = false, setHook = () => {} } = {}) {
+  const choices = config.basemaps || [];
+  if (!choices.length) return;
+  const byName = new Map();
+  const control = {};
+  for (const choice of choices) {
+    const layer = choiceLayer(L, choice);
+    byName.set(layer, choice.name);
+    control[escapeHtml(choice.name)] = layer;
+  }
+  const first = defaultChoice(choices, preferImagery);
+  const shown = [...byName].find(([, name]) => name === first.name)[0];
+  shown.addTo(map);
+  setHook('basemap', first.name);
+  map.on('baselayerchange', (event) => setHook('basemap', byName.get(event.layer)));
+  if (choices.length > 1) L.control.layers(control, null, { position: 'topright', collapsed: false }).addTo(map);
 }

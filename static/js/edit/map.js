@@ -1,8 +1,8 @@
-// The editor's map: optional tiles, the county boundaries (snapping targets that are
+// The editor's map: optional tiles (imagery first, when configured), the county boundaries (snapping targets that are
 // never edited themselves), and the bounds hook the browser tests click by.
 
 import { el, setHook } from '../common/dom.js';
-import { tileLayerArgs } from '../common/tiles.js';
+import { addBasemaps } from '../common/tiles.js';
 import { L } from './leaflet.js';
 
 const GUANG_AN = [30.53, 106.72];
@@ -20,8 +20,7 @@ export function createEditMap({ element, config }) {
   map.attributionControl.setPrefix('Leaflet · Geoman');
   L.control.zoom({ position: 'bottomright', zoomInTitle: '放大', zoomOutTitle: '缩小' }).addTo(map);
   L.control.scale({ position: 'bottomleft', imperial: false }).addTo(map);
-  const tiles = tileLayerArgs(config);
-  if (tiles) L.tileLayer(...tiles).addTo(map);
+  addBasemaps(L, map, config, { preferImagery: true, setHook });
   map.createPane('counties').style.zIndex = 350;
   map.createPane('sites').style.zIndex = 380;
   map.on('moveend resize', () => setHook('map-bounds', map.getBounds().toBBoxString()));

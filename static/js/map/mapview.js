@@ -1,8 +1,8 @@
-// The Leaflet map and its basemap: optional raster tiles, county boundaries and names, city outline.
+// The Leaflet map and its basemap: optional raster tiles (with a switcher), county boundaries and names, city outline.
 
 import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { el, setHook } from '../common/dom.js';
-import { tileLayerArgs } from '../common/tiles.js';
+import { addBasemaps } from '../common/tiles.js';
 
 const GUANG_AN = [30.53, 106.72];
 const BASE_PANE = 'basemap';
@@ -10,11 +10,6 @@ const BASE_PANE = 'basemap';
 /** Line widths and radii grow with the screen: 1 at 1920 px wide, 2 at 3840 px. */
 export function screenScale() {
   return Math.min(3, Math.max(0.75, window.innerWidth / 1920));
-}
-
-function addTiles(map, config) {
-  const args = tileLayerArgs(config);
-  if (args) L.tileLayer(...args).addTo(map);
 }
 
 /**
@@ -33,7 +28,7 @@ export function createMap({ element, config }) {
   map.attributionControl.setPrefix('Leaflet');
   L.control.zoom({ position: 'bottomright', zoomInTitle: '放大', zoomOutTitle: '缩小' }).addTo(map);
   map.createPane(BASE_PANE).style.zIndex = 350;
-  addTiles(map, config);
+  addBasemaps(L, map, config, { setHook });
   map.on('moveend resize', () => setHook('map-bounds', map.getBounds().toBBoxString()));
   map.setView(GUANG_AN, 9);
   return map;

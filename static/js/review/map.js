@@ -4,6 +4,7 @@
 import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { setHook } from '../common/dom.js';
 import { getJson } from '../common/records.js';
+import { addBasemaps } from '../common/tiles.js';
 
 const GUANG_AN = [[30.0, 106.3], [30.9, 107.3]];
 const SITE = { color: '#3bc9db', weight: 3, fillOpacity: 0.35 };
@@ -12,8 +13,8 @@ const COUNTY = { color: '#4dabf7', weight: 1, fill: false, opacity: 0.6, interac
 /** A map in `element`; `show(code)` draws that project's site and zooms to it. */
 export async function createReviewMap(element) {
   const config = await getJson('/config').catch(() => ({}));
-  const map = L.map(element, { attributionControl: Boolean(config.tile_attribution) }).fitBounds(GUANG_AN);
-  if (config.tile_url) L.tileLayer(config.tile_url, { attribution: config.tile_attribution || '' }).addTo(map);
+  const map = L.map(element, { attributionControl: Boolean(config.basemaps?.length) }).fitBounds(GUANG_AN);
+  addBasemaps(L, map, config, { preferImagery: true });
   getJson('/layers/counties.geojson').then((counties) => L.geoJSON(counties, { style: COUNTY }).addTo(map))
     .catch(() => {});
   const site = L.geoJSON(null, {
