@@ -16,7 +16,7 @@ import psycopg.errors
 import pytest
 import sqlalchemy as sa
 
-from mapserver import claims, owner, runner, secretkey, users
+from mapserver import claims, owner, runner, screens, secretkey, users
 from mapserver.accounts import Actor
 from mapserver.db import make_engine
 from mapserver.settings import Settings
@@ -293,3 +293,41 @@ def problems_and_project(owner: sa.Engine) -> tuple:
 def test_startup_says_when_the_app_logs_in_as_the_owner(db):
     owner_engine, login, _ = db
     assert owner.warn_if_owner(owner_engine) and not owner.warn_if_owner(login)
+
+
+def screen_tokens(owner: sa.Engine) -> tuple:
+    sql = "SELECT count(*), count(revoked_at), max(last_used_at) FROM screen_tokens"
+    with owner.connect() as conn:
+        return tuple(conn.execute(sa.text(sql)).one())
+
+
+@pytest.mark.parametrize(
+    ("sql", "whose"),
+    [
+        ("INSERT INTO screen_tokens (name, token_hash) VALUES ('evil', repeat('a', 64))",
+         "admin"),
+        ("UPDATE screen_tokens SET revoked_at = NULL", "admin"),
+        ("DELETE FROM screen_tokens", "admin"),
+        ("SELECT mapserver_issue_screen_token('evil', repeat('b', 64), NULL)", "county_editor"),
+        ("SELECT mapserver_issue_screen_token('evil', repeat('b', 64), NULL)", "viewer"),
+        ("SELECT mapserver_issue_screen_token('evil', repeat('b', 64), NULL)", ""),
+        ("SELECT mapserver_revoke_screen_token(id) FROM screen_tokens", "county_editor"),
+    ],
+)  # fmt: skip
+def test_screen_tokens_are_written_only_by_dispatchers_and_admins(db, sql, whose):
+    """Migration 0011: issuing and revoking a screen token need a dispatcher's or admin's
+    claim; the table itself is out of the login's reach."""
+    owner, login, made = db
+    screens.issue(owner, "指挥中心大屏", None, None)
+    before = screen_tokens(owner)
+    refused(login, sql, actor=made.get(whose))
+    assert screen_tokens(owner) == before
+
+
+def test_an_admins_claim_issues_and_revokes_a_screen_token(db):
+    _owner, login, made = db
+    token_id, token = screens.issue(login, "会议室大屏", "10.20.0.0/16", made["admin"])
+    assert screens.lookup(login, token, "10.20.1.2") == token_id
+    assert screens.lookup(login, token, "192.168.1.2") is None
+    screens.revoke(login, token_id, made["admin"])
+    assert screens.lookup(login, token, "10.20.1.2") is None
