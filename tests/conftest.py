@@ -59,11 +59,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @contextlib.contextmanager
 def temporary_cluster(prefix: str = "mapserver-test-") -> Iterator[Cluster]:
-    """A started cluster in a new directory under /tmp, destroyed afterwards."""
+    """A started cluster in a new directory under /tmp, destroyed afterwards; with the
+    app's login role, as ``make run``'s cluster has it."""
     base = Path(tempfile.mkdtemp(prefix=prefix))
     base.chmod(0o755)
     c = Cluster.in_directory(base)
     c.start()
+    c.ensure_login_role(runner.LOGIN_ROLE)
     try:
         yield c
     finally:
@@ -73,7 +75,6 @@ def temporary_cluster(prefix: str = "mapserver-test-") -> Iterator[Cluster]:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     with temporary_cluster() as c:
-        c.ensure_login_role(runner.LOGIN_ROLE)
         yield c
 
 
