@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mapserver import rules
+from mapserver import replicas, rules
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.layers import load_layers
@@ -36,7 +37,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app.extensions["mapserver"] = AppState(
-        settings, engine, layers, Vocabulary(engine), Notifier(conninfo), battle_rules
+        settings,
+        engine,
+        layers,
+        Vocabulary(engine),
+        Notifier(conninfo),
+        battle_rules,
+        _router(settings, engine),
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     if settings.proxies:
@@ -46,6 +53,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     _blueprints(app)
     return app
+
+
+def _router(settings: Settings, engine: Engine) -> replicas.Router | None:
+    """The read replicas' router, or None without replicas."""
+    found = replicas.urls(settings.read_database_urls)
+    if not found:
+        return None
+    s = settings
+    engines = [
+        make_engine(url, s.pool_size, s.statement_timeout_ms, s.spatial_filter_slots, 2)
+        for url in found
+    ]
+    named = [replicas.Replica(f"replica{i}", e) for i, e in enumerate(engines, 1)]
+    return replicas.Router(engine, named, s.replica_max_lag_s)
 
 
 def _blueprints(app: Flask) -> None:
@@ -70,6 +91,7 @@ def _blueprints(app: Flask) -> None:
         problem_list,
         problems,
         ranking,
+        replication,
         report,
         reviews,
         service,
@@ -86,6 +108,7 @@ def _blueprints(app: Flask) -> None:
     for blueprint in (b.bp for b in blueprints):
         app.register_blueprint(blueprint)
     auth.init_app(app)
+    replication.init_app(app)
     settings = app.extensions["mapserver"].settings
     headers.init_app(app, settings)
     photo_upload = {"/battle/photos": settings.photo_max_bytes + photos.FORM_OVERHEAD}

@@ -29,7 +29,11 @@ class MeteredPool(QueuePool):
 
 
 def make_engine(
-    url: str, pool_size: int = 8, statement_timeout_ms: int = 0, spatial_filter_slots: int = 0
+    url: str,
+    pool_size: int = 8,
+    statement_timeout_ms: int = 0,
+    spatial_filter_slots: int = 0,
+    connect_timeout: int = 0,
 ) -> Engine:
     """An engine for ``url``; plain ``postgresql://`` URLs get the psycopg 3 driver.
 
@@ -38,6 +42,7 @@ def make_engine(
     raises QueryCanceled. The app's engine sets it; migrations, the loader and the LISTEN
     connection (mapserver.live, its own psycopg connection) have none.
     ``spatial_filter_slots`` (0: no limit) is read by mapserver.admission.
+    ``connect_timeout`` (s, 0: the driver's) bounds connecting: a read replica's host gone.
     """
     options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
     if url.startswith(("postgresql://", "postgres://")):
@@ -55,5 +60,9 @@ def make_engine(
         # Writes commit or roll back explicitly (engine.begin(), mapserver.writes) first.
         pool_reset_on_return="commit",
         execution_options={"spatial_filter_slots": spatial_filter_slots},
-        connect_args={"application_name": "mapserver", **({"options": options} if options else {})},
+        connect_args={
+            "application_name": "mapserver",
+            **({"options": options} if options else {}),
+            **({"connect_timeout": connect_timeout} if connect_timeout else {}),
+        },
     )

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 
 from mapserver import catalog, feed, query
+from mapserver.blueprints.replication import reads
 from mapserver.blueprints.streams import streamed
 from mapserver.state import current
 
@@ -39,7 +40,7 @@ def features(layer_id: str) -> Response:
     layer = state.layer(layer_id)
     args = request.args.to_dict(flat=False)
     q = query.parse(layer, args, state.vocabulary)
-    conn = state.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    conn = reads().connect().execution_options(isolation_level="REPEATABLE READ")
     try:
         version, day = feed.snapshot(conn)
         tag = feed.etag(q, version, day, request.host_url)

@@ -26,6 +26,7 @@ from flask import (
 from werkzeug.wsgi import wrap_file
 
 from mapserver import cql, downloads, editing, feed, ogc, ogc_openapi, outcrs, query
+from mapserver.blueprints.replication import reads
 from mapserver.blueprints.streams import streamed
 from mapserver.layers import column_types
 from mapserver.state import current
@@ -71,12 +72,17 @@ def _extent(conn, layer, version: int) -> dict | None:
     return current_app.extensions[CACHE].get(conn, layer, version)
 
 
-def _versioned(q: query.FeatureQuery, fmt: str, weak: bool) -> tuple:
+def _versioned(q: query.FeatureQuery, fmt: str, weak: bool, primary: bool = False) -> tuple:
     """A REPEATABLE READ connection, the ETag headers, and whether the client's copy is fresh.
 
     Items pages carry a ``timeStamp``, so their ETag is weak; one feature's is strong.
+    ``primary``: read on the primary, never a replica (an editor's If-Match version).
     """
-    conn = current().engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    conn = (
+        (current().engine if primary else reads())
+        .connect()
+        .execution_options(isolation_level="REPEATABLE READ")
+    )
     try:
         version, day = feed.snapshot(conn)
         tag = feed.etag(q, version, day, request.base_url + fmt)
@@ -112,7 +118,7 @@ def api() -> Response:
 def collections() -> Response:
     fmt = _plain(ogc.JSON)
     state = current()
-    with state.engine.connect() as conn:
+    with reads().connect() as conn:
         version = feed.data_version(conn)
         extents = {layer.id: _extent(conn, layer, version) for layer in state.layers.values()}
     return _out(fmt, ogc.collections(state.layers.values(), extents, _root()), "collections")
@@ -123,7 +129,7 @@ def collection(collection_id: str) -> Response:
     state = current()
     layer = state.layer(collection_id)
     fmt = _plain(ogc.JSON)
-    with state.engine.connect() as conn:
+    with reads().connect() as conn:
         extent = _extent(conn, layer, feed.data_version(conn))
     return _out(fmt, ogc.collection(layer, extent, _root()), "collection")
 
@@ -205,7 +211,7 @@ def item(collection_id: str, feature_id: str) -> Response:
     if fmt == "html":
         crs = outcrs.DEFAULT  # the page's map needs lon/lat
     q = ogc.item_query(layer, feature_id, crs)
-    conn, headers, fresh = _versioned(q, fmt, weak=False)
+    conn, headers, fresh = _versioned(q, fmt, weak=False, primary=layer.id in editing.EDITABLE)
     with conn:
         if layer.id in editing.EDITABLE:  # the ETag If-Match takes: the project's version
             version = editing.version_of(conn, feature_id)

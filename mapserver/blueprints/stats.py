@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from mapserver import feed, query, statistics
+from mapserver.blueprints.replication import reads
 from mapserver.state import current
 
 bp = Blueprint("stats", __name__)
@@ -21,7 +22,7 @@ def layer_stats(layer_id: str) -> Response:
     layer = state.layer(layer_id)
     args = request.args.to_dict(flat=False)
     q = query.parse(layer, args, state.vocabulary, paging=query.FILTERING)
-    with state.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+    with reads().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         version = feed.data_version(conn)
         body = statistics.compute(conn, q, state.vocabulary)
     body["version"] = version
