@@ -224,14 +224,17 @@ class Cluster:
         """A streaming replica of this (running) cluster in ``base``, not started yet.
 
         ``pg_basebackup -R`` over the socket (initdb's trust covers replication), so the
-        standby follows this cluster from its ``primary_conninfo``. ``apply_delay_s``
+        standby follows this cluster from its ``primary_conninfo``; ``-c fast``: a spread
+        checkpoint first would take minutes. ``apply_delay_s``
         makes its lag real (``recovery_min_apply_delay``): tests and benchmarks.
         """
         replica = Cluster.in_directory(base)
         self._own(replica.datadir.parent)
         self._own(replica.socketdir)
         where = ["-h", str(self.socketdir), "-p", str(self.port), "-U", "postgres"]
-        self._run("pg_basebackup", *where, "-D", str(replica.datadir), "-R", "-X", "stream")
+        self._run(
+            "pg_basebackup", *where, "-D", str(replica.datadir), "-R", "-X", "stream", "-c", "fast"
+        )
         with (replica.datadir / "postgresql.auto.conf").open("a") as f:
             f.write(f"recovery_min_apply_delay = '{int(apply_delay_s * 1000)}ms'\n")
         return replica
