@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from mapserver import create_app, credentials, loader, schema, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
+from mapserver.errors import ConfigError
 from tests.conftest import temporary_cluster
 
 APPLY_DELAY_S = 2.0
@@ -191,3 +192,15 @@ def test_a_replica_lagging_beyond_the_setting_leaves_rotation(env, clusters):
         state.router.stop()
         state.notifier.stop()
         state.engine.dispose()
+
+
+@pytest.mark.parametrize("sent", ["x", "-1", "9" * 40, "12abc"])
+def test_a_version_that_is_no_change_id_is_ignored(env, sent):
+    app, _, _ = env
+    assert app.test_client().get(FEED, headers={"X-Data-Version": sent}).status_code == 200
+
+
+def test_a_replica_url_that_is_not_postgresql_stops_startup(clusters):
+    _, _, url = clusters
+    with pytest.raises(ConfigError, match="MAPSERVER_READ_DATABASE_URLS"):
+        create_app({"database_url": url, "read_database_urls": "mysql://replica/demo"})
