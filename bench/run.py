@@ -167,8 +167,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(url: str, args: argparse.Namespace, logdir: Path) -> Iterator[tuple[str, int]]:
-    """gunicorn as ``make run`` starts it (mapserver.runner), on a free 127.0.0.1 port."""
+def app_server(
+    url: str, args: argparse.Namespace, logdir: Path, extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """gunicorn as ``make run`` starts it (mapserver.runner), on a free 127.0.0.1 port;
+    ``extra``: more MAPSERVER_* variables (say, read replicas)."""
     settings = Settings(
         database_url=url,
         host="127.0.0.1",
@@ -184,6 +187,7 @@ def app_server(url: str, args: argparse.Namespace, logdir: Path) -> Iterator[tup
         MAPSERVER_WORKERS=str(settings.workers),
         MAPSERVER_THREADS=str(settings.threads),
         MAPSERVER_POOL_SIZE=str(settings.pool_size),
+        **(extra or {}),
     )
     log = (logdir / f"gunicorn-{settings.port}.log").open("wb")
     proc = subprocess.Popen(

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mapserver import claims, owner, secretkey
+from mapserver import claims, owner, replicas, secretkey
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.layers import load_layers
@@ -41,7 +42,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app.extensions["mapserver"] = AppState(
-        settings, engine, layers, Vocabulary(engine), Notifier(conninfo), battle_rules
+        settings,
+        engine,
+        layers,
+        Vocabulary(engine),
+        Notifier(conninfo),
+        battle_rules,
+        _router(settings, engine),
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     if settings.proxies:
@@ -51,6 +58,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     _blueprints(app)
     return app
+
+
+def _router(settings: Settings, engine: Engine) -> replicas.Router | None:
+    """The read replicas' router, or None without replicas."""
+    found = replicas.urls(settings.read_database_urls)
+    if not found:
+        return None
+    s = settings
+    engines = [
+        make_engine(
+            url, s.pool_size, s.statement_timeout_ms, s.spatial_filter_slots, connect_timeout=2
+        )
+        for url in found
+    ]
+    named = [replicas.Replica(f"replica{i}", e) for i, e in enumerate(engines, 1)]
+    return replicas.Router(engine, named, s.replica_max_lag_s)
 
 
 def _blueprints(app: Flask) -> None:
@@ -77,6 +100,7 @@ def _blueprints(app: Flask) -> None:
         problems,
         ranking,
         reading,
+        replication,
         report,
         reviews,
         screens,
@@ -98,6 +122,7 @@ def _blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     auth.init_app(app)
     reading.init_app(app)
+    replication.init_app(app)
     settings = app.extensions["mapserver"].settings
     headers.init_app(app, settings)
     basemap.init_app(app, settings)

@@ -232,6 +232,25 @@ class Cluster:
         self.psql(f'CREATE DATABASE "{dbname}"{tmpl}')
         return True
 
+    def standby(self, base: Path, apply_delay_s: float = 0) -> Cluster:
+        """A streaming replica of this (running) cluster in ``base``, not started yet.
+
+        ``pg_basebackup -R`` over the socket (initdb's trust covers replication), so the
+        standby follows this cluster from its ``primary_conninfo``; ``-c fast``: a spread
+        checkpoint first would take minutes. ``apply_delay_s``
+        makes its lag real (``recovery_min_apply_delay``): tests and benchmarks.
+        """
+        replica = Cluster.in_directory(base)
+        self._own(replica.datadir.parent)
+        self._own(replica.socketdir)
+        where = ["-h", str(self.socketdir), "-p", str(self.port), "-U", "postgres"]
+        self._run(
+            "pg_basebackup", *where, "-D", str(replica.datadir), "-R", "-X", "stream", "-c", "fast"
+        )
+        with (replica.datadir / "postgresql.auto.conf").open("a") as f:
+            f.write(f"recovery_min_apply_delay = '{int(apply_delay_s * 1000)}ms'\n")
+        return replica
+
     def wait_ready(self, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

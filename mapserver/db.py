@@ -34,6 +34,7 @@ def make_engine(
     statement_timeout_ms: int = 0,
     spatial_filter_slots: int = 0,
     claim_key: bytes | None = None,
+    connect_timeout: int = 0,
 ) -> Engine:
     """An engine for ``url``; plain ``postgresql://`` URLs get the psycopg 3 driver.
 
@@ -43,6 +44,7 @@ def make_engine(
     connection (mapserver.live, its own psycopg connection) have none.
     ``spatial_filter_slots`` (0: no limit) is read by mapserver.admission, ``claim_key``
     (None: the configured secret's) by mapserver.claims.
+    ``connect_timeout`` (s, 0: the driver's) bounds connecting: a read replica's host gone.
     """
     options = f"-c statement_timeout={int(statement_timeout_ms)}" if statement_timeout_ms else ""
     if url.startswith(("postgresql://", "postgres://")):
@@ -60,5 +62,9 @@ def make_engine(
         # Writes commit or roll back explicitly (engine.begin(), mapserver.writes) first.
         pool_reset_on_return="commit",
         execution_options={"spatial_filter_slots": spatial_filter_slots, "claim_key": claim_key},
-        connect_args={"application_name": "mapserver", **({"options": options} if options else {})},
+        connect_args={
+            "application_name": "mapserver",
+            **({"options": options} if options else {}),
+            **({"connect_timeout": connect_timeout} if connect_timeout else {}),
+        },
     )

@@ -86,6 +86,29 @@ DATABASE_UNAVAILABLE = Counter(
     "Requests answered 503 because the database could not be reached",
     registry=REGISTRY,
 )
+REPLICA_IN_ROTATION = Gauge(
+    "mapserver_replica_in_rotation",
+    "1 while a read replica takes reads (answers, lags at most MAPSERVER_REPLICA_MAX_LAG_S); "
+    "the least of the processes",
+    ["replica"],
+    multiprocess_mode="livemin",
+    registry=REGISTRY,
+)
+REPLICA_LAG_SECONDS = Gauge(
+    "mapserver_replica_lag_seconds",
+    "How long the primary has held a change the replica has not replayed (-1: no answer); "
+    "the worst process",
+    ["replica"],
+    multiprocess_mode="livemax",
+    registry=REGISTRY,
+)
+REPLICA_LAG_CHANGES = Gauge(
+    "mapserver_replica_lag_changes",
+    "The primary's newest change-log id minus the replica's (-1: no answer)",
+    ["replica"],
+    multiprocess_mode="livemax",
+    registry=REGISTRY,
+)
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:

@@ -93,6 +93,12 @@ def change_listener(notifier: Notifier, db: Database, wait: float = TIMEOUT) -> 
     return Check("change_listener", True, {"lag": lag})
 
 
+def replicas(status: dict[str, dict[str, Any]]) -> Check:
+    """The read replicas, each in rotation or not and why: always ok, since reads that no
+    replica can take go to the primary (whose failure fails ``database``)."""
+    return Check("replicas", True, {"replicas": status})
+
+
 def report(checks: list[Check]) -> dict[str, Any]:
     """The body of /readyz: ready only if every check passed."""
     failed = [c.name for c in checks if not c.ok]

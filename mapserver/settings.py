@@ -34,6 +34,14 @@ class Settings:
             " writes (rules, claim key); unset: MAPSERVER_DATABASE_URL"
         },
     )
+    read_database_urls: str = field(
+        default="",
+        metadata={"doc": "read replicas (streaming standbys of the database), space-separated"},
+    )
+    replica_max_lag_s: float = field(
+        default=5.0,
+        metadata={"doc": "a replica lagging more than this (s) takes no reads until it catches up"},
+    )
     layers_dir: Path = field(default=ROOT / "layers", metadata={"doc": "layer YAML files"})
     host: str = field(default="127.0.0.1", metadata={"doc": "address to listen on"})
     port: int = field(default=8000, metadata={"doc": "port to listen on"})

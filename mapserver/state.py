@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from mapserver.errors import NotFound
 from mapserver.layers import Layer
 from mapserver.live import Notifier
+from mapserver.replicas import Router
 from mapserver.rules import Rules
 from mapserver.settings import Settings
 from mapserver.vocabulary import Vocabulary
@@ -24,6 +25,11 @@ class AppState:
     vocabulary: Vocabulary
     notifier: Notifier
     rules: Rules
+    router: Router | None = None  # None: every read on ``engine``
+
+    def reader(self, seen: int = 0) -> Engine:
+        """The engine for a read by a client that has seen change ``seen`` (read replicas)."""
+        return self.engine if self.router is None else self.router.reader(seen)
 
     def layer(self, layer_id: str) -> Layer:
         try:

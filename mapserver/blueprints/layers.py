@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import catalog, feed, query
 from mapserver.blueprints.reading import readable_layer, readable_layers
+from mapserver.blueprints.replication import reads
 from mapserver.blueprints.streams import streamed
 from mapserver.state import current
 
@@ -36,7 +37,7 @@ def features(layer_id: str) -> Response:
     layer = readable_layer(layer_id)
     args = request.args.to_dict(flat=False)
     q = query.parse(layer, args, state.vocabulary)
-    conn = state.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    conn = reads().connect().execution_options(isolation_level="REPEATABLE READ")
     try:
         version, day = feed.snapshot(conn)
         tag = feed.etag(q, version, day, request.host_url)

@@ -27,6 +27,7 @@ from werkzeug.wsgi import wrap_file
 
 from mapserver import cql, downloads, editing, feed, ogc, ogc_openapi, outcrs, query
 from mapserver.blueprints.reading import policy, readable_layer, readable_layers, require
+from mapserver.blueprints.replication import reads
 from mapserver.blueprints.streams import streamed
 from mapserver.layers import column_types
 from mapserver.state import current
@@ -72,12 +73,17 @@ def _extent(conn, layer, version: int) -> dict | None:
     return current_app.extensions[CACHE].get(conn, layer, version)
 
 
-def _versioned(q: query.FeatureQuery, fmt: str, weak: bool) -> tuple:
+def _versioned(q: query.FeatureQuery, fmt: str, weak: bool, primary: bool = False) -> tuple:
     """A REPEATABLE READ connection, the ETag headers, and whether the client's copy is fresh.
 
     Items pages carry a ``timeStamp``, so their ETag is weak; one feature's is strong.
+    ``primary``: read on the primary, never a replica (an editor's If-Match version).
     """
-    conn = current().engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    conn = (
+        (current().engine if primary else reads())
+        .connect()
+        .execution_options(isolation_level="REPEATABLE READ")
+    )
     try:
         version, day = feed.snapshot(conn)
         tag = feed.etag(q, version, day, request.base_url + fmt)
@@ -112,8 +118,7 @@ def api() -> Response:
 @bp.get("/collections")
 def collections() -> Response:
     fmt = _plain(ogc.JSON)
-    state = current()
-    with state.engine.connect() as conn:
+    with reads().connect() as conn:
         version = feed.data_version(conn)
         layers = readable_layers()
         extents = {layer.id: _extent(conn, layer, version) for layer in layers}
@@ -122,10 +127,9 @@ def collections() -> Response:
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
-    state = current()
     layer = readable_layer(collection_id)
     fmt = _plain(ogc.JSON)
-    with state.engine.connect() as conn:
+    with reads().connect() as conn:
         extent = _extent(conn, layer, feed.data_version(conn))
     return _out(fmt, ogc.collection(layer, extent, _root()), "collection")
 
@@ -207,7 +211,7 @@ def item(collection_id: str, feature_id: str) -> Response:
     if fmt == "html":
         crs = outcrs.DEFAULT  # the page's map needs lon/lat
     q = ogc.item_query(layer, feature_id, crs)
-    conn, headers, fresh = _versioned(q, fmt, weak=False)
+    conn, headers, fresh = _versioned(q, fmt, weak=False, primary=layer.id in editing.EDITABLE)
     with conn:
         if layer.id in editing.EDITABLE:  # the ETag If-Match takes: the project's version
             version = editing.version_of(conn, feature_id)

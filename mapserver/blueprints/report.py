@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from mapserver import report, workbook
+from mapserver.blueprints.replication import reads
 from mapserver.state import current
 
 bp = Blueprint("report", __name__)
@@ -25,9 +26,7 @@ def _gather() -> tuple[dict, list[report.Table]]:
     period = args.pop("period", [None])
     args.pop("paper", None)  # the page's paper size (A4 | A3), not a filter
     layer = state.layer("projects")
-    doc = report.gather(
-        state.engine, layer, state.vocabulary, state.rules.ranking, period[-1], args
-    )
+    doc = report.gather(reads(), layer, state.vocabulary, state.rules.ranking, period[-1], args)
     return doc, report.tables(doc, layer, state.vocabulary)
 
 

@@ -26,7 +26,10 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> Response:
     state = current()
-    body = readiness.report(readiness.standard(state.engine, state.notifier))
+    checks = readiness.standard(state.engine, state.notifier)
+    if state.router is not None:
+        checks.append(readiness.replicas(state.router.status()))
+    body = readiness.report(checks)
     headers = dict(NO_STORE)
     if body["failed"]:
         headers["Retry-After"] = "5"

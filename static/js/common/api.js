@@ -10,8 +10,27 @@ export class ApiError extends Error {
   }
 }
 
+// The newest change-log id this page has seen (a read's X-Data-Version, an /events id):
+// sent with every read, so a read replica that has not replayed it never answers
+// (read-your-writes, docs/deployment.md).
+let seenVersion = 0;
+
+/** Note a change-log id the page has seen. */
+export function sawVersion(id) {
+  if (Number.isSafeInteger(id) && id > seenVersion) seenVersion = id;
+}
+
+function readHeaders(accept) {
+  const headers = { Accept: accept };
+  if (seenVersion) headers['X-Data-Version'] = String(seenVersion);
+  return headers;
+}
+
 async function checked(response) {
-  if (response.ok) return response;
+  if (response.ok) {
+    sawVersion(Number(response.headers.get('X-Data-Version')));
+    return response;
+  }
   let detail = '';
   try {
     const problem = await response.json();
@@ -24,7 +43,7 @@ async function checked(response) {
 
 /** GET a JSON document. */
 export async function getJSON(path, { signal } = {}) {
-  const response = await fetch(path, { signal, headers: { Accept: 'application/json' } });
+  const response = await fetch(path, { signal, headers: readHeaders('application/json') });
   return (await checked(response)).json();
 }
 
@@ -89,7 +108,7 @@ export async function fetchFeatures({ layerId, filters = {}, limit, properties =
   const query = params.filter(Boolean).join('&');
   const url = withQuery(`/layers/${encodeURIComponent(layerId)}.geojson`, query);
   const response = await checked(
-    await fetch(url, { signal, headers: { Accept: 'application/geo+json' } }),
+    await fetch(url, { signal, headers: readHeaders('application/geo+json') }),
   );
   const header = response.headers.get('X-Data-Version');
   const collection = await response.json();

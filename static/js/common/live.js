@@ -1,5 +1,7 @@
 // The live change stream (/events, Server-Sent Events) with reconnect and back-off.
 
+import { sawVersion } from './api.js';
+
 /**
  * A stream that can be (re)started from a data version.
  * @param {{url?: string, onChange: function(object), onStatus: function(string),
@@ -85,6 +87,7 @@ function receive(ctx, source, event) {
   const id = Number(event.lastEventId || change.id);
   if (ctx.lastId !== null && id <= ctx.lastId) return;
   ctx.lastId = id;
+  sawVersion(id);
   ctx.onChange(change, id);
 }
 
