@@ -242,3 +242,30 @@ def test_since_beyond_history_asks_for_reset(demo_url):
         stream.close()
     assert frame["event"] == ["reset"]
     assert json.loads(frame["data"][0])["latest"] >= 100
+
+
+def test_streams_of_one_process_share_one_query_per_change(fresh_url):
+    """Twenty open streams woken by one commit: the change is fetched once, not twenty
+    times (mapserver.live.SharedBatches), and every stream gets it."""
+    from mapserver import create_app
+    from tests.browser import serve
+
+    app = create_app({"database_url": fresh_url, "heartbeat": 30.0})
+    notifier = app.extensions["mapserver"].notifier
+    engine = make_engine(fresh_url, 1)
+    start = latest(engine)
+    with serve(app) as base:
+        streams = [Stream(base, since=start) for _ in range(20)]
+        for s in streams:  # each has begun: retry, then the day
+            while s.next_frame().get("event") != ["day"]:
+                pass
+        before = notifier.batches.fetched
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE projects SET name = '共享批次' WHERE id = 3"))
+        assert {s.next_change()["id"] for s in streams} == {start + 1}
+        assert notifier.batches.fetched - before <= 2
+        for s in streams:
+            s.close()
+    notifier.stop()
+    app.extensions["mapserver"].engine.dispose()
+    engine.dispose()
