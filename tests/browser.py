@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.request import urlopen
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -205,3 +206,17 @@ def assert_only_own_origin(driver, base: str) -> None:
     )
     foreign = [u for u in urls if not u.startswith((base + "/", "data:"))]  # data: is inline
     assert urls and not foreign, f"requests elsewhere than {base}: {foreign[:5]}"
+
+
+def get_json(url: str) -> dict:
+    with urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def detail_text(driver, field: str) -> str | None:
+    """The text of a field of the detail panel (it is rebuilt on every change)."""
+    return driver.execute_script(
+        "const n = document.querySelector(`#detail [data-field='${arguments[0]}']`);"
+        "return n ? n.textContent : null;",
+        field,
+    )

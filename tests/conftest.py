@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 import mapserver
-from mapserver import claims, create_app, loader, runner, schema
+from mapserver import claims, create_app, credentials, loader, runner, schema, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 
@@ -167,3 +167,28 @@ def base(app):
 
     with serve(app) as url:
         yield url
+
+
+@pytest.fixture
+def write_env(fresh_url):
+    """The write API's tests: an app on a private database, an owner's engine to look at
+    it, and a token per role (plus a revoked one and anonymous)."""
+    app = create_app({"database_url": fresh_url})
+    engine = make_engine(fresh_url, 2)
+    tokens = {}
+    for role, county in [
+        ("admin", None),
+        ("dispatcher", None),
+        ("county_editor", "511602"),
+        ("viewer", None),
+    ]:
+        account, _ = users.create_user(engine, f"u_{role}", role, county)
+        tokens[role] = credentials.issue_token(engine, account.id, "test")[1]
+    revoked_id, revoked = credentials.issue_token(engine, account.id, "old")
+    credentials.revoke_token(engine, revoked_id)
+    tokens["revoked"] = revoked
+    tokens["anonymous"] = None
+    yield app.test_client(), engine, tokens
+    app.extensions["mapserver"].notifier.stop()
+    app.extensions["mapserver"].engine.dispose()
+    engine.dispose()

@@ -30,7 +30,7 @@ from mapserver.progress import Progress
 from mapserver.settings import ROOT
 from tests.browser import serve
 from tests.conftest import new_database, temporary_cluster
-from tests.test_photos import picture
+from tests.pictures import picture
 
 ITEMS = "/ogc/collections/projects/items"
 GEOJSON = "application/geo+json"

@@ -14,9 +14,17 @@ import sqlalchemy as sa
 from mapserver import create_app, credentials, users
 from mapserver.db import make_engine
 from tests.battle import turn_day
-from tests.browser import chromium, hook, open_page, serve, severe_logs, wait_for, wait_ready
+from tests.browser import (
+    chromium,
+    get_json,
+    hook,
+    open_page,
+    serve,
+    severe_logs,
+    wait_for,
+    wait_ready,
+)
 from tests.conftest import ARTIFACTS
-from tests.test_browser import get_json
 
 pytestmark = pytest.mark.browser
 

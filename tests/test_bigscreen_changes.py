@@ -13,9 +13,8 @@ from selenium.webdriver.common.by import By
 
 from mapserver import create_app
 from mapserver.db import make_engine
-from tests.browser import hook, open_page, serve, severe_logs, wait_for
+from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
-from tests.test_browser import get_json
 
 pytestmark = pytest.mark.browser
 

@@ -12,9 +12,9 @@ from selenium.webdriver.common.by import By
 
 from mapserver import create_app, users
 from mapserver.db import make_engine
+from tests.browser import detail_text as field
 from tests.browser import hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
-from tests.test_browser import detail_text as field
 
 pytestmark = pytest.mark.browser
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser import chromium, hook, open_page, severe_logs, wait_for, wait_ready
+from tests.browser import chromium, get_json, hook, open_page, severe_logs, wait_for, wait_ready
 from tests.conftest import ARTIFACTS
-from tests.test_browser import get_json
 
 pytestmark = pytest.mark.browser
 

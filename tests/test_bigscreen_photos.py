@@ -15,8 +15,7 @@ from PIL.TiffImagePlugin import IFDRational
 
 from mapserver import create_app, credentials, users
 from mapserver.db import make_engine
-from tests.browser import hook, open_page, serve, severe_logs, wait_for
-from tests.test_browser import get_json
+from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 
 pytestmark = pytest.mark.browser
 

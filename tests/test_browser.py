@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
 from urllib.parse import parse_qs, urlsplit
-from urllib.request import urlopen
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +17,8 @@ from mapserver.db import make_engine
 from tests.browser import (
     Relay,
     assert_only_own_origin,
+    detail_text,
+    get_json,
     hook,
     map_offset,
     open_page,
@@ -49,11 +49,6 @@ def writable(fresh_url):
     with serve(create_app({"database_url": fresh_url})) as url:
         yield url, engine
     engine.dispose()
-
-
-def get_json(url: str) -> dict:
-    with urlopen(url, timeout=10) as response:
-        return json.load(response)
 
 
 def feed(base: str, query: str) -> dict:
@@ -90,15 +85,6 @@ def element_count(driver) -> int:
     """Elements on the page, leaving out the change ticker (a fixed-length list)."""
     return driver.execute_script(
         "return document.querySelectorAll('body *:not(#ticker):not(#ticker *)').length"
-    )
-
-
-def detail_text(driver, field: str) -> str | None:
-    """The text of a field of the detail panel (it is rebuilt on every change)."""
-    return driver.execute_script(
-        "const n = document.querySelector(`#detail [data-field='${arguments[0]}']`);"
-        "return n ? n.textContent : null;",
-        field,
     )
 
 

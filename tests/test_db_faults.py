@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from mapserver import credentials, loader, schema, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
+from tests.projects import GUANG_AN, SQUARE, new_project
 from tests.server import gunicorn
-from tests.test_editing import GUANG_AN, SQUARE, new_project
 
 ITEMS = "/ogc/collections/projects/items"
 READS = {

@@ -6,8 +6,13 @@ import io
 
 import pytest
 
-from tests.test_editing import snapshot
-from tests.test_write_api import env  # noqa: F401  (fixture)
+from tests.projects import snapshot
+
+
+@pytest.fixture
+def env(write_env):
+    return write_env
+
 
 KML = """<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>厂区</name>
@@ -22,7 +27,7 @@ def upload(client, token, name, data, **form):
     return client.post("/import", data=files, headers=headers, content_type="multipart/form-data")
 
 
-def test_kml_preview_in_crs84_with_area_and_nothing_saved(env):  # noqa: F811
+def test_kml_preview_in_crs84_with_area_and_nothing_saved(env):
     client, engine, tokens = env
     before = snapshot(engine, "none")
     response = upload(client, tokens["county_editor"], "site.kml", KML.encode())
@@ -46,14 +51,14 @@ def test_kml_preview_in_crs84_with_area_and_nothing_saved(env):  # noqa: F811
         ("county_editor", "site.kml", b"", 422),
     ],
 )
-def test_refusals_are_problems(env, role, name, data, status):  # noqa: F811
+def test_refusals_are_problems(env, role, name, data, status):
     client, _, tokens = env
     response = upload(client, tokens[role], name, data)
     assert response.status_code == status, response.get_json()
     assert response.mimetype == "application/problem+json"
 
 
-def test_unknown_crs_is_a_bad_parameter(env):  # noqa: F811
+def test_unknown_crs_is_a_bad_parameter(env):
     client, _, tokens = env
     response = upload(client, tokens["county_editor"], "site.kml", KML.encode(), crs="EPSG:99999")
     assert response.status_code == 400 and response.get_json()["parameter"] == "crs"

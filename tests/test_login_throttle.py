@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from mapserver import users
 from mapserver.db import make_engine
 from mapserver.throttle import Policy
+from tests.accounts import PASSWORD, WRONG, add_user, close, login, make_app
 from tests.server import gunicorn
-from tests.test_auth import PASSWORD, WRONG, add_user, close, login, make_app
 
 TOO_MANY = "登录尝试过于频繁"
 

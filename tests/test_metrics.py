@@ -15,8 +15,8 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from mapserver import gunicorn_conf, runner
 from mapserver.settings import Settings
+from tests.prometheus import sample
 from tests.server import gunicorn
-from tests.test_service import sample
 
 ROUTE = "/layers/<layer_id>"
 

@@ -26,6 +26,7 @@ from mapserver.accounts import Actor
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
 from tests.battle import GUANG_AN, OTHER, OWN, YUECHI, auth, battle_env
+from tests.pictures import picture
 
 PASSWORD = "correct horse battery"
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -71,14 +72,6 @@ def tags(lon=None, lat=None, taken=None, orientation=None, gps=None) -> Image.Ex
     if taken:
         exif.get_ifd(0x8769).update({0x9003: taken})
     return exif
-
-
-def picture(fmt="JPEG", size=(64, 48), colour=(200, 40, 40), exif=None, mode="RGB") -> bytes:
-    image = Image.new(mode, size, colour)
-    out = io.BytesIO()
-    options = {"exif": exif.tobytes()} if exif is not None else {}
-    image.save(out, fmt, **options)
-    return out.getvalue()
 
 
 def noisy_jpeg(size=(800, 600)) -> bytes:

@@ -10,9 +10,8 @@ from urllib.request import urlopen
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser import severe_logs
+from tests.browser import get_json, severe_logs
 from tests.conftest import ARTIFACTS
-from tests.test_browser import get_json
 
 QUERIES = ["", "county=511621", "working_group=transport&status=under_construction,suspended"]
 

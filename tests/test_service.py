@@ -7,13 +7,13 @@ import logging
 
 import pytest
 import sqlalchemy as sa
-from prometheus_client.parser import text_string_to_metric_families
 
 from mapserver import accesslog, create_app, metrics
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.live import Notifier
 from mapserver.metrics import Access
+from tests.prometheus import sample
 
 
 @pytest.fixture
@@ -61,15 +61,6 @@ def test_readyz_fails_when_migrations_are_not_at_head(own_app, fresh_url):
     assert response.json["failed"] == ["migrations"]
     assert response.json["checks"]["migrations"]["database"] == ["0001"]
     assert response.headers["Retry-After"]
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    """The value of one sample in Prometheus text (parsed by prometheus-client), or None."""
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and s.labels == labels:
-                return s.value
-    return None
 
 
 def test_metrics_count_requests_by_route_template(client):

@@ -14,34 +14,16 @@ import sqlalchemy as sa
 from mapserver import create_app, credentials, users
 from mapserver.db import make_engine
 from tests.browser import serve
-from tests.test_editing import GUANG_AN, OTHER, OWN, SQUARE, YUECHI, new_project, snapshot
-
-ITEMS = "/ogc/collections/projects/items"
-GEOJSON = "application/geo+json"
+from tests.projects import GUANG_AN, OTHER, OWN, SQUARE, YUECHI, new_project, snapshot
 
 
 @pytest.fixture
-def env(fresh_url):
-    """An app on a private database, an engine to look at it, and tokens per role."""
-    app = create_app({"database_url": fresh_url})
-    engine = make_engine(fresh_url, 2)
-    tokens = {}
-    for role, county in [
-        ("admin", None),
-        ("dispatcher", None),
-        ("county_editor", GUANG_AN),
-        ("viewer", None),
-    ]:
-        account, _ = users.create_user(engine, f"u_{role}", role, county)
-        tokens[role] = credentials.issue_token(engine, account.id, "test")[1]
-    revoked_id, revoked = credentials.issue_token(engine, account.id, "old")
-    credentials.revoke_token(engine, revoked_id)
-    tokens["revoked"] = revoked
-    tokens["anonymous"] = None
-    yield app.test_client(), engine, tokens
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
-    engine.dispose()
+def env(write_env):
+    return write_env
+
+
+ITEMS = "/ogc/collections/projects/items"
+GEOJSON = "application/geo+json"
 
 
 def headers(token, etag=None, **extra):
