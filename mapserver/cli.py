@@ -48,6 +48,18 @@ def migrate(revision: str) -> None:
         _install_key()
 
 
+@main.command()
+def routes() -> None:
+    """Every route: methods, path, view (no database needed)."""
+    from mapserver import route_map
+
+    app = route_map()
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, sorted(r.methods))):
+        methods = ",".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
+        view = app.view_functions[rule.endpoint]
+        click.echo(f"{methods:<12} {rule.rule:<62} {view.__module__}.{view.__qualname__}")
+
+
 @main.command("install-key")
 def install_key() -> None:
     """Give the database the key it checks the app's actor claims with (as the owner)."""

@@ -7,7 +7,10 @@ has just named to ``…`` (``…/items/{code}/history``).
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -84,3 +87,19 @@ def test_the_checks_can_fail():
     assert not documented("/battle/no-such-noun", text)
     assert documented(doc_form("/ogc/collections/<collection_id>/items"), text)
     assert len({m.group(1) for m in DOCUMENTED.finditer(text)}) > 40
+
+
+def test_the_routes_command_lists_every_rule_without_a_database(app):
+    """``python -m mapserver routes`` (issue #13 §2): no database in reach, every rule."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVER_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "mapserver", "routes"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    listed = {tuple(line.split()[:2]) for line in done.stdout.splitlines()}
+    expected = {
+        (",".join(sorted(r.methods - {"HEAD", "OPTIONS"})), r.rule)
+        for r in app.url_map.iter_rules()
+    }
+    assert listed == expected

@@ -125,7 +125,7 @@ def _check_csrf() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Secret key, cookie flags, Flask-Login, CSRF, the login throttle's policy; the routes."""
+    """Secret key, cookie flags, Flask-Login, CSRF, the login throttle's policy."""
     settings = app.extensions["mapserver"].settings
     app.secret_key = secretkey.load(settings.secret_key)
     app.config.update(
@@ -145,10 +145,6 @@ def init_app(app: Flask) -> None:
         actor = credentials.session_actor(current().engine, token)
         return _Login(token, actor) if actor else None
 
-    from mapserver.blueprints import users as users_bp  # it builds on this module
-
-    app.register_blueprint(bp)
-    app.register_blueprint(users_bp.bp)
     app.extensions["login_policy"] = throttle.Policy.from_settings(settings)
     app.register_error_handler(CSRFError, _csrf_error)
     app.after_request(_challenge)

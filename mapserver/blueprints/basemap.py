@@ -26,7 +26,6 @@ DAY = "public, max-age=86400"
 def init_app(app: Flask, settings: Settings) -> None:
     """Open and check every configured file now: a bad one stops the server at startup."""
     app.extensions[EXTENSION] = basemap.open_basemaps(settings.basemap)
-    app.register_blueprint(bp)
 
 
 def configured() -> dict[str, basemap.Basemap]:
