@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from mapserver import changes, feed
-from mapserver.blueprints.replication import reads
+from mapserver.blueprints.versions import snapshot
 from mapserver.state import current
 
 bp = Blueprint("changes", __name__)
@@ -17,7 +17,7 @@ def changes_in_window() -> Response:
     state = current()
     layer = state.layer("projects")
     args = request.args.to_dict(flat=False)
-    with reads().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+    with snapshot() as conn:
         version, today = feed.snapshot(conn)
         q, window = changes.parse(layer, args, state.vocabulary, today)
         body = {"today": today.isoformat(), **changes.compute(conn, q, window, state.vocabulary)}

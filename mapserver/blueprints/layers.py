@@ -8,8 +8,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import catalog, feed, query
 from mapserver.blueprints.reading import readable_layer, readable_layers
-from mapserver.blueprints.replication import reads
 from mapserver.blueprints.streams import streamed
+from mapserver.blueprints.versions import versioned
 from mapserver.state import current
 
 bp = Blueprint("layers", __name__)
@@ -37,18 +37,9 @@ def features(layer_id: str) -> Response:
     layer = readable_layer(layer_id)
     args = request.args.to_dict(flat=False)
     q = query.parse(layer, args, state.vocabulary)
-    conn = reads().connect().execution_options(isolation_level="REPEATABLE READ")
-    try:
-        version, day = feed.snapshot(conn)
-        tag = feed.etag(q, version, day, request.host_url)
-        headers = {"ETag": f'"{tag}"', "Cache-Control": "no-cache", "X-Data-Version": str(version),
-                   "X-Data-Day": day.isoformat()}  # fmt: skip
-        if request.if_none_match.contains_weak(tag):
-            conn.close()
-            return Response(status=304, headers=headers)
-    except BaseException:
-        conn.close()
-        raise
+    v = versioned(q, request.host_url)
+    if v.fresh:
+        return v.not_modified()
     base = request.base_url
 
     def page_url(offset: int) -> str:
@@ -57,5 +48,5 @@ def features(layer_id: str) -> Response:
             params["offset"] = [str(offset)]
         return base + ("?" + urlencode(params, doseq=True) if params else "")
 
-    body = feed.stream_collection(conn, q, page_url, state.settings.count_threshold)
-    return streamed(body, mimetype=feed.GEOJSON, headers=headers)
+    body = feed.stream_collection(v.conn, q, page_url, state.settings.count_threshold)
+    return streamed(body, mimetype=feed.GEOJSON, headers=v.headers)

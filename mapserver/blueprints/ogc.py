@@ -29,6 +29,7 @@ from mapserver import cql, downloads, editing, feed, ogc, ogc_openapi, outcrs, q
 from mapserver.blueprints.reading import policy, readable_layer, readable_layers, require
 from mapserver.blueprints.replication import reads
 from mapserver.blueprints.streams import streamed
+from mapserver.blueprints.versions import Versioned, versioned
 from mapserver.layers import column_types
 from mapserver.state import current
 
@@ -73,27 +74,12 @@ def _extent(conn, layer, version: int) -> dict | None:
     return current_app.extensions[CACHE].get(conn, layer, version)
 
 
-def _versioned(q: query.FeatureQuery, fmt: str, weak: bool, primary: bool = False) -> tuple:
-    """A REPEATABLE READ connection, the ETag headers, and whether the client's copy is fresh.
-
-    Items pages carry a ``timeStamp``, so their ETag is weak; one feature's is strong.
-    ``primary``: read on the primary, never a replica (an editor's If-Match version).
-    """
-    conn = (
-        (current().engine if primary else reads())
-        .connect()
-        .execution_options(isolation_level="REPEATABLE READ")
-    )
-    try:
-        version, day = feed.snapshot(conn)
-        tag = feed.etag(q, version, day, request.base_url + fmt)
-    except BaseException:
-        conn.close()
-        raise
-    etag = f'W/"{tag}"' if weak else f'"{tag}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Data-Version": str(version),
-               "X-Data-Day": day.isoformat(), "Content-Crs": f"<{q.crs.uri}>"}  # fmt: skip
-    return conn, headers, request.if_none_match.contains_weak(tag)
+def _versioned(q: query.FeatureQuery, fmt: str, weak: bool, primary: bool = False) -> Versioned:
+    """Items pages carry a ``timeStamp``, so their ETag is weak; one feature's is strong.
+    ``primary``: read on the primary, never a replica (an editor's If-Match version)."""
+    engine = current().engine if primary else None
+    crs = {"Content-Crs": f"<{q.crs.uri}>"}
+    return versioned(q, request.base_url + fmt, weak=weak, engine=engine, extra=crs)
 
 
 @bp.get("")
@@ -156,10 +142,10 @@ def items(collection_id: str) -> Response:
     q = query.parse(layer, args, state.vocabulary, paging=ogc.PAGING, clamp=True)
     if fmt == "html":
         q = replace(q, crs=outcrs.DEFAULT)
-    conn, headers, fresh = _versioned(q, fmt, weak=True)
-    if fresh:
-        conn.close()
-        return Response(status=304, headers=headers)
+    v = _versioned(q, fmt, weak=True)
+    if v.fresh:
+        return v.not_modified()
+    conn, headers = v.conn, v.headers
     base = request.base_url
 
     def page_url(offset: int, formats: list[str] = f) -> str:
@@ -190,9 +176,10 @@ def _download(layer, args: dict[str, list[str]], fmt: str) -> Response:
     require(policy().downloads, "downloads")
     most = downloads.cap(layer, state.settings.download_limit)
     q = downloads.parse(layer, args, state.vocabulary, ogc.PAGING, fmt, most)
-    conn, headers, fresh = _versioned(q, fmt, weak=True)
+    v = _versioned(q, fmt, weak=True)
+    conn, headers = v.conn, v.headers
     with conn:
-        if fresh:
+        if v.fresh:
             return Response(status=304, headers=headers)
         file, size = downloads.download(conn, q, fmt, whole="limit" not in args)
     name = downloads.filename(layer, fmt)
@@ -211,7 +198,8 @@ def item(collection_id: str, feature_id: str) -> Response:
     if fmt == "html":
         crs = outcrs.DEFAULT  # the page's map needs lon/lat
     q = ogc.item_query(layer, feature_id, crs)
-    conn, headers, fresh = _versioned(q, fmt, weak=False, primary=layer.id in editing.EDITABLE)
+    v = _versioned(q, fmt, weak=False, primary=layer.id in editing.EDITABLE)
+    conn, headers, fresh = v.conn, v.headers, v.fresh
     with conn:
         if layer.id in editing.EDITABLE:  # the ETag If-Match takes: the project's version
             version = editing.version_of(conn, feature_id)

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import periods, ranking, ranking_periods
 from mapserver.blueprints.auth import require_actor
-from mapserver.blueprints.replication import reads
+from mapserver.blueprints.versions import snapshot
 from mapserver.errors import InvalidParameter
 from mapserver.state import current
 from mapserver.writes import Writer
@@ -48,7 +48,7 @@ def live() -> Response:
             raise InvalidParameter(f"unknown parameter {name!r}", parameter=name)
     state = current()
     tracks = _tracks()
-    with reads().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+    with snapshot() as conn:
         text = request.args.get("period") or ranking_periods.this_month(conn)
         body = ranking_periods.compute_cached(conn, _period(text), state.rules.ranking, tracks)
     return _json(body)

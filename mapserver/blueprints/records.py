@@ -21,7 +21,7 @@ from flask import Blueprint, Response, jsonify, request
 from mapserver import record_lists, records
 from mapserver.blueprints.auth import json_object, require_actor, require_login
 from mapserver.blueprints.preconditions import if_match
-from mapserver.blueprints.replication import reads
+from mapserver.blueprints.versions import snapshot
 from mapserver.feed import data_version
 from mapserver.records import Kind
 from mapserver.state import current
@@ -35,7 +35,7 @@ def blueprint(noun: str, kind: Kind) -> Blueprint:
     @bp.get("")
     def index() -> Response:
         q = record_lists.parse(kind, request.args.to_dict(flat=False), known_codes())
-        with reads().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        with snapshot() as conn:
             version = data_version(conn)
             body = record_lists.listing(conn, q)
         return json_response(body, {"X-Data-Version": str(version)})

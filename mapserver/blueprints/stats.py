@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from mapserver import feed, query, statistics
 from mapserver.blueprints.reading import readable_layer
-from mapserver.blueprints.replication import reads
+from mapserver.blueprints.versions import snapshot
 from mapserver.state import current
 
 bp = Blueprint("stats", __name__)
@@ -23,7 +23,7 @@ def layer_stats(layer_id: str) -> Response:
     layer = readable_layer(layer_id)
     args = request.args.to_dict(flat=False)
     q = query.parse(layer, args, state.vocabulary, paging=query.FILTERING)
-    with reads().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+    with snapshot() as conn:
         version = feed.data_version(conn)
         body = statistics.compute(conn, q, state.vocabulary)
     body["version"] = version
