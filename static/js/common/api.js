@@ -1,14 +1,9 @@
-// The HTTP API (docs/api.md): every request stays on this origin.
+// The HTTP API (docs/api.md): every request stays on this origin. Reads here; writes in
+// request.js, whose ProblemError both throw (one problem+json client).
+
+import { ProblemError, problemOf } from './request.js';
 
 const CONFIG_DEFAULTS = { tile_url: null, tile_attribution: '', kiosk_interval: 20 };
-
-/** An HTTP error with the problem+json detail when the server sent one. */
-export class ApiError extends Error {
-  constructor(status, detail) {
-    super(`HTTP ${status}${detail ? `：${detail}` : ''}`);
-    this.status = status;
-  }
-}
 
 // The newest change-log id this page has seen (a read's X-Data-Version, an /events id):
 // sent with every read, so a read replica that has not replayed it never answers
@@ -31,14 +26,7 @@ async function checked(response) {
     sawVersion(Number(response.headers.get('X-Data-Version')));
     return response;
   }
-  let detail = '';
-  try {
-    const problem = await response.json();
-    detail = problem.detail || problem.title || '';
-  } catch {
-    detail = response.statusText;
-  }
-  throw new ApiError(response.status, detail);
+  throw new ProblemError(response.status, await problemOf(response));
 }
 
 /** GET a JSON document. */
@@ -91,7 +79,7 @@ export async function fetchConfig({ signal } = {}) {
   try {
     return { ...CONFIG_DEFAULTS, ...(await getJSON('/config', { signal })) };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return { ...CONFIG_DEFAULTS };
+    if (error instanceof ProblemError && error.status === 404) return { ...CONFIG_DEFAULTS };
     throw error;
   }
 }

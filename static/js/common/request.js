@@ -1,6 +1,6 @@
 // Requests that may write (docs/api.md), shared by the editor, reporting and review
 // pages: every write carries the session's CSRF token, every change its ETag, and a
-// refusal arrives as a ProblemError with the problem+json body.
+// refusal arrives as a ProblemError with the problem+json body (reads, in api.js, too).
 
 const GEOJSON = 'application/geo+json';
 
@@ -25,7 +25,8 @@ export function currentCsrfToken() {
   return csrfToken;
 }
 
-async function problemOf(response) {
+/** The problem+json body of a refusal, or a stand-in when it has none. */
+export async function problemOf(response) {
   try {
     return await response.json();
   } catch {
