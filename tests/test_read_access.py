@@ -246,3 +246,23 @@ def test_a_server_whose_map_is_internal_sends_the_page_to_the_login(demo_url, tm
     finally:
         app.extensions["mapserver"].notifier.stop()
         app.extensions["mapserver"].engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [("text/html,application/xhtml+xml,*/*;q=0.8", 303), ("application/json", 401), ("*/*", 401)],
+)
+def test_a_browser_is_sent_to_log_in_for_the_report(demo_url, accept, status):
+    """A browser opening /report before logging in lands on the login page, and comes back
+    to the same report after; API clients get the 401 problem+json."""
+    app = create_app({"database_url": demo_url, "read_report": "login"})
+    try:
+        response = app.test_client().get("/report?period=2026-11", headers={"Accept": accept})
+    finally:
+        app.extensions["mapserver"].notifier.stop()
+        app.extensions["mapserver"].engine.dispose()
+    assert response.status_code == status
+    if status == 303:
+        assert response.headers["Location"] == "/login?next=/report%3Fperiod%3D2026-11"
+    else:
+        assert response.mimetype == "application/problem+json"

@@ -9,8 +9,9 @@ the downloads follow the settings ``MAPSERVER_READ_*``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, redirect, request
 
 from mapserver import screens
 from mapserver.access import NOBODY, SCREEN, Reader, ReadPolicy, ReadRule
@@ -105,14 +106,24 @@ def change_filter() -> Callable[[str], bool]:
     )
 
 
-def _gate() -> None:
+def _wants_login_page(rule: ReadRule) -> bool:
+    """A browser asking, before logging in, for a page it may see once logged in: the
+    login page serves it better than a problem+json (API clients still get the 401)."""
+    reader = current_reader()
+    wanted = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return wanted == "text/html" and reader.role is None and not rule.allows(reader)
+
+
+def _gate() -> Response | None:
     """Reads of records and the report, before their views run."""
     if request.method not in READS:
-        return
+        return None
     path = request.path
     if path.startswith("/battle/") or path == "/changes":
         require(policy().records, "battle records")
     elif path in ("/report", "/report.xlsx"):
+        if path == "/report" and _wants_login_page(policy().report):
+            return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/')}", 303)
         require(policy().report, "the report")
     if path in ("/changes", "/report", "/report.xlsx"):
         readable_layer("projects")
