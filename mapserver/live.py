@@ -29,6 +29,7 @@ from mapserver.query_sql import features_sql
 CHANNEL = "mapserver_changes"
 # The last frame a big screen gets when its token is revoked: the page shows so and stops.
 REVOKED = "event: revoked\ndata: {}\n\n"
+ACCESS = "access"  # the NOTIFY payload of a revoked screen token (mapserver.screens)
 BATCH = 500
 EPOCH = "epoch"  # the op of the change-log row a restore writes: a new history begins
 ID_BLOCK = 1_000_000_000  # a new epoch's ids start at the next multiple of this
@@ -176,6 +177,10 @@ class Notifier:
         self.moved = time.monotonic()  # when a stream last moved on, or a NOTIFY came
         self.streams = 0
         self.batches = SharedBatches()
+        # Bumped by every revocation (and a LISTEN reconnect, which may have missed one):
+        # a stream asks whether its reader may still read only when this moved, not on
+        # every change.
+        self.revocations = 0
 
     def start(self) -> None:
         with self._lock:
@@ -248,9 +253,11 @@ class Notifier:
                         log.warning("LISTEN connection restored")
                     delay = 0.5
                     self._up(True)
+                    self.revocations += 1
                     self._wake()  # anything missed while we were away gets read now
                     while not self._stopped.is_set():
-                        for _ in conn.notifies(timeout=1.0):
+                        for note in conn.notifies(timeout=1.0):
+                            self.revocations += note.payload == ACCESS
                             self._wake()
                         self._tick(conn)
             except psycopg.Error as exc:
@@ -310,11 +317,13 @@ def _follow(
         # it must reload everything rather than wait for ids that will never come.
         yield reset_event(newest)
         since = newest
-    generation, checked = notifier.generation, time.monotonic()
+    generation, checked, revocations = notifier.generation, time.monotonic(), -1
     while True:
-        if not allowed():
-            yield REVOKED
-            return
+        if notifier.revocations != revocations:
+            revocations = notifier.revocations
+            if not allowed():
+                yield REVOKED
+                return
         batch = notifier.batches.get(
             (since, generation), partial(changes_after, engine, layers, since)
         )

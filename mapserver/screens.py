@@ -22,7 +22,7 @@ from mapserver import claims
 from mapserver.accounts import Actor
 from mapserver.credentials import digest
 from mapserver.errors import InvalidParameter, NotFound
-from mapserver.live import CHANNEL
+from mapserver.live import ACCESS, CHANNEL
 
 TOKEN_PREFIX = "gasc_"  # Guang'an screen; never confused with an API token (gams_)
 MAX_NAME = 100
@@ -81,7 +81,7 @@ def revoke(engine: Engine, token_id: int, by: Actor | None) -> None:
         ).one_or_none()
         if found is None:
             raise NotFound(f"no screen token {token_id}", parameter="id")
-        conn.execute(sa.text("SELECT pg_notify(:channel, 'access')"), {"channel": CHANNEL})
+        conn.execute(sa.text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": ACCESS})
 
 
 def lookup(engine: Engine, token: str, address: str | None, touch: bool = False) -> int | None:
