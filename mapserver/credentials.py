@@ -78,17 +78,23 @@ class TokenInfo:
     revoked_at: dt.datetime | None
 
 
+def new_token(prefix: str, name: str, what: str) -> tuple[str, str]:
+    """A token's checked name and a fresh secret starting with ``prefix`` (API and screen
+    tokens alike): (name, plaintext)."""
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_TOKEN_NAME:
+        raise InvalidParameter(
+            f"{what} needs a name of 1 to {MAX_TOKEN_NAME} characters", parameter="name"
+        )
+    return name, prefix + secrets.token_urlsafe(32)
+
+
 def issue_token(
     engine: Engine, user_id: int, name: str, by: Actor | None = None
 ) -> tuple[int, str]:
     """A new API token: (id, plaintext); the plaintext is shown once and never stored.
     ``by``: the user themself (their claim), or None for maintenance (the CLI)."""
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_TOKEN_NAME:
-        raise InvalidParameter(
-            f"a token needs a name of 1 to {MAX_TOKEN_NAME} characters", parameter="name"
-        )
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    name, token = new_token(TOKEN_PREFIX, name, "a token")
     with engine.begin() as conn:
         claims.act(conn, by)
         token_id = conn.execute(

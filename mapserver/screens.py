@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -20,12 +19,11 @@ from sqlalchemy.engine import Engine
 
 from mapserver import claims
 from mapserver.accounts import Actor
-from mapserver.credentials import digest
+from mapserver.credentials import digest, new_token
 from mapserver.errors import InvalidParameter, NotFound
 from mapserver.live import ACCESS, CHANNEL
 
 TOKEN_PREFIX = "gasc_"  # Guang'an screen; never confused with an API token (gams_)
-MAX_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -57,12 +55,7 @@ def network(value: str | None) -> str | None:
 def issue(engine: Engine, name: str, cidr: str | None, by: Actor | None) -> tuple[int, str]:
     """A new screen token: (id, plaintext); the plaintext is shown once and never stored.
     ``by``: the dispatcher or admin issuing it, or None for maintenance (the CLI)."""
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME:
-        raise InvalidParameter(
-            f"a screen token needs a name of 1 to {MAX_NAME} characters", parameter="name"
-        )
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    name, token = new_token(TOKEN_PREFIX, name, "a screen token")
     with engine.begin() as conn:
         claims.act(conn, by)
         token_id = conn.execute(
