@@ -15,6 +15,8 @@ import { startKiosk } from './kiosk.js';
 import { createBasemap, createMap } from './mapview.js';
 import { createDetailPanel } from './panel.js';
 import { createProblemsPanel } from './problems.js';
+import { createProjectTiles } from './projecttiles.js';
+import { createProjectView } from './projectview.js';
 import { createProjectLayer } from './projects.js';
 import { createPulse } from './pulse.js';
 import { createSideViews } from './side.js';
@@ -127,7 +129,11 @@ async function boot() {
   const state = initialState(layer, options);
   const handlers = {};
   const panels = buildPanels({ layer, handlers, user, apis });
-  const projects = createProjectLayer({ map, style: layer.style, onSelect: (code) => handlers.select(code) });
+  const onSelect = (code) => handlers.select(code);
+  const projects = createProjectView({
+    geojson: createProjectLayer({ map, style: layer.style, onSelect }),
+    tiles: createProjectTiles({ map, layer, onSelect, onDrawn: () => handlers.tilesDrawn() }),
+  });
   const live = createLiveStream({
     onChange: (change, id) => handlers.applyChange(change, id),
     onStatus: connectionIndicator(),
