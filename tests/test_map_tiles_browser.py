@@ -204,3 +204,33 @@ def test_a_click_opens_the_full_record(driver, writable):
     shown = driver.find_element(By.CSS_SELECTOR, '#detail [data-field="name"]').text
     assert shown == name
     assert_clean(driver, base)
+
+
+def test_a_filter_at_or_below_the_threshold_loads_geojson(driver, clustered, demo_engine):
+    """The mode follows the filter's count: a county's few suspended projects are GeoJSON."""
+    with demo_engine.connect() as conn:
+        county, status, n = conn.execute(
+            sa.text(
+                "SELECT county, status, count(*) FROM projects GROUP BY county, status "
+                "HAVING count(*) BETWEEN 1 AND :t ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"t": THRESHOLD},
+        ).one()
+    open_page(driver, f"{clustered}/")
+    wait_for(lambda: tiles_settled(driver))
+    driver.get(f"{clustered}/?county={county}&status={status}")
+    wait_for(lambda: hook(driver, "state") == "ready" and hook(driver, "map-mode") == "geojson")
+    assert int(hook(driver, "feature-count")) == n
+    assert (
+        driver.execute_script("return document.querySelectorAll('canvas.vector-tile').length") == 0
+    )
+    assert_clean(driver, clustered)
+
+
+def test_the_kiosk_tour_runs_on_tiles(driver, clustered):
+    open_page(driver, f"{clustered}/?kiosk=1&interval=3")
+    wait_for(lambda: tiles_settled(driver))
+    first = wait_for(lambda: hook(driver, "kiosk-county"))
+    wait_for(lambda: hook(driver, "kiosk-county") not in (None, first), timeout=8)
+    wait_for(lambda: tiles_settled(driver) and int(hook(driver, "drawn-count")) > 0)
+    assert_clean(driver, clustered)

@@ -6,6 +6,7 @@ import { setHook, setText } from '../common/dom.js';
 import { markUpdated } from './clock.js';
 import { describe, matches } from './filters.js';
 import { fitTo } from './mapview.js';
+import { geometryBounds } from './projecttiles.js';
 import { modeFor } from './projectview.js';
 import { classStyle } from './projects.js';
 import { writeState } from './urlstate.js';
@@ -210,10 +211,11 @@ function coveredBy(ctx) {
 
 /** Pan so that a selected project is not hidden behind the detail panel; after a click
  * in a list (`ctx.flyTo`), fly to it instead. */
-function keepInSight(ctx, code) {
+function keepInSight(ctx, code, feature) {
   const fly = ctx.flyTo === code;
   ctx.flyTo = null;
-  const bounds = ctx.projects.boundsOf(code);
+  // tile mode: a project not drawn in the loaded tiles is where its record says
+  const bounds = ctx.projects.boundsOf(code) || geometryBounds(feature?.geometry);
   if (!bounds || !bounds.isValid()) return;
   const margin = 24;
   const [right, bottom] = coveredBy(ctx);
@@ -258,7 +260,7 @@ async function showAllProperties(ctx, code) {
     const feature = await fetchFeature({ layerId: ctx.layer.id, id: code, signal: abort.signal });
     if (abort.signal.aborted || ctx.state.selected !== code) return;
     ctx.detail.show(feature);
-    keepInSight(ctx, code);
+    keepInSight(ctx, code, feature);
     showNotice(ctx, 'detail', '');
     setHook('detail', 'complete');
   } catch (error) {

@@ -39,6 +39,12 @@ export function geometryBox(geometry) {
   return box[0] <= box[2] ? box : null;
 }
 
+/** A GeoJSON geometry's extent as LatLngBounds, or null. */
+export function geometryBounds(geometry) {
+  const box = geometryBox(geometry);
+  return box ? L.latLngBounds([box[1], box[0]], [box[3], box[2]]) : null;
+}
+
 /** Where a feature is drawn in the loaded tiles of the zoom shown, as LatLngBounds (invalid if nowhere). */
 function drawnBounds(ctx, code) {
   const bounds = L.latLngBounds([]);
@@ -82,7 +88,7 @@ function redrawChange(ctx, code, geometry) {
   const after = geometryBox(geometry);
   if (after) {
     ctx.tiles.redrawBBox(after);
-    ctx.recent.set(code, L.latLngBounds([after[1], after[0]], [after[3], after[2]]));
+    ctx.recent.set(code, geometryBounds(geometry));
   } else ctx.recent.delete(code);
 }
 
