@@ -186,6 +186,37 @@ def test_an_edit_recolours_the_site_within_a_second(driver, writable):
     assert_clean(driver, base)
 
 
+def test_a_move_clears_the_old_site_and_draws_the_new_within_a_second(driver, writable):
+    """The old position is known from the drawn tiles only: its tiles must be redrawn too."""
+    base, engine, token = writable
+    code, lon, lat, status = point_project(engine)
+    color = hex_rgb(
+        requests.get(f"{base}/layers/projects", timeout=10).json()["style"]["classes"][status][
+            "color"
+        ]
+    )
+    open_page(driver, f"{base}/")
+    wait_for(lambda: tiles_settled(driver) and hook(driver, "connection") == "open")
+    old, new = screen_point(driver, lon, lat), screen_point(driver, lon + 0.08, lat)
+    wait_for(lambda: close_to(driver.execute_script(PIXEL, *old), color))
+    assert (driver.execute_script(PIXEL, *new) or [0, 0, 0, 0])[3] == 0, (
+        "the new place must be empty"
+    )
+    item = f"{base}/ogc/collections/projects/items/{code}"
+    etag = requests.get(item, timeout=10).headers["ETag"]
+    point = {"type": "Point", "coordinates": [lon + 0.08, lat]}
+    body = json.dumps({"type": "Feature", "properties": {}, "geometry": point})
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "If-Match": etag,
+        "Content-Type": "application/geo+json",
+    }
+    assert requests.patch(item, data=body, headers=headers, timeout=10).status_code in (200, 204)
+    wait_for(lambda: close_to(driver.execute_script(PIXEL, *new), color), timeout=1)
+    wait_for(lambda: (driver.execute_script(PIXEL, *old) or [0, 0, 0, 0])[3] == 0, timeout=1)
+    assert_clean(driver, base)
+
+
 def test_a_click_opens_the_full_record(driver, writable):
     base, engine, _ = writable
     code, lon, lat, _ = point_project(engine)
