@@ -6,9 +6,12 @@ The demo's ~100 projects are made "many" by a layers directory with a threshold 
 from __future__ import annotations
 
 import json
+import math
+import re
 import shutil
 from pathlib import Path
 
+import mapbox_vector_tile
 import pytest
 import requests
 import sqlalchemy as sa
@@ -111,6 +114,50 @@ def test_tiles_draw_the_counts_of_stats(driver, clustered, demo_engine, query, c
     assert int(hook(driver, "tile-clusters")) > 0  # clusters from 5 owned features per tile
     counts = json.loads(hook(driver, "class-counts"))
     assert sum(counts.values()) == with_site
+    assert_clean(driver, clustered)
+
+
+TILE = re.compile(r"/tiles/WebMercatorQuad/(\d+)/(\d+)/(\d+)")
+
+
+def a_cluster(driver) -> tuple[float, float, int]:
+    """lon, lat and count of a cluster in a tile the page loaded, decoded here."""
+    urls = driver.execute_script(
+        "return performance.getEntriesByType('resource').map((r) => r.name)"
+    )
+    for url in urls:
+        found = TILE.search(url)
+        response = requests.get(url, timeout=10) if found else None
+        if not response or response.status_code != 200:
+            continue
+        z, y, x = map(int, found.groups())
+        layers = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
+        for feature in layers["projects"]["features"]:
+            if feature["properties"].get("cluster"):
+                px, py = feature["geometry"]["coordinates"]
+                lon = (x + px / 4096) / 2**z * 360 - 180
+                lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + py / 4096) / 2**z))))
+                return lon, lat, feature["properties"]["count"]
+    raise AssertionError("no cluster in the loaded tiles")
+
+
+def test_a_click_on_a_cluster_zooms_in(driver, clustered):
+    open_page(driver, f"{clustered}/")
+    wait_for(lambda: tiles_settled(driver) and int(hook(driver, "tile-clusters")) > 0)
+    lon, lat, count = a_cluster(driver)
+    assert count > 1
+    west, _, east, _ = map(float, hook(driver, "map-bounds").split(","))
+    dx, dy = map_offset(driver, lon, lat)
+    ActionChains(driver).move_to_element_with_offset(
+        driver.find_element(By.ID, "map"), dx, dy
+    ).click().perform()
+
+    def width() -> float:
+        bounds = hook(driver, "map-bounds").split(",")
+        return float(bounds[2]) - float(bounds[0])
+
+    wait_for(lambda: width() < (east - west) / 3)  # two zoom levels in
+    assert hook(driver, "selected") is None  # a cluster is no project
     assert_clean(driver, clustered)
 
 
