@@ -2,8 +2,8 @@
 
 To find the view behind a path, search this file; the blueprint modules hold the views only,
 and tests/test_route_table.py fails when a module adds a rule anywhere else or the app's URL
-map differs from this table. Endpoints keep their ``<module>.<view>`` names: ``url_for``, the
-tests and the metrics' route labels use them. Two families are generated, each by one loop
+map differs from this table. Endpoints keep the ``<module>.<view>`` names the blueprints gave
+them (``url_for`` and the tests use them). Two families are generated, each by one loop
 here: ``/battle/<noun>`` (one per record type) and the writes under each editable OGC
 collection. Rows are in registration order (service first, users last).
 """
