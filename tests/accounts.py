@@ -6,7 +6,7 @@ import re
 
 from flask import jsonify
 
-from mapserver import create_app, users
+from mapserver import users
 from mapserver.blueprints.auth import require_actor
 from mapserver.db import make_engine
 
@@ -14,8 +14,10 @@ PASSWORD = "correct horse battery"
 WRONG = "用户名或密码错误"
 
 
-def make_app(url, **settings):
-    app = create_app({"database_url": url, "login_limit": "1000 per minute", **settings})
+def login_app(make_app, url, **settings):
+    """An app for the login tests, from the ``make_app`` fixture: a generous login limit
+    unless given, and a route that asks for a writer."""
+    app = make_app(database_url=url, **{"login_limit": "1000 per minute", **settings})
     app.add_url_rule(  # what a write endpoint of the lead's API does first
         "/test-write",
         "test_write",
@@ -23,12 +25,6 @@ def make_app(url, **settings):
         methods=["POST"],
     )
     return app
-
-
-def close(app):
-    state = app.extensions["mapserver"]
-    state.notifier.stop()
-    state.engine.dispose()
 
 
 def add_user(app, username="alice", role="dispatcher", county=None):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from mapserver import create_app, credentials, users
 from mapserver.db import make_engine
+from tests import apps
 
 GUANG_AN = "511602"  # the county editor's county
 YUECHI = "511621"
@@ -66,8 +67,7 @@ def battle_env(url: str) -> Iterator[tuple]:
     try:
         yield app.test_client(), engine, tokens, ids
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+        apps.close(app)
         engine.dispose()
 
 

@@ -8,16 +8,18 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 import mapserver
-from mapserver import claims, create_app, credentials, loader, runner, schema, users
+from mapserver import claims, credentials, loader, runner, schema, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
+from tests import apps
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # The suite's apps keep the battle records, the report and the downloads public, as they
@@ -138,12 +140,24 @@ def demo_engine(demo_url: str) -> Iterator[sa.Engine]:
 
 
 @pytest.fixture(scope="session")
-def app(demo_url: str):
-    app = create_app({"database_url": demo_url})
-    yield app
-    state = app.extensions["mapserver"]
-    state.notifier.stop()
-    state.engine.dispose()
+def app(demo_url: str) -> Iterator[Flask]:
+    with apps.built(database_url=demo_url) as app:
+        yield app
+
+
+@pytest.fixture
+def make_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., Flask]]:
+    """``make_app(**settings)``: an app with those settings, on the session's demo database
+    unless ``database_url`` is given (``fresh_url`` for a test that writes). Every app it
+    built is closed when the test ends."""
+    with contextlib.ExitStack() as stack:
+
+        def build(**settings) -> Flask:
+            if "database_url" not in settings:
+                settings["database_url"] = request.getfixturevalue("demo_url")
+            return stack.enter_context(apps.built(**settings))
+
+        yield build
 
 
 @pytest.fixture
@@ -170,10 +184,10 @@ def base(app):
 
 
 @pytest.fixture
-def write_env(fresh_url):
+def write_env(fresh_url, make_app):
     """The write API's tests: an app on a private database, an owner's engine to look at
     it, and a token per role (plus a revoked one and anonymous)."""
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     engine = make_engine(fresh_url, 2)
     tokens = {}
     for role, county in [
@@ -189,6 +203,4 @@ def write_env(fresh_url):
     tokens["revoked"] = revoked
     tokens["anonymous"] = None
     yield app.test_client(), engine, tokens
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
     engine.dispose()

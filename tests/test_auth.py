@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mapserver import create_app, users
+from mapserver import users
 from mapserver.errors import ConfigError
 from tests.accounts import (
     PASSWORD,
     WRONG,
     add_user,
-    close,
     login,
-    make_app,
+    login_app,
     owner_engine,
     page_csrf,
 )
@@ -21,10 +20,8 @@ COOKIE = "mapserver_session"
 
 
 @pytest.fixture
-def app(fresh_url):
-    app = make_app(fresh_url)
-    yield app
-    close(app)
+def app(fresh_url, make_app):
+    return login_app(make_app, fresh_url)
 
 
 @pytest.fixture
@@ -199,8 +196,8 @@ def test_require_actor_for_writes(app, client, role, county, csrf, status):
         assert response.mimetype == "application/problem+json"
 
 
-def test_login_throttled_per_address(fresh_url):
-    app = make_app(fresh_url, login_limit="3 per minute")
+def test_login_throttled_per_address(fresh_url, make_app):
+    app = login_app(make_app, fresh_url, login_limit="3 per minute")
     client = app.test_client()
     for _ in range(3):
         assert login(client, "nobody", "whatever").status_code == 401
@@ -213,14 +210,13 @@ def test_login_throttled_per_address(fresh_url):
     other_address = {"environ_base": {"REMOTE_ADDR": "10.0.0.2"}}
     assert login(other, "nobody", "whatever", **other_address).status_code == 401
     assert client.get("/login").status_code == 200  # the form itself is not throttled
-    close(app)
 
 
 @pytest.mark.parametrize("proxies", [0, 1])
-def test_forwarded_headers_count_only_from_trusted_proxies(fresh_url, proxies):
+def test_forwarded_headers_count_only_from_trusted_proxies(fresh_url, make_app, proxies):
     """MAPSERVER_PROXIES=1 behind one nginx: the client's address, scheme and host come from
     X-Forwarded-*; with 0 (clients reach gunicorn directly) anybody could forge them."""
-    app = make_app(fresh_url, login_limit="2 per minute", proxies=proxies)
+    app = login_app(make_app, fresh_url, login_limit="2 per minute", proxies=proxies)
     add_user(app)
     client = app.test_client()
     site = "https://gt.guang-an.example"
@@ -236,12 +232,11 @@ def test_forwarded_headers_count_only_from_trusted_proxies(fresh_url, proxies):
     assert login(client, "nobody", "whatever", **first).status_code == 429
     second = {"headers": {**via, "X-Forwarded-For": "10.1.1.2"}}
     assert login(client, "nobody", "whatever", **second).status_code == (401 if proxies else 429)
-    close(app)
 
 
-def test_bad_login_limit_stops_startup(fresh_url):
+def test_bad_login_limit_stops_startup(fresh_url, make_app):
     with pytest.raises(ConfigError, match="MAPSERVER_LOGIN_LIMIT"):
-        create_app({"database_url": fresh_url, "login_limit": "ten a minute"})
+        make_app(database_url=fresh_url, login_limit="ten a minute")
 
 
 def test_disabled_user_is_locked_out(app, client):

@@ -23,7 +23,7 @@ import requests
 import sqlalchemy as sa
 from psycopg import sql
 
-from mapserver import backup, create_app, credentials, live, restore, users
+from mapserver import backup, credentials, live, restore, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 from mapserver.progress import Progress
@@ -148,11 +148,11 @@ def dispatcher_token(url: str) -> str:
         engine.dispose()
 
 
-def test_restore_drill_under_write_load(cluster, template_db, second_cluster, tmp_path):
+def test_restore_drill_under_write_load(cluster, template_db, second_cluster, tmp_path, make_app):
     source = new_database(cluster, template_db)
     media = tmp_path / "media"
     token = dispatcher_token(source)
-    app = create_app({"database_url": source, "media_dir": media, "pool_size": 4})
+    app = make_app(database_url=source, media_dir=media, pool_size=4)
     engine = make_engine(source, 1)
     with engine.connect() as conn:
         codes = list(
@@ -182,8 +182,6 @@ def test_restore_drill_under_write_load(cluster, template_db, second_cluster, tm
             writer.halt.set()
             writer.join(10)
         assert not writer.failures
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
 
     with psycopg.connect(plain(source)) as now:
         assert mismatches(row_checksums(now), expected) > 0  # the writes went on after it
@@ -262,9 +260,9 @@ def test_cli_backup_and_restore_with_progress(demo_url, second_cluster, tmp_path
     assert epoch.returncode == 0 and "2000000000" in epoch.stdout
 
 
-def test_a_new_epoch_resets_open_and_returning_streams(fresh_url):
+def test_a_new_epoch_resets_open_and_returning_streams(fresh_url, make_app):
     engine = make_engine(fresh_url, 2)
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     state = app.extensions["mapserver"]
     old = live.latest_id(engine)
     stream = live.follow(engine, state.layers, state.notifier, old, heartbeat=0.5)
@@ -279,8 +277,6 @@ def test_a_new_epoch_resets_open_and_returning_streams(fresh_url):
     assert [next(returning) for _ in range(3)][2].startswith("event: reset")
     current = live.follow(engine, state.layers, state.notifier, epoch, heartbeat=0.2)
     assert [next(current) for _ in range(3)][2] == ": heartbeat\n\n"
-    state.notifier.stop()
-    state.engine.dispose()
     engine.dispose()
 
 

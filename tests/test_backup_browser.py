@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mapserver import backup, create_app, restore
+from mapserver import backup, restore
 from mapserver.progress import Progress
 from tests.browser import Relay, hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import new_database, temporary_cluster
@@ -20,12 +20,9 @@ def second_cluster():
         yield c
 
 
-def stop(app) -> None:
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
-
-
-def test_big_screen_reloads_after_a_restore(driver, cluster, template_db, second_cluster, tmp_path):
+def test_big_screen_reloads_after_a_restore(
+    driver, cluster, template_db, second_cluster, tmp_path, make_app
+):
     source = new_database(cluster, template_db)
     archive = tmp_path / "screen.tar"
     backup.create(source, archive, tmp_path / "media", Progress("backup"))
@@ -33,7 +30,7 @@ def test_big_screen_reloads_after_a_restore(driver, cluster, template_db, second
     target = second_cluster.url("screen")
     restore.restore(target, archive, tmp_path / "media", Progress("restore"))
 
-    before, after = create_app({"database_url": source}), create_app({"database_url": target})
+    before, after = make_app(database_url=source), make_app(database_url=target)
     with serve(before) as old_base, serve(after) as new_base:
         relay = Relay(int(old_base.rsplit(":", 1)[1]))
         try:
@@ -57,5 +54,3 @@ def test_big_screen_reloads_after_a_restore(driver, cluster, template_db, second
         finally:
             driver.get("about:blank")
             relay.close()
-    stop(before)
-    stop(after)

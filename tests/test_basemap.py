@@ -14,11 +14,10 @@ from urllib.parse import quote
 
 import pytest
 
-from mapserver import create_app
 from mapserver.basemap import open_basemaps, page_choices, parse_setting
 from mapserver.errors import ConfigError
 from mapserver.pmtiles import tile_id
-from tests import basemap_files
+from tests import apps, basemap_files
 
 pytestmark = pytest.mark.gdal  # gdal_translate makes the MBTiles
 
@@ -38,10 +37,8 @@ def files(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def basemap_app(demo_url, files):
     setting = f"{VECTOR}={files['city']};{IMAGERY}={files['img']};{files['leaf']}"
-    app = create_app({"database_url": demo_url, "basemap": setting, "tianditu_key": "K3Y"})
-    yield app
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
+    with apps.built(database_url=demo_url, basemap=setting, tianditu_key="K3Y") as app:
+        yield app
 
 
 @pytest.fixture
@@ -162,7 +159,7 @@ def test_tianditu_hosts_are_allowed_only_when_configured(web, client):
     assert client.get("/config").get_json()["basemaps"] == []
 
 
-def test_vector_tiles_are_served_gzipped_but_not_offered_to_the_pages(tmp_path, demo_url):
+def test_vector_tiles_are_served_gzipped_but_not_offered_to_the_pages(tmp_path, demo_url, make_app):
     path = tmp_path / "roads.mbtiles"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
@@ -174,15 +171,11 @@ def test_vector_tiles_are_served_gzipped_but_not_offered_to_the_pages(tmp_path, 
     basemaps = open_basemaps(f"roads={path}")
     assert basemaps["roads"].gzipped and basemaps["roads"].tile(0, 0, 0)[:2] == b"\x1f\x8b"
     assert page_choices(basemaps, None, None, "") == []
-    app = create_app({"database_url": demo_url, "basemap": f"roads={path}"})
-    try:
-        response = app.test_client().get("/basemap/roads/0/0/0")
-        assert response.mimetype == "application/vnd.mapbox-vector-tile"
-        assert response.headers["Content-Encoding"] == "gzip"
-        assert gzip.decompress(response.data) == b"\x1a\x00"
-    finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+    app = make_app(database_url=demo_url, basemap=f"roads={path}")
+    response = app.test_client().get("/basemap/roads/0/0/0")
+    assert response.mimetype == "application/vnd.mapbox-vector-tile"
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.data) == b"\x1a\x00"
 
 
 def corrupt(files, tmp_path, name: str, edit) -> Path:
@@ -206,10 +199,10 @@ def corrupt(files, tmp_path, name: str, edit) -> Path:
     ],
     ids=["missing", "extension", "format", "empty", "bounds", "not-sqlite", "not-pmtiles"],
 )  # fmt: skip
-def test_a_bad_file_stops_the_server_naming_it(files, tmp_path, demo_url, make, says):
+def test_a_bad_file_stops_the_server_naming_it(files, tmp_path, demo_url, make, says, make_app):
     path = make(files, tmp_path)
     with pytest.raises(ConfigError) as error:
-        create_app({"database_url": demo_url, "basemap": f"底图={path}"})
+        make_app(database_url=demo_url, basemap=f"底图={path}")
     assert "MAPSERVER_BASEMAP" in str(error.value) and str(path) in str(error.value)
     assert says in str(error.value)
 

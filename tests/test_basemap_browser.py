@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 from selenium.webdriver.common.by import By
 
-from mapserver import create_app, users
+from mapserver import users
 from mapserver.db import make_engine
-from tests import basemap_files
+from tests import apps, basemap_files
 from tests.browser import assert_only_own_origin, hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import new_database
 
@@ -45,11 +45,8 @@ def site(cluster, template_db, tmp_path_factory) -> Iterator[tuple[str, str]]:
     engine = make_engine(url, 1)
     _, password = users.create_user(engine, "editor_b", "county_editor", "511602")
     setting = make_files(tmp_path_factory.mktemp("basemap"))
-    app = create_app({"database_url": url, "basemap": setting})
-    with serve(app) as base:
+    with apps.built(database_url=url, basemap=setting) as app, serve(app) as base:
         yield base, password
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
     engine.dispose()
     cluster.psql(f'DROP DATABASE IF EXISTS "{url.split("?")[0].rsplit("/", 1)[1]}" WITH (FORCE)')
 

@@ -11,7 +11,7 @@ from urllib.request import Request, urlopen
 import pytest
 import sqlalchemy as sa
 
-from mapserver import create_app, credentials, users
+from mapserver import credentials, users
 from mapserver.db import make_engine
 from tests.battle import turn_day
 from tests.browser import (
@@ -124,11 +124,11 @@ def test_panels_fit_the_screen(app, size):
         assert not severe_logs(d)
 
 
-def test_callout_issued_appears_at_once(driver, fresh_url):
+def test_callout_issued_appears_at_once(driver, fresh_url, make_app):
     engine = make_engine(fresh_url, 2)
     account, _ = users.create_user(engine, "disp", "dispatcher")
     token = credentials.issue_token(engine, account.id, "screen")[1]
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     try:
         with serve(app) as url:
             open_battle(driver, f"{url}/")
@@ -152,16 +152,14 @@ def test_callout_issued_appears_at_once(driver, fresh_url):
             assert hook(driver, "state") == "ready"
             assert not severe_logs(driver)
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()
 
 
-def test_page_reloads_its_projects_when_the_day_turns(driver, fresh_url):
+def test_page_reloads_its_projects_when_the_day_turns(driver, fresh_url, make_app):
     """Health and overdue flags move at midnight with no change logged; a screen stays open
     for days: the stream names the day and the page reloads its feed when it turns."""
     engine = make_engine(fresh_url, 1)
-    app = create_app({"database_url": fresh_url, "heartbeat": 0.3})
+    app = make_app(database_url=fresh_url, heartbeat=0.3)
     try:
         with serve(app) as url:
             open_battle(driver, f"{url}/")
@@ -176,6 +174,4 @@ def test_page_reloads_its_projects_when_the_day_turns(driver, fresh_url):
             assert lagging and int(hook(driver, "lagging-count")) == len(lagging)
             assert not severe_logs(driver)
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()

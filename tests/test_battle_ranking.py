@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from mapserver import create_app
 from mapserver.db import make_engine
 from tests.battle import OWN, auth, battle_env, past_periods
 
@@ -102,7 +101,7 @@ def test_rules_in_force(client):
     assert body["ranking"]["tracks"]["county"] == {"top_n": 2, "bottom_n": 2}
 
 
-def test_a_rehearsal_day(fresh_url):
+def test_a_rehearsal_day(fresh_url, make_app):
     """``mapserver.today`` (for rehearsals and tests) moves every derived figure to that day."""
     engine = make_engine(fresh_url, 1)
     with engine.connect() as conn:
@@ -110,7 +109,7 @@ def test_a_rehearsal_day(fresh_url):
         conn.execute(sa.text(f"ALTER DATABASE \"{name}\" SET mapserver.today = '2026-07-15'"))
         conn.commit()
     engine.dispose()
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     client = app.test_client()
     body = client.get("/battle/ranking").get_json()
     assert (body["period"], body["as_of"], body["final"]) == ("2026-07", "2026-07-15", False)
@@ -119,5 +118,3 @@ def test_a_rehearsal_day(fresh_url):
         assert item["overdue"] == (
             item["actual_date"] is None and item["planned_date"] < "2026-07-15"
         )
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
-from mapserver import create_app
 from mapserver.db import make_engine
 from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
@@ -22,14 +21,10 @@ KINDS = ("became_lagging", "recovered", "status_changes", "new_projects")  # the
 
 
 @pytest.fixture
-def site(fresh_url) -> Iterator[str]:
-    app = create_app({"database_url": fresh_url})
-    try:
-        with serve(app) as url:
-            yield url
-    finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+def site(fresh_url, make_app) -> Iterator[str]:
+    app = make_app(database_url=fresh_url)
+    with serve(app) as url:
+        yield url
 
 
 def codes(doc: dict) -> str:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
-from mapserver import create_app, users
+from mapserver import users
 from mapserver.db import make_engine
 from tests.browser import detail_text as field
 from tests.browser import hook, open_page, serve, severe_logs, wait_for
@@ -56,20 +56,18 @@ def test_pending_investment_shown_apart(driver, base, demo_engine):
 
 
 @pytest.fixture
-def site(fresh_url) -> Iterator[tuple[str, sa.Engine]]:
+def site(fresh_url, make_app) -> Iterator[tuple[str, sa.Engine]]:
     engine = make_engine(fresh_url, 2)
     for name, role, county in (
         ("bs_editor", "county_editor", COUNTY),
         ("bs_viewer", "viewer", None),
     ):
         users.create_user(engine, name, role, county, password=PASSWORD)
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     try:
         with serve(app) as url:
             yield url, engine
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()
 
 

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from mapserver import create_app
 from mapserver.db import make_engine
 from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 
@@ -138,9 +137,9 @@ def test_lagging_and_callout_rows_open_their_project(driver, base, demo_engine):
     assert not severe_logs(driver)
 
 
-def test_a_problem_raised_appears_at_once(driver, fresh_url):
+def test_a_problem_raised_appears_at_once(driver, fresh_url, make_app):
     engine = make_engine(fresh_url, 2)
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     try:
         with serve(app) as url:
             open_lists(driver, f"{url}/")
@@ -162,6 +161,4 @@ def test_a_problem_raised_appears_at_once(driver, fresh_url):
             ]
             assert not severe_logs(driver)
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()

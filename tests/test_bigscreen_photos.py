@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from mapserver import create_app, credentials, users
+from mapserver import credentials, users
 from mapserver.db import make_engine
 from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 
@@ -42,8 +42,8 @@ def jpeg(lon: float | None, lat: float | None, taken: str | None, colour: tuple)
 
 
 @pytest.fixture
-def site(fresh_url, tmp_path) -> Iterator[tuple]:
-    app = create_app({"database_url": fresh_url, "media_dir": tmp_path / "media"})
+def site(fresh_url, make_app, tmp_path) -> Iterator[tuple]:
+    app = make_app(database_url=fresh_url, media_dir=tmp_path / "media")
     engine = make_engine(fresh_url, 2)
     account, _ = users.create_user(engine, "bs_photos", "admin")
     token = credentials.issue_token(engine, account.id, "test")[1]
@@ -51,8 +51,6 @@ def site(fresh_url, tmp_path) -> Iterator[tuple]:
         with serve(app) as url:
             yield url, engine, app.test_client(), token
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()
 
 

@@ -12,7 +12,6 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from mapserver import create_app
 from mapserver.db import make_engine
 from tests.browser import (
     Relay,
@@ -43,10 +42,10 @@ FILTERS = [
 
 
 @pytest.fixture
-def writable(fresh_url):
+def writable(fresh_url, make_app):
     """A server on a private copy of the demo database, and an engine to write to it."""
     engine = make_engine(fresh_url, 2)
-    with serve(create_app({"database_url": fresh_url})) as url:
+    with serve(make_app(database_url=fresh_url)) as url:
         yield url, engine
     engine.dispose()
 
@@ -340,10 +339,10 @@ def test_kiosk_tours_the_counties_with_their_statistics(driver, base):
     assert_no_console_errors(driver)
 
 
-def test_configured_tile_layer_with_attribution_as_text(driver, demo_url):
+def test_configured_tile_layer_with_attribution_as_text(driver, demo_url, make_app):
     tiles = "/static/vendor/leaflet-1.9.4/images/layers.png?z={z}&x={x}&y={y}"
     attribution = "<b>天地图</b> 测试底图"
-    app = create_app({"database_url": demo_url, "tile_url": tiles, "tile_attribution": attribution})
+    app = make_app(database_url=demo_url, tile_url=tiles, tile_attribution=attribution)
     with serve(app) as url:
         open_page(driver, url + "/")
         wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "img.leaflet-tile-loaded"))

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from mapserver import change_health, create_app, health, history
+from mapserver import change_health, health, history
 from mapserver.db import make_engine
 from tests.battle import turn_day
 
@@ -33,14 +33,12 @@ SELECT :code, :name, level, working_group, county, 'under_construction', owner_u
 
 
 @pytest.fixture
-def env(fresh_url):
-    app = create_app({"database_url": fresh_url})
+def env(fresh_url, make_app):
+    app = make_app(database_url=fresh_url)
     engine = make_engine(fresh_url, 2)
     try:
         yield app.test_client(), engine
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()
 
 

@@ -18,7 +18,6 @@ import shapely
 import sqlalchemy as sa
 from pyogrio import raw
 
-from mapserver import create_app
 from mapserver.db import make_engine
 
 ITEMS = "/ogc/collections/projects/items"
@@ -270,11 +269,9 @@ def test_single_item_has_no_files(client):
 
 
 @pytest.fixture
-def small_cap_app(demo_url):
-    app = create_app({"database_url": demo_url, "download_limit": 10})
+def small_cap_app(demo_url, make_app):
+    app = make_app(database_url=demo_url, download_limit=10)
     yield app
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
 
 
 def test_a_download_above_the_cap_is_refused(small_cap_app, demo_engine):
@@ -304,7 +301,7 @@ def test_temporary_files_are_removed(client, monkeypatch, tmp_path):
     assert list(Path(tmp_path).iterdir()) == []
 
 
-def test_kml_and_csv_keep_hostile_text(fresh_url):
+def test_kml_and_csv_keep_hostile_text(fresh_url, make_app):
     hostile = "<b>&amp;\"'</b>]]>\x01\x1f 项目\r\n第二行"
     engine = make_engine(fresh_url, 1)
     with engine.begin() as conn:
@@ -313,20 +310,16 @@ def test_kml_and_csv_keep_hostile_text(fresh_url):
                     "WHERE id = (SELECT min(id) FROM projects) RETURNING code"), {"n": hostile}
         ).scalar_one()  # fmt: skip
     engine.dispose()
-    app = create_app({"database_url": fresh_url})
-    try:
-        client = app.test_client()
-        doc = ET.fromstring(client.get(f"{ITEMS}?f=kml&limit=1").get_data())
-        placemark = doc.find(f".//{KML}Placemark")
-        expected_text = hostile.replace("\x01", "\ufffd").replace("\x1f", "\ufffd")
-        assert placemark.findtext(f"{KML}name").replace("\r", "") == expected_text.replace(
-            "\r", "")  # fmt: skip
-        body = client.get(f"{ITEMS}?f=csv&limit=1").get_data().decode("utf-8-sig")
-        record = dict(zip(*csv.reader(io.StringIO(body, newline=""))))
-        assert record["编号"] == code and record["项目名称"] == hostile
-    finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+    app = make_app(database_url=fresh_url)
+    client = app.test_client()
+    doc = ET.fromstring(client.get(f"{ITEMS}?f=kml&limit=1").get_data())
+    placemark = doc.find(f".//{KML}Placemark")
+    expected_text = hostile.replace("\x01", "\ufffd").replace("\x1f", "\ufffd")
+    assert placemark.findtext(f"{KML}name").replace("\r", "") == expected_text.replace(
+        "\r", "")  # fmt: skip
+    body = client.get(f"{ITEMS}?f=csv&limit=1").get_data().decode("utf-8-sig")
+    record = dict(zip(*csv.reader(io.StringIO(body, newline=""))))
+    assert record["编号"] == code and record["项目名称"] == hostile
 
 
 @pytest.mark.parametrize("fmt", list(MEDIA))

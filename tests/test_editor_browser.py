@@ -23,7 +23,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from shapely.geometry import Polygon, box, shape
 
-from mapserver import create_app, users
+from mapserver import users
 from mapserver.db import make_engine
 from tests.browser import (
     assert_only_own_origin,
@@ -69,16 +69,13 @@ def driver():
 
 
 @pytest.fixture
-def site(fresh_url) -> Iterator[Site]:
+def site(fresh_url, make_app) -> Iterator[Site]:
     """A server on a private copy of the demo database, with a 广安区 county editor."""
     engine = make_engine(fresh_url, 2)
     _, password = users.create_user(engine, "editor_t", "county_editor", COUNTY)
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     with serve(app) as base:
         yield Site(base, engine, password)
-    state = app.extensions["mapserver"]
-    state.notifier.stop()
-    state.engine.dispose()
     engine.dispose()
 
 

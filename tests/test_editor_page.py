@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mapserver import attributes, create_app, users
+from mapserver import attributes, users
 from mapserver.db import make_engine
 
 
@@ -17,12 +17,10 @@ def boot_of(html: str) -> dict:
 
 
 @pytest.fixture
-def own_app(fresh_url):
+def own_app(fresh_url, make_app):
     """An app on a private database, since these tests add a user."""
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     yield app
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
 
 
 def test_without_login_the_editor_sends_to_the_login_page(client):

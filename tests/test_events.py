@@ -244,13 +244,12 @@ def test_since_beyond_history_asks_for_reset(demo_url):
     assert json.loads(frame["data"][0])["latest"] >= 100
 
 
-def test_streams_of_one_process_share_one_query_per_change(fresh_url):
+def test_streams_of_one_process_share_one_query_per_change(fresh_url, make_app):
     """Twenty open streams woken by one commit: the change is fetched once, not twenty
     times (mapserver.live.SharedBatches), and every stream gets it."""
-    from mapserver import create_app
     from tests.browser import serve
 
-    app = create_app({"database_url": fresh_url, "heartbeat": 30.0})
+    app = make_app(database_url=fresh_url, heartbeat=30.0)
     notifier = app.extensions["mapserver"].notifier
     engine = make_engine(fresh_url, 1)
     start = latest(engine)
@@ -266,6 +265,4 @@ def test_streams_of_one_process_share_one_query_per_change(fresh_url):
         assert notifier.batches.fetched - before <= 2
         for s in streams:
             s.close()
-    notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
     engine.dispose()

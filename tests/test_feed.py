@@ -173,10 +173,8 @@ def test_etag_and_304(client):
     assert same.headers["ETag"] == tag and same.get_data() == first_body
 
 
-def test_etag_changes_with_data(fresh_url):
-    from mapserver import create_app
-
-    client = create_app({"database_url": fresh_url}).test_client()
+def test_etag_changes_with_data(fresh_url, make_app):
+    client = make_app(database_url=fresh_url).test_client()
     tag = client.get("/layers/projects.geojson").headers["ETag"]
     engine = sa.create_engine(fresh_url.replace("postgresql+psycopg", "postgresql+psycopg"))
     with engine.begin() as conn:
@@ -187,12 +185,10 @@ def test_etag_changes_with_data(fresh_url):
     assert "（改）" in response.get_data(as_text=True)
 
 
-def test_day_in_etag_and_header_moves_at_midnight(fresh_url):
+def test_day_in_etag_and_header_moves_at_midnight(fresh_url, make_app):
     """Health and overdue flags move at midnight with no change logged: a page and a cache
     see the day (X-Data-Day, in the ETag) as the database derives with it."""
-    from mapserver import create_app
-
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     client = app.test_client()
     urls = ["/layers/projects.geojson?properties=health", "/ogc/collections/projects/items"]
     before = []
@@ -210,7 +206,6 @@ def test_day_in_etag_and_header_moves_at_midnight(fresh_url):
         assert after.status_code == 200 and after.get_data()
         assert after.headers["X-Data-Day"] == "2031-01-01"
         assert after.headers["X-Data-Version"] == first.headers["X-Data-Version"]
-    app.extensions["mapserver"].engine.dispose()
 
 
 def test_layers_index(client):

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from mapserver import create_app, users
+from mapserver import users
 from mapserver.db import make_engine
 from tests.browser import assert_only_own_origin, chromium, hook, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
@@ -92,7 +92,7 @@ def driver():
 
 
 @pytest.fixture
-def site(fresh_url, tmp_path) -> Iterator[Site]:
+def site(fresh_url, make_app, tmp_path) -> Iterator[Site]:
     """A server on a private copy of the demo database, with a 广安区 county editor and a
     dispatcher; the picked project has no report for this month."""
     engine = make_engine(fresh_url, 2)
@@ -109,12 +109,9 @@ def site(fresh_url, tmp_path) -> Iterator[Site]:
             ),
             {"code": code},
         )
-    app = create_app({"database_url": fresh_url, "media_dir": tmp_path / "media"})
+    app = make_app(database_url=fresh_url, media_dir=tmp_path / "media")
     with serve(app) as base:
         yield Site(base, engine, passwords, code)
-    state = app.extensions["mapserver"]
-    state.notifier.stop()
-    state.engine.dispose()
     engine.dispose()
 
 

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from mapserver import create_app
 from mapserver.blueprints.headers import frame_ancestors, tile_source
 from mapserver.errors import ConfigError
 
@@ -88,18 +87,13 @@ def test_server_rendered_styles_carry_this_responses_nonce(client):
     assert nonces[0] != nonces[1]
 
 
-def test_a_portal_may_frame_the_pages(demo_url):
-    app = create_app({"database_url": demo_url, "frame_ancestors": "https://portal.example.cn"})
-    try:
-        response = app.test_client().get("/")
-        assert (
-            "frame-ancestors https://portal.example.cn"
-            in response.headers["Content-Security-Policy"]
-        )
-        assert "X-Frame-Options" not in response.headers
-    finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+def test_a_portal_may_frame_the_pages(demo_url, make_app):
+    app = make_app(database_url=demo_url, frame_ancestors="https://portal.example.cn")
+    response = app.test_client().get("/")
+    assert (
+        "frame-ancestors https://portal.example.cn" in response.headers["Content-Security-Policy"]
+    )
+    assert "X-Frame-Options" not in response.headers
 
 
 @pytest.mark.parametrize(

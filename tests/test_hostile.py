@@ -14,8 +14,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from mapserver import admission, create_app
+from mapserver import admission
 from mapserver.cql import MAX_COLLECTION_NESTING
+from tests import apps
 from tests.browser import serve
 from tests.conftest import new_database
 from tests.hostile import enlarge_sites, line, nested_json, nested_text, send_raw, slow_filter
@@ -80,11 +81,8 @@ def big_sites(cluster, template_db):
 @pytest.fixture(scope="module")
 def slow_app(big_sites):
     url, wkt = big_sites
-    app = create_app({"database_url": url, "statement_timeout_ms": 300})
-    yield app, slow_filter(wkt)
-    state = app.extensions["mapserver"]
-    state.notifier.stop()
-    state.engine.dispose()
+    with apps.built(database_url=url, statement_timeout_ms=300) as app:
+        yield app, slow_filter(wkt)
 
 
 @pytest.mark.parametrize("path", FILTERED)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mapserver import create_app
 from mapserver.access import parse_rule
 from mapserver.errors import ConfigError
 from mapserver.layers import LAYER_KEYS, load_layers, parse_layer
@@ -98,11 +97,11 @@ DB_CASES = [
 
 
 @pytest.mark.parametrize(("changes", "key", "words"), DB_CASES)
-def test_layer_checked_against_database(tmp_path: Path, demo_url, changes, key, words):
+def test_layer_checked_against_database(tmp_path: Path, demo_url, changes, key, words, make_app):
     path = tmp_path / "projects.yaml"
     path.write_text(yaml.safe_dump(variant(**changes), allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError) as info:
-        create_app({"database_url": demo_url, "layers_dir": tmp_path})
+        make_app(database_url=demo_url, layers_dir=tmp_path)
     message = str(info.value)
     assert str(path) in message and key in message and words in message
 

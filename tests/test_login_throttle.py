@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from mapserver import users
 from mapserver.db import make_engine
 from mapserver.throttle import Policy
-from tests.accounts import PASSWORD, WRONG, add_user, close, login, make_app
+from tests.accounts import PASSWORD, WRONG, add_user, login, login_app
 from tests.server import gunicorn
 
 TOO_MANY = "登录尝试过于频繁"
@@ -113,9 +113,9 @@ def test_ten_addresses_at_one_account(fresh_url):
     assert counter(fresh_url, "user:admin2") is None  # success clears the count
 
 
-def test_unknown_and_known_usernames_answer_alike(fresh_url):
+def test_unknown_and_known_usernames_answer_alike(fresh_url, make_app):
     """Unknown usernames are counted and delayed like real ones: no answer tells them apart."""
-    app = make_app(fresh_url, login_free_failures=2, login_max_delay=30.0)
+    app = login_app(make_app, fresh_url, login_free_failures=2, login_max_delay=30.0)
     add_user(app)
     answers = {}
     for name in ("alice", "nobody"):
@@ -131,13 +131,12 @@ def test_unknown_and_known_usernames_answer_alike(fresh_url):
         ]
     assert answers["alice"] == answers["nobody"]
     assert [status for status, _, _ in answers["alice"]] == [401, 401, 429]
-    close(app)
 
 
-def test_form_login_gets_past_the_delay(fresh_url):
+def test_form_login_gets_past_the_delay(fresh_url, make_app):
     """The HTML form: the 429 page with Retry-After; once the wait is over the right
     password logs in (303) and clears the count; a wrong one makes the next wait longer."""
-    app = make_app(fresh_url, login_free_failures=2, login_max_delay=1.0)
+    app = login_app(make_app, fresh_url, login_free_failures=2, login_max_delay=1.0)
     add_user(app)
     client = app.test_client()
     assert login(client, "alice", "wrong password").status_code == 401
@@ -154,11 +153,10 @@ def test_form_login_gets_past_the_delay(fresh_url):
     response = login(client, "alice", next="/editor")
     assert response.status_code == 303 and response.headers["Location"] == "/editor"
     assert counter(fresh_url, "user:alice") is None
-    close(app)
 
 
-def test_a_throttled_address_waits_only_for_its_window(fresh_url):
-    app = make_app(fresh_url, login_limit="2 per 1 second")
+def test_a_throttled_address_waits_only_for_its_window(fresh_url, make_app):
+    app = login_app(make_app, fresh_url, login_limit="2 per 1 second")
     add_user(app)
     client = app.test_client()
     assert login(client, "nobody", "whatever").status_code == 401
@@ -166,7 +164,6 @@ def test_a_throttled_address_waits_only_for_its_window(fresh_url):
     assert login(client, "alice").status_code == 429
     wait_until_allowed(fresh_url, "addr:127.0.0.1")
     assert login(client, "alice").status_code == 303
-    close(app)
 
 
 def test_the_delay_grows_to_its_cap():

@@ -341,8 +341,7 @@ def test_html_items_and_item(client, demo_engine):
     assert "项目状态" in one and "在建" in one and "万元" in one
 
 
-def test_html_escapes_data(client, fresh_url):
-    from mapserver import create_app
+def test_html_escapes_data(client, fresh_url, make_app):
     from mapserver.db import make_engine
 
     engine = make_engine(fresh_url, 1)
@@ -352,16 +351,12 @@ def test_html_escapes_data(client, fresh_url):
                     "WHERE id = (SELECT min(id) FROM projects) RETURNING code")
         ).scalar_one()  # fmt: skip
     engine.dispose()
-    app = create_app({"database_url": fresh_url})
-    try:
-        c = app.test_client()
-        for url in (f"{ITEMS}?f=html&limit=5", f"{ITEMS}/{code}?f=html"):
-            text = c.get(url).get_data(as_text=True)
-            assert "<script>alert(1)" not in text
-            assert "&lt;script&gt;alert(1)" in text or "\u003cscript\u003e" in text
-    finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+    app = make_app(database_url=fresh_url)
+    c = app.test_client()
+    for url in (f"{ITEMS}?f=html&limit=5", f"{ITEMS}/{code}?f=html"):
+        text = c.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in text
+        assert "&lt;script&gt;alert(1)" in text or "\u003cscript\u003e" in text
 
 
 HOSTILE = ["'", "' OR 1=1--", "1; SELECT pg_sleep(10)--", "/* x */", "a\x00b", "x" * 10_000,

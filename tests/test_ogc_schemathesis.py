@@ -20,8 +20,9 @@ import pytest
 import sqlalchemy as sa
 from openapi_spec_validator import validate
 
-from mapserver import create_app, credentials, users
+from mapserver import credentials, users
 from mapserver.db import make_engine
+from tests import apps
 from tests.browser import serve
 from tests.conftest import new_database
 
@@ -62,10 +63,8 @@ def api(cluster, template_db):
     with engine.begin() as conn:  # the demo has no site photos: one, as the loader would
         ids["photos"] = str(conn.execute(sa.text(PHOTO)).scalar_one())
     engine.dispose()
-    app = create_app({"database_url": url})
-    yield app, token, ids
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
+    with apps.built(database_url=url) as app:
+        yield app, token, ids
 
 
 def test_schemathesis_finds_every_get_as_documented(api, tmp_path):

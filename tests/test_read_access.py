@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from mapserver import create_app, credentials, screens, users
+from mapserver import credentials, screens, users
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
+from tests import apps
 from tests.conftest import new_database
 
 PUBLIC, LOGIN = None, frozenset()
@@ -136,21 +137,19 @@ def log_in(client, username: str, password: str) -> None:
 def setup(request, database, layers_dir):
     """(setting, app, {reader: (client, headers)})."""
     url, secrets = database
-    app = create_app({"database_url": url, "layers_dir": layers_dir, **SETTINGS[request.param]})
-    clients = {}
-    for reader in READERS:
-        client = app.test_client()
-        headers = {}
-        if reader in ("viewer", "county_editor", "dispatcher"):
-            log_in(client, f"r_{reader}", secrets[reader])
-        elif reader == "bearer":
-            headers = {"Authorization": f"Bearer {secrets['bearer']}"}
-        elif reader in ("screen", "revoked_screen"):
-            client.set_cookie("mapserver_screen", secrets[reader])
-        clients[reader] = (client, headers)
-    yield request.param, app, clients
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
+    with apps.built(database_url=url, layers_dir=layers_dir, **SETTINGS[request.param]) as app:
+        clients = {}
+        for reader in READERS:
+            client = app.test_client()
+            headers = {}
+            if reader in ("viewer", "county_editor", "dispatcher"):
+                log_in(client, f"r_{reader}", secrets[reader])
+            elif reader == "bearer":
+                headers = {"Authorization": f"Bearer {secrets['bearer']}"}
+            elif reader in ("screen", "revoked_screen"):
+                client.set_cookie("mapserver_screen", secrets[reader])
+            clients[reader] = (client, headers)
+        yield request.param, app, clients
 
 
 @pytest.mark.parametrize("reader", sorted(READERS))
@@ -210,10 +209,10 @@ def test_defaults_need_a_login():
     )
 
 
-def test_bad_settings_stop_the_server(demo_url):
+def test_bad_settings_stop_the_server(demo_url, make_app):
     for name, value in (("read_records", "everyone"), ("read_report", "viewer,mayor")):
         with pytest.raises(ConfigError, match=f"MAPSERVER_{name.upper()}"):
-            create_app({"database_url": demo_url, name: value})
+            make_app(database_url=demo_url, **{name: value})
 
 
 def test_a_bad_bearer_token_is_refused_even_on_public_routes(setup):
@@ -234,33 +233,25 @@ def test_revoked_screen_is_sent_to_the_revoked_page_which_forgets_it(setup, data
     assert "Set-Cookie" not in working.get("/screen/revoked").headers  # a live one stays
 
 
-def test_a_server_whose_map_is_internal_sends_the_page_to_the_login(demo_url, tmp_path):
+def test_a_server_whose_map_is_internal_sends_the_page_to_the_login(demo_url, tmp_path, make_app):
     shutil.copytree(ROOT / "layers", tmp_path, dirs_exist_ok=True)
     projects = tmp_path / "projects.yaml"
     projects.write_text("read: login\n" + projects.read_text(encoding="utf-8"), "utf-8")
-    app = create_app({"database_url": demo_url, "layers_dir": tmp_path})
-    try:
-        response = app.test_client().get("/?county=511621")
-        assert response.status_code == 303 and response.location == "/login?next=/"
-        assert app.test_client().get("/stats").status_code == 401
-    finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+    app = make_app(database_url=demo_url, layers_dir=tmp_path)
+    response = app.test_client().get("/?county=511621")
+    assert response.status_code == 303 and response.location == "/login?next=/"
+    assert app.test_client().get("/stats").status_code == 401
 
 
 @pytest.mark.parametrize(
     ("accept", "status"),
     [("text/html,application/xhtml+xml,*/*;q=0.8", 303), ("application/json", 401), ("*/*", 401)],
 )
-def test_a_browser_is_sent_to_log_in_for_the_report(demo_url, accept, status):
+def test_a_browser_is_sent_to_log_in_for_the_report(demo_url, accept, status, make_app):
     """A browser opening /report before logging in lands on the login page, and comes back
     to the same report after; API clients get the 401 problem+json."""
-    app = create_app({"database_url": demo_url, "read_report": "login"})
-    try:
-        response = app.test_client().get("/report?period=2026-11", headers={"Accept": accept})
-    finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+    app = make_app(database_url=demo_url, read_report="login")
+    response = app.test_client().get("/report?period=2026-11", headers={"Accept": accept})
     assert response.status_code == status
     if status == 303:
         assert response.headers["Location"] == "/login?next=/report%3Fperiod%3D2026-11"

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from mapserver import create_app, credentials, screens, users
+from mapserver import credentials, screens, users
 from mapserver.db import make_engine
+from tests import apps
 from tests.browser import hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import new_database
 
@@ -25,15 +26,13 @@ LOGIN_ONLY = {"read_records": "login", "read_report": "login", "read_downloads":
 def served(cluster, template_db) -> Iterator[tuple]:
     """(base URL, engine, a dispatcher's bearer headers)."""
     url = new_database(cluster, template_db)
-    app = create_app({"database_url": url, **LOGIN_ONLY})
-    engine = make_engine(url, 1)
-    account, _ = users.create_user(engine, "b_dispatcher", "dispatcher")
-    bearer = credentials.issue_token(engine, account.id, "t")[1]
-    with serve(app) as base:
-        yield base, engine, {"Authorization": f"Bearer {bearer}"}
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
-    engine.dispose()
+    with apps.built(database_url=url, **LOGIN_ONLY) as app:
+        engine = make_engine(url, 1)
+        account, _ = users.create_user(engine, "b_dispatcher", "dispatcher")
+        bearer = credentials.issue_token(engine, account.id, "t")[1]
+        with serve(app) as base:
+            yield base, engine, {"Authorization": f"Bearer {bearer}"}
+        engine.dispose()
 
 
 def texts(driver, selector: str) -> list[str]:

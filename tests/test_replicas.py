@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mapserver import create_app, credentials, loader, schema, users
+from mapserver import credentials, loader, schema, users
 from mapserver.cluster import Cluster
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
+from tests import apps
 from tests.conftest import temporary_cluster
 
 APPLY_DELAY_S = 2.0
@@ -60,16 +61,12 @@ def clusters() -> Iterator[tuple[Cluster, Cluster, str]]:
 def env(clusters):
     """The app with the standby as its read replica, an admin's token, a primary engine."""
     _, standby, url = clusters
-    app = create_app({"database_url": url, "read_database_urls": standby.url("demo")})
-    engine = make_engine(url, 2)
-    account, _ = users.create_user(engine, "replica_admin", "admin", None)
-    token = credentials.issue_token(engine, account.id, "test")[1]
-    state = app.extensions["mapserver"]
-    yield app, token, engine
-    state.router.stop()
-    state.notifier.stop()
-    state.engine.dispose()
-    engine.dispose()
+    with apps.built(database_url=url, read_database_urls=standby.url("demo")) as app:
+        engine = make_engine(url, 2)
+        account, _ = users.create_user(engine, "replica_admin", "admin", None)
+        token = credentials.issue_token(engine, account.id, "test")[1]
+        yield app, token, engine
+        engine.dispose()
 
 
 def replica_status(client) -> dict:
@@ -172,26 +169,20 @@ def test_a_replica_down_leaves_rotation_and_comes_back(env, clusters):
     assert 'mapserver_replica_in_rotation{replica="replica1"} 1.0' in text
 
 
-def test_a_replica_lagging_beyond_the_setting_leaves_rotation(env, clusters):
+def test_a_replica_lagging_beyond_the_setting_leaves_rotation(env, make_app, clusters):
     """With a limit (0.5 s) below the standby's delay (2 s), a write takes it out of
     rotation until it has replayed the write."""
     app, token, engine = env
     _, standby, url = clusters
-    strict = create_app(
-        {"database_url": url, "read_database_urls": standby.url("demo"), "replica_max_lag_s": 0.5}
+    strict = make_app(
+        database_url=url, read_database_urls=standby.url("demo"), replica_max_lag_s=0.5
     )
     client = strict.test_client()
-    try:
-        wait_for(lambda: in_rotation(client), 10, "the replica in rotation")
-        rename(app.test_client(), token, a_code(engine), "副本测试二")
-        wait_for(lambda: not in_rotation(client), 3, "the lagging replica out of rotation")
-        assert "lags" in replica_status(client)["error"]
-        wait_for(lambda: in_rotation(client), APPLY_DELAY_S + 5, "the replica back in rotation")
-    finally:
-        state = strict.extensions["mapserver"]
-        state.router.stop()
-        state.notifier.stop()
-        state.engine.dispose()
+    wait_for(lambda: in_rotation(client), 10, "the replica in rotation")
+    rename(app.test_client(), token, a_code(engine), "副本测试二")
+    wait_for(lambda: not in_rotation(client), 3, "the lagging replica out of rotation")
+    assert "lags" in replica_status(client)["error"]
+    wait_for(lambda: in_rotation(client), APPLY_DELAY_S + 5, "the replica back in rotation")
 
 
 @pytest.mark.parametrize("sent", ["x", "-1", "9" * 40, "12abc"])
@@ -200,7 +191,7 @@ def test_a_version_that_is_no_change_id_is_ignored(env, sent):
     assert app.test_client().get(FEED, headers={"X-Data-Version": sent}).status_code == 200
 
 
-def test_a_replica_url_that_is_not_postgresql_stops_startup(clusters):
+def test_a_replica_url_that_is_not_postgresql_stops_startup(clusters, make_app):
     _, _, url = clusters
     with pytest.raises(ConfigError, match="MAPSERVER_READ_DATABASE_URLS"):
-        create_app({"database_url": url, "read_database_urls": "mysql://replica/demo"})
+        make_app(database_url=url, read_database_urls="mysql://replica/demo")

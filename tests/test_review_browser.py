@@ -10,7 +10,7 @@ from urllib.request import Request, urlopen
 import pytest
 import sqlalchemy as sa
 
-from mapserver import create_app, credentials, users
+from mapserver import credentials, users
 from mapserver.db import make_engine
 from tests.battle import GUANG_AN
 from tests.browser import hook, open_page, serve, severe_logs, stat_values, wait_for
@@ -51,7 +51,7 @@ def close(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 @pytest.fixture
-def setup(fresh_url):
+def setup(fresh_url, make_app):
     """An app on a private database, a county editor and a dispatcher, and a project of the
     editor's county with no report yet this month."""
     engine = make_engine(fresh_url, 2)
@@ -66,12 +66,10 @@ def setup(fresh_url):
         conn.execute(sa.text(
             "DELETE FROM investment_reports WHERE month = date_trunc('month', mapserver_today())"
             " AND project_id = (SELECT id FROM projects WHERE code = :c)"), {"c": code})  # fmt: skip
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     try:
         yield app, engine, tokens, code
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()
 
 

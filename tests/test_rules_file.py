@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from mapserver import create_app, rules
+from mapserver import rules
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT
@@ -89,15 +89,15 @@ def test_not_yaml(tmp_path: Path):
         rules.load(tmp_path)
 
 
-def test_a_bad_rules_file_stops_the_server(tmp_path: Path, demo_url):
+def test_a_bad_rules_file_stops_the_server(tmp_path: Path, demo_url, make_app):
     shutil.copy(ROOT / "layers" / "projects.yaml", tmp_path / "projects.yaml")
     path = write(tmp_path, variant("ranking.weights.speed", 1))
     with pytest.raises(ConfigError, match=r"ranking\.weights\.speed") as info:
-        create_app({"database_url": demo_url, "layers_dir": tmp_path})
+        make_app(database_url=demo_url, layers_dir=tmp_path)
     assert str(path) in str(info.value)
 
 
-def test_thresholds_reach_the_database_at_startup(tmp_path: Path, fresh_url):
+def test_thresholds_reach_the_database_at_startup(tmp_path: Path, fresh_url, make_app):
     """The view reads the thresholds the server was started with."""
     shutil.copy(ROOT / "layers" / "projects.yaml", tmp_path / "projects.yaml")
     strict = variant("health.milestones.seriously_lagging_days", 2)
@@ -108,26 +108,26 @@ def test_thresholds_reach_the_database_at_startup(tmp_path: Path, fresh_url):
     sql = sa.text("SELECT health, count(*) FROM battle_projects GROUP BY 1")
     with engine.connect() as conn:
         before = dict(conn.execute(sql).all())
-    app = create_app({"database_url": fresh_url, "layers_dir": tmp_path})
+    make_app(database_url=fresh_url, layers_dir=tmp_path)  # its startup writes the rules
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT * FROM health_rules")).mappings().one()
         after = dict(conn.execute(sql).all())
-    app.extensions["mapserver"].engine.dispose()
     engine.dispose()
     assert (row["seriously_lagging_days"], row["lagging_points"]) == (2, Decimal("0.5"))
     assert after.get("seriously_lagging", 0) > before.get("seriously_lagging", 0)
     assert sum(after.values()) == sum(before.values())
 
 
-def test_the_reporting_deadline_reaches_the_database_at_startup(tmp_path: Path, fresh_url):
+def test_the_reporting_deadline_reaches_the_database_at_startup(
+    tmp_path: Path, fresh_url, make_app
+):
     """The review trigger closes a month on the day the server was started with."""
     shutil.copy(ROOT / "layers" / "projects.yaml", tmp_path / "projects.yaml")
     write(tmp_path, variant("reporting.deadline_day", 12))
-    app = create_app({"database_url": fresh_url, "layers_dir": tmp_path})
+    app = make_app(database_url=fresh_url, layers_dir=tmp_path)
     engine = make_engine(fresh_url, 1)
     with engine.connect() as conn:
         day = conn.execute(sa.text("SELECT deadline_day FROM reporting_rules")).scalar_one()
     rules = app.test_client().get("/battle/rules").get_json()
-    app.extensions["mapserver"].engine.dispose()
     engine.dispose()
     assert day == 12 and rules["reporting"] == {"deadline_day": 12}

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from mapserver import create_app, credentials, screens, users
+from mapserver import credentials, screens, users
 from mapserver.cli import main
 from mapserver.db import make_engine
 
@@ -19,9 +19,9 @@ LOGIN_ONLY = {"read_records": "login", "read_report": "login", "read_downloads":
 
 
 @pytest.fixture
-def env(fresh_url) -> Iterator[tuple]:
+def env(fresh_url, make_app) -> Iterator[tuple]:
     """(app, engine, bearer tokens by role)."""
-    app = create_app({"database_url": fresh_url, **LOGIN_ONLY})
+    app = make_app(database_url=fresh_url, **LOGIN_ONLY)
     engine = make_engine(fresh_url, 1)
     tokens = {}
     for role in ("admin", "dispatcher", "viewer"):
@@ -30,8 +30,6 @@ def env(fresh_url) -> Iterator[tuple]:
             "Authorization": f"Bearer {credentials.issue_token(engine, account.id, 't')[1]}"
         }
     yield app, engine, tokens
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
     engine.dispose()
 
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from mapserver import accesslog, create_app, metrics
+from mapserver import accesslog, metrics
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.live import Notifier
@@ -17,19 +17,9 @@ from tests.prometheus import sample
 
 
 @pytest.fixture
-def own_app(fresh_url):
+def own_app(fresh_url, make_app):
     """An app of its own, for tests that change the database or the settings."""
-    made = []
-
-    def make(**config):
-        app = create_app({"database_url": fresh_url, **config})
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
+    return lambda **config: make_app(database_url=fresh_url, **config)
 
 
 def test_healthz_answers_without_the_database(client):

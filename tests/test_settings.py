@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from mapserver import create_app, runner
+from mapserver import runner
 from mapserver.db import make_engine
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
@@ -56,9 +56,9 @@ def test_bad_login_throttle_settings(name, value):
 @pytest.mark.parametrize(
     "value", ["106,30,107", "a,b,c,d", "107,30,106,31", "106,30,107,nan", "106,-95,107,31"]
 )
-def test_a_bad_site_extent_stops_startup(demo_url, value):
+def test_a_bad_site_extent_stops_startup(demo_url, value, make_app):
     with pytest.raises(ConfigError, match="MAPSERVER_SITE_EXTENT"):
-        create_app({"database_url": demo_url, "site_extent": value})
+        make_app(database_url=demo_url, site_extent=value)
 
 
 def test_values_are_converted():
@@ -68,9 +68,9 @@ def test_values_are_converted():
     assert s.port == 9000 and s.heartbeat == 0.5 and s.tile_url is None
 
 
-def test_database_url_required():
+def test_database_url_required(make_app):
     with pytest.raises(ConfigError, match="MAPSERVER_DATABASE_URL"):
-        create_app({"database_url": None})
+        make_app(database_url=None)
 
 
 def test_unknown_override():
@@ -84,16 +84,11 @@ def show_timeout(engine) -> str:
 
 
 @pytest.mark.parametrize(("ms", "shown"), [(None, "10s"), (1234, "1234ms"), (0, "0")])
-def test_statement_timeout_bounds_the_apps_connections(demo_url, ms, shown):
+def test_statement_timeout_bounds_the_apps_connections(demo_url, make_app, ms, shown):
     config = {"database_url": demo_url, **({} if ms is None else {"statement_timeout_ms": ms})}
-    app = create_app(config)
-    state = app.extensions["mapserver"]
-    try:
-        assert show_timeout(state.engine) == shown
-        assert state.engine.get_execution_options()["spatial_filter_slots"] == 1
-    finally:
-        state.notifier.stop()
-        state.engine.dispose()
+    state = make_app(**config).extensions["mapserver"]
+    assert show_timeout(state.engine) == shown
+    assert state.engine.get_execution_options()["spatial_filter_slots"] == 1
 
 
 def test_migrations_and_the_loader_have_no_statement_timeout(demo_url):

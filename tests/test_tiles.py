@@ -14,12 +14,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from mapserver import create_app, credentials, loader, schema, tile_cache, users
+from mapserver import credentials, loader, schema, tile_cache, users
 from mapserver.cli import main
 from mapserver.db import make_engine
 from mapserver.layers import load_layers
 from mapserver.query import FeatureQuery
 from mapserver.tiles import TileId
+from tests import apps
 from tests.conftest import new_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,9 +282,9 @@ def test_every_layer_has_tiles(client):
     assert len(counties) == 6 and {f["properties"]["count"] for f in counties} == {1}
 
 
-def test_a_login_layers_tiles_need_a_login_and_are_private(fresh_url):
+def test_a_login_layers_tiles_need_a_login_and_are_private(fresh_url, make_app):
     """photos is ``read: login`` (docs/access.md): its tiles too, and no proxy shares them."""
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     engine = make_engine(fresh_url, 1)  # the owner: accounts are maintenance here
     account, _ = users.create_user(engine, "u_tile_viewer", "viewer", None)
     token = credentials.issue_token(engine, account.id, "tiles")[1]
@@ -297,8 +298,6 @@ def test_a_login_layers_tiles_need_a_login_and_are_private(fresh_url):
         assert shown.status_code in (200, 204)
         assert shown.headers["Cache-Control"] == "private, no-cache"
     finally:
-        app.extensions["mapserver"].notifier.stop()
-        app.extensions["mapserver"].engine.dispose()
         engine.dispose()
 
 
@@ -320,14 +319,12 @@ def test_gdal_reads_a_tile(client, tmp_path):
 
 
 @pytest.fixture
-def writable(fresh_url):
+def writable(fresh_url, make_app):
     """The app, and the owner's engine for direct SQL (the app's login may not)."""
-    app = create_app({"database_url": fresh_url})
+    app = make_app(database_url=fresh_url)
     owner = make_engine(fresh_url, 2)
     yield app.test_client(), owner
     owner.dispose()
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
 
 
 def cached(engine, z: int, x: int, y: int) -> int:
@@ -466,10 +463,8 @@ def crowded(cluster, tmp_path_factory):
     shutil.copytree(ROOT / "layers", layers, dirs_exist_ok=True)
     with (layers / "projects.yaml").open("a", encoding="utf-8") as f:
         f.write("tiles: {cluster_threshold: 200, cluster_pixels: 64}\n")
-    app = create_app({"database_url": url, "layers_dir": layers})
-    yield app.test_client(), app.extensions["mapserver"].engine
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
+    with apps.built(database_url=url, layers_dir=layers) as app:
+        yield app.test_client(), app.extensions["mapserver"].engine
 
 
 def level_sum(client, z: int, box: tuple, query: str) -> tuple[int, int, int]:

@@ -11,7 +11,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from mapserver import create_app, credentials, users
+from mapserver import credentials, users
 from mapserver.db import make_engine
 from tests.browser import serve
 from tests.projects import GUANG_AN, OTHER, OWN, SQUARE, YUECHI, new_project, snapshot
@@ -285,12 +285,12 @@ def test_deleted_project_leaves_the_feeds_and_comes_back(env):
     assert client.get("/stats").get_json()["count"] == 100
 
 
-def test_concurrent_conflicting_patches_lose_nothing(fresh_url):
+def test_concurrent_conflicting_patches_lose_nothing(fresh_url, make_app):
     """Two clients × 200 PATCHes of one project, released together."""
     engine = make_engine(fresh_url, 2)
     account, _ = users.create_user(engine, "u_dispatcher", "dispatcher")
     token = credentials.issue_token(engine, account.id, "test")[1]
-    app = create_app({"database_url": fresh_url, "pool_size": 4})
+    app = make_app(database_url=fresh_url, pool_size=4)
     results = {0: [], 1: []}
     start = threading.Barrier(2)
     with serve(app) as base:
@@ -320,8 +320,6 @@ def test_concurrent_conflicting_patches_lose_nothing(fresh_url):
             t.start()
         for t in threads:
             t.join()
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
     codes = results[0] + results[1]
     successes = codes.count(200)
     assert set(codes) <= {200, 412} and codes.count(412) == 400 - successes
@@ -390,14 +388,12 @@ def test_the_city_wide_roles_cannot_put_a_site_outside_the_city(env, role, case)
 
 
 @pytest.mark.parametrize(("case", "status"), [("line-elsewhere", 201), ("beijing-polygon", 422)])
-def test_the_site_extent_setting_replaces_the_city(env, fresh_url, case, status):
+def test_the_site_extent_setting_replaces_the_city(env, fresh_url, make_app, case, status):
     """MAPSERVER_SITE_EXTENT: a box around Sichuan admits the Chengdu line, not Beijing."""
     _, _, tokens = env
-    app = create_app({"database_url": fresh_url, "site_extent": "102,28,109,33"})
+    app = make_app(database_url=fresh_url, site_extent="102,28,109,33")
     body = feature(new_project(), OUTSIDE[case])
     response = app.test_client().post(ITEMS, data=body, headers=headers(tokens["admin"]))
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
     assert response.status_code == status, response.get_json()
     if status == 422:
         assert "configured extent" in response.get_json()["detail"]

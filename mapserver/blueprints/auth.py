@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     Flask,
     Response,
     current_app,
@@ -41,7 +40,6 @@ from mapserver.errors import (
 )
 from mapserver.state import current
 
-bp = Blueprint("auth", __name__)
 SESSION_LIFETIME = dt.timedelta(hours=12)
 WRONG_CREDENTIALS = "用户名或密码错误"
 LOGIN_REQUIRED = "请先登录 Login required"
@@ -215,7 +213,6 @@ def _session_actor() -> Actor | None:
     return current_user.actor if current_user.is_authenticated else None
 
 
-@bp.get("/login")
 def login_form() -> Response:
     accept = request.accept_mimetypes.best_match(["text/html", "application/json"])
     if accept == "application/json":
@@ -223,7 +220,6 @@ def login_form() -> Response:
     return _login_page()
 
 
-@bp.post("/login")
 def login() -> Response:
     """Form: the page again, or a redirect to ``next``; JSON: 200 with /auth/me's body.
     Throttled first (mapserver.throttle): refused attempts never reach the password check."""
@@ -275,7 +271,6 @@ def _start_session(actor: Actor) -> None:
     g.actor, g.actor_via = actor, "session"
 
 
-@bp.post("/logout")
 def logout() -> Response:
     """Ends the session in the database, so a copy of the cookie stops working too."""
     _check_csrf()
@@ -289,7 +284,6 @@ def logout() -> Response:
 # ---- the current user and their API tokens ------------------------------------------
 
 
-@bp.get("/auth/me")
 def me() -> Response:
     actor = require_login(csrf=False)
     response = jsonify(_me(actor, g.actor_via))
@@ -323,7 +317,6 @@ def account_json(account: users.Account) -> dict[str, Any]:
     }
 
 
-@bp.get("/auth/tokens")
 def tokens() -> Response:
     """Your tokens; an administrator sees everyone's."""
     actor = require_login(csrf=False)
@@ -343,7 +336,6 @@ def _token_json(token: credentials.TokenInfo) -> dict[str, Any]:
     }
 
 
-@bp.post("/auth/tokens")
 def issue_token() -> Response:
     """A token for the logged-in user, shown once; a token cannot mint another."""
     actor = require_login(csrf=True)
@@ -356,7 +348,6 @@ def issue_token() -> Response:
     return created({"id": token_id, "name": name.strip(), "token": token})
 
 
-@bp.delete("/auth/tokens/<int:token_id>")
 def revoke_token(token_id: int) -> Response:
     """Revoke one of your tokens (an administrator: anyone's)."""
     actor = require_login(csrf=True)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 
 from mapserver import basemap
 from mapserver.errors import NotFound
 from mapserver.settings import Settings
 
-bp = Blueprint("basemap", __name__)
 EXTENSION = "basemap"
 IMMUTABLE = "public, max-age=31536000, immutable"
 DAY = "public, max-age=86400"
@@ -32,14 +31,12 @@ def configured() -> dict[str, basemap.Basemap]:
     return current_app.extensions.get(EXTENSION, {})
 
 
-@bp.get("/basemap")
 def listing() -> Response:
     response = jsonify({"basemaps": [basemap.describe(b) for b in configured().values()]})
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
-@bp.get("/basemap/<z>/<x>/<y>")
 def default_tile(z: str, x: str, y: str) -> Response:
     first = next(iter(configured()), None)
     if first is None:
@@ -47,7 +44,6 @@ def default_tile(z: str, x: str, y: str) -> Response:
     return tile(first, z, x, y)
 
 
-@bp.get("/basemap/<name>/<z>/<x>/<y>")
 def tile(name: str, z: str, x: str, y: str) -> Response:
     chosen = configured().get(name)
     if chosen is None:

@@ -1,6 +1,6 @@
 """``/battle/callouts``: 点球 (see mapserver/callouts.py for who may do what)."""
 
 from mapserver import callouts
-from mapserver.blueprints.records import blueprint
+from mapserver.blueprints.records import views
 
-bp = blueprint("callouts", callouts.KIND)
+VIEWS = views(callouts.KIND)

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 
 from mapserver import changes, feed
 from mapserver.blueprints.versions import snapshot
 from mapserver.state import current
 
-bp = Blueprint("changes", __name__)
 
-
-@bp.get("/changes")
 def changes_in_window() -> Response:
     state = current()
     layer = state.layer("projects")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Response, current_app, redirect, request
 
 from mapserver import attributes, catalog, startpage
 from mapserver.accounts import ROLE_TITLES
@@ -22,7 +22,6 @@ from mapserver.layers import Layer
 from mapserver.state import current
 from mapserver.vocabulary import Vocabulary
 
-bp = Blueprint("editor", __name__)
 EDITED_LAYER = "projects"
 LOGIN = "/login?next=/edit"
 
@@ -48,7 +47,6 @@ def describe_fields(layer: Layer, vocab: Vocabulary) -> list[dict[str, Any]]:
     return out
 
 
-@bp.get("/edit")
 def edit_page() -> Response:
     if current_actor() is None:
         return redirect(LOGIN, 303)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Response, request, stream_with_context
 
 from mapserver import live
 from mapserver.blueprints import reading
 from mapserver.errors import InvalidParameter
 from mapserver.state import current
 
-bp = Blueprint("events", __name__)
 
-
-@bp.get("/events")
 def events() -> Response:
     state = current()
     for name in request.args:

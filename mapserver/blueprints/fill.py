@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Response, current_app, redirect, request
 
 from mapserver.blueprints.auth import current_actor
-
-bp = Blueprint("fill", __name__)
 
 
 def _page(name: str) -> Response:
@@ -26,13 +24,11 @@ def _page(name: str) -> Response:
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
 
-@bp.get("/fill")
 def fill_page() -> Response:
     """填报: the to-do list of the county's projects, or one project's reporting page."""
     return _page("fill.html")
 
 
-@bp.get("/review")
 def review_page() -> Response:
     """审核: everything submitted, oldest first (dispatchers and administrators)."""
     return _page("review.html")

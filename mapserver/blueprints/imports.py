@@ -4,7 +4,7 @@ and the user saves it through the write API with the same checks as any other ed
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 
 from mapserver import imports
 from mapserver.blueprints.auth import require_actor
@@ -12,13 +12,11 @@ from mapserver.crs import CrsError
 from mapserver.errors import InvalidParameter, PayloadTooLarge, Unprocessable
 from mapserver.uploads import UploadError
 
-bp = Blueprint("imports", __name__)
 FORM_OVERHEAD = 64 * 1024
 TOO_LARGE = {"too_large"}
 UNREADABLE = {"empty", "unreadable", "layer_not_found", "too_many_features", "crs_needed"}
 
 
-@bp.post("/import")
 def preview() -> Response:
     require_actor(write=True)
     request.max_content_length = imports.MAX_BYTES + FORM_OVERHEAD

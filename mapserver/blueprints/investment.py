@@ -1,6 +1,6 @@
 """``/battle/investment``: 月度投资 (see mapserver/investment.py for who may do what)."""
 
 from mapserver import investment
-from mapserver.blueprints.records import blueprint
+from mapserver.blueprints.records import views
 
-bp = blueprint("investment", investment.KIND)
+VIEWS = views(investment.KIND)

@@ -7,7 +7,7 @@ restore need it back in ``If-Match`` (428 without, 412 when someone saved first)
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, json, request
+from flask import Flask, Response, current_app, json, request
 from werkzeug.routing import BaseConverter
 
 from mapserver import editing, ogc, outcrs
@@ -23,8 +23,6 @@ from mapserver.extent import SiteExtent
 from mapserver.feed import GEOJSON
 from mapserver.state import current
 
-bp = Blueprint("items", __name__)
-
 
 class FeatureIdConverter(BaseConverter):
     """A feature id in one path segment, without control characters: what the GET rule's
@@ -33,27 +31,10 @@ class FeatureIdConverter(BaseConverter):
     regex = r"[^/\x00-\x1f\x7f]+"
 
 
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("fid", FeatureIdConverter))
-bp.record_once(
-    lambda state: state.app.extensions.setdefault(
-        "site_extent",
-        SiteExtent.from_setting(state.app.extensions["mapserver"].settings.site_extent),
-    )
-)
-
-
-def _route(rule: str, method: str):
-    """Register a view under each editable collection only (a static path, which wins over
-    /ogc's ``items/<path:feature_id>``): a write to any other collection is then 405 with
-    ``Allow: GET, HEAD, OPTIONS``, as /ogc/api documents it."""
-
-    def register(view):
-        for layer_id in editing.EDITABLE:
-            bp.add_url_rule(f"/ogc/collections/{layer_id}/items{rule}", view_func=view,
-                            methods=[method], defaults={"collection_id": layer_id})  # fmt: skip
-        return view
-
-    return register
+def init_app(app: Flask) -> None:
+    """The city's extent, which every written geometry must fall in."""
+    site_extent = SiteExtent.from_setting(app.extensions["mapserver"].settings.site_extent)
+    app.extensions.setdefault("site_extent", site_extent)
 
 
 BODY_TYPES = ("application/geo+json", "application/json", "application/merge-patch+json")
@@ -111,34 +92,29 @@ def _saved(ed: editing.Editor, saved: editing.Saved, status: int) -> Response:
     return Response(text, status, mimetype=GEOJSON, headers=headers)
 
 
-@_route("", "POST")
 def create(collection_id: str) -> Response:
     ed = _editor(collection_id)
     return _saved(ed, editing.create(ed, _payload(ed, complete=True)), 201)
 
 
-@_route("/<fid:feature_id>", "PUT")
 def replace(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     payload, version = _payload(ed, complete=True), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=True), 200)
 
 
-@_route("/<fid:feature_id>", "PATCH")
 def update(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     payload, version = _payload(ed, complete=False), if_match()
     return _saved(ed, editing.change(ed, feature_id, payload, version, replace=False), 200)
 
 
-@_route("/<fid:feature_id>", "DELETE")
 def delete(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id)
     saved = editing.delete(ed, feature_id, if_match())
     return Response(status=204, headers={"ETag": editing.etag(saved.version)})
 
 
-@_route("/<fid:feature_id>/history", "GET")
 def history(collection_id: str, feature_id: str) -> Response:
     ed = _editor(collection_id, write=False)
     args = request.args.to_dict(flat=False)
@@ -149,7 +125,6 @@ def history(collection_id: str, feature_id: str) -> Response:
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-cache"})
 
 
-@_route("/<fid:feature_id>/history/<int:revision>/restore", "POST")
 def restore(collection_id: str, feature_id: str, revision: int) -> Response:
     ed = _editor(collection_id)
     return _saved(ed, editing.restore(ed, feature_id, revision, if_match()), 200)

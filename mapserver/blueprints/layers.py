@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 
 from mapserver import catalog, feed, query
 from mapserver.blueprints.reading import readable_layer, readable_layers
@@ -12,10 +12,7 @@ from mapserver.blueprints.streams import streamed
 from mapserver.blueprints.versions import versioned
 from mapserver.state import current
 
-bp = Blueprint("layers", __name__)
 
-
-@bp.get("/layers")
 def index() -> Response:
     state = current()
     base = request.url_root.rstrip("/")
@@ -24,14 +21,12 @@ def index() -> Response:
     )
 
 
-@bp.get("/layers/<layer_id>")
 def one(layer_id: str) -> Response:
     state = current()
     base = request.url_root.rstrip("/")
     return jsonify(catalog.describe(readable_layer(layer_id), state.vocabulary, base))
 
 
-@bp.get("/layers/<layer_id>.geojson")
 def features(layer_id: str) -> Response:
     state = current()
     layer = readable_layer(layer_id)

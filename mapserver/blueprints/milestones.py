@@ -1,6 +1,6 @@
 """``/battle/milestones``: 节点 (see mapserver/milestones.py for who may do what)."""
 
 from mapserver import milestones
-from mapserver.blueprints.records import blueprint
+from mapserver.blueprints.records import views
 
-bp = blueprint("milestones", milestones.KIND)
+VIEWS = views(milestones.KIND)

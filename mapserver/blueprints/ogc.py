@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import (
-    Blueprint,
+    Flask,
     Response,
     current_app,
     json,
@@ -33,13 +33,12 @@ from mapserver.blueprints.versions import Versioned, versioned
 from mapserver.layers import column_types
 from mapserver.state import current
 
-bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 CACHE = "mapserver.ogc.extents"
 
 
-@bp.record_once
-def _setup(setup_state) -> None:
-    setup_state.app.extensions.setdefault(CACHE, ogc.ExtentCache())
+def init_app(app: Flask) -> None:
+    """The collections' extent cache, and the CQL2 parser built in the background."""
+    app.extensions.setdefault(CACHE, ogc.ExtentCache())
     # Building the CQL2 parser takes most of a second: not on the first filtered request.
     threading.Thread(target=cql.parser, name="cql-parser", daemon=True).start()
 
@@ -82,18 +81,14 @@ def _versioned(q: query.FeatureQuery, fmt: str, weak: bool, primary: bool = Fals
     return versioned(q, request.base_url + fmt, weak=weak, engine=engine, extra=crs)
 
 
-@bp.get("")
-@bp.get("/")
 def landing() -> Response:
     return _out(_plain(ogc.JSON), ogc.landing(_root()), "landing")
 
 
-@bp.get("/conformance")
 def conformance() -> Response:
     return _out(_plain(ogc.JSON), ogc.conformance(_root()), "conformance")
 
 
-@bp.get("/api")
 def api() -> Response:
     fmt = _plain(ogc.OPENAPI)
     state = current()
@@ -101,7 +96,6 @@ def api() -> Response:
     return _out(fmt, body, "api", ogc.OPENAPI)
 
 
-@bp.get("/collections")
 def collections() -> Response:
     fmt = _plain(ogc.JSON)
     with reads().connect() as conn:
@@ -111,7 +105,6 @@ def collections() -> Response:
     return _out(fmt, ogc.collections(layers, extents, _root()), "collections")
 
 
-@bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
     layer = readable_layer(collection_id)
     fmt = _plain(ogc.JSON)
@@ -120,7 +113,6 @@ def collection(collection_id: str) -> Response:
     return _out(fmt, ogc.collection(layer, extent, _root()), "collection")
 
 
-@bp.get("/collections/<collection_id>/queryables")
 def queryables(collection_id: str) -> Response:
     state = current()
     layer = readable_layer(collection_id)
@@ -131,7 +123,6 @@ def queryables(collection_id: str) -> Response:
     return _out(fmt, body, "queryables", ogc.SCHEMA, layer=layer)
 
 
-@bp.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
     state = current()
     layer = readable_layer(collection_id)
@@ -190,7 +181,6 @@ def _download(layer, args: dict[str, list[str]], fmt: str) -> Response:
     return Response(body, mimetype=media, headers=headers, direct_passthrough=True)
 
 
-@bp.get("/collections/<collection_id>/items/<path:feature_id>")
 def item(collection_id: str, feature_id: str) -> Response:
     layer = readable_layer(collection_id)
     args, fmt = _args(feed.GEOJSON)

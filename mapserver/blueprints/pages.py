@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Response, current_app, jsonify, redirect, request
 
 from mapserver import basemap, catalog, startpage
 from mapserver.blueprints import reading, screens
@@ -13,8 +13,6 @@ from mapserver.blueprints.auth import current_actor
 from mapserver.blueprints.basemap import configured as basemap_files
 from mapserver.errors import Unauthorized
 from mapserver.state import current
-
-bp = Blueprint("pages", __name__)
 
 
 def page_config() -> dict[str, Any]:
@@ -58,7 +56,6 @@ def page_user() -> dict[str, Any] | None:
     return {"role": actor.role, "county": actor.county, "can_edit": actor.can_edit}
 
 
-@bp.get("/")
 def battle_map() -> Response:
     if "screen" in request.args:
         return screens.exchange(request.args["screen"])
@@ -81,6 +78,5 @@ def battle_map() -> Response:
     return screens.keep(response, token) if reading.current_reader().via == "screen" else response
 
 
-@bp.get("/config")
 def config() -> Response:
     return jsonify(page_config())

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from flask import Blueprint, Response, request, send_file, url_for
+from flask import Response, request, send_file, url_for
 
 from mapserver import photos
 from mapserver.blueprints.auth import require_actor
@@ -26,14 +26,12 @@ from mapserver.errors import InvalidParameter, NotFound, PayloadTooLarge
 from mapserver.state import current
 from mapserver.writes import Writer
 
-bp = Blueprint("photos", __name__, url_prefix="/battle/photos")
 FORM_OVERHEAD = 64 * 1024  # the other form fields and the multipart framing
 PARAMETERS = ("project", "county", "limit", "offset")
 MAX_LIMIT = 1000
 YEAR = 365 * 24 * 3600
 
 
-@bp.get("")
 def index() -> Response:
     query = _query()
     with current().engine.connect() as conn:
@@ -41,14 +39,12 @@ def index() -> Response:
     return json_response(body)
 
 
-@bp.get("/<int:photo_id>")
 def one(photo_id: int) -> Response:
     with current().engine.connect() as conn:
         body = photos.one(conn, photo_id, _base())
     return json_response(body)
 
 
-@bp.post("")
 def create() -> Response:
     state = current()
     limit = state.settings.photo_max_bytes
@@ -84,7 +80,6 @@ def _upload(limit: int) -> photos.Upload:
     )
 
 
-@bp.delete("/<int:photo_id>")
 def delete(photo_id: int) -> Response:
     state = current()
     writer = Writer(state.engine, require_actor(write=True), state.settings.write_role)
@@ -92,7 +87,6 @@ def delete(photo_id: int) -> Response:
     return Response(status=204)
 
 
-@bp.get("/<int:photo_id>/original")
 def original(photo_id: int) -> Response:
     with current().engine.connect() as conn:
         sha, media_type = photos.stored(conn, photo_id)
@@ -100,7 +94,6 @@ def original(photo_id: int) -> Response:
     return _file(path, media_type, sha)
 
 
-@bp.get("/<int:photo_id>/thumbnail")
 def thumbnail(photo_id: int) -> Response:
     with current().engine.connect() as conn:
         sha, _ = photos.stored(conn, photo_id)

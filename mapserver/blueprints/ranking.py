@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 
 from mapserver import periods, ranking, ranking_periods
 from mapserver.blueprints.auth import require_actor
@@ -19,8 +19,6 @@ from mapserver.blueprints.versions import snapshot
 from mapserver.errors import InvalidParameter
 from mapserver.state import current
 from mapserver.writes import Writer
-
-bp = Blueprint("ranking", __name__, url_prefix="/battle")
 
 
 def _period(text: str) -> periods.Period:
@@ -41,7 +39,6 @@ def _tracks() -> tuple[str, ...]:
     return (track,)
 
 
-@bp.get("/ranking")
 def live() -> Response:
     for name in request.args:
         if name not in ("period", "track"):
@@ -54,17 +51,14 @@ def live() -> Response:
     return _json(body)
 
 
-@bp.get("/ranking/periods")
 def published_periods() -> Response:
     return _json({"periods": ranking_periods.periods_published(current().engine)})
 
 
-@bp.get("/ranking/<period>")
 def published(period: str) -> Response:
     return _json(ranking_periods.published(current().engine, _period(period).text))
 
 
-@bp.post("/ranking/<period>/publish")
 def publish(period: str) -> Response:
     state = current()
     writer = Writer(state.engine, require_actor(write=True), state.settings.write_role)
@@ -76,7 +70,6 @@ def publish(period: str) -> Response:
     return response
 
 
-@bp.get("/rules")
 def rules() -> Response:
     return _json(current().rules.as_json())
 

@@ -1,4 +1,4 @@
-"""The JSON API of a battle-map record type, one blueprint per noun under ``/battle/``.
+"""The JSON API of a battle-map record type, one set of views per noun under ``/battle/``.
 
 | request | answer |
 |---|---|
@@ -14,9 +14,10 @@ Writes need ``require_actor(write=True)``: a bearer token, or the session cookie
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import NamedTuple
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 
 from mapserver import record_lists, records
 from mapserver.blueprints.auth import json_object, require_actor, require_login
@@ -28,11 +29,19 @@ from mapserver.state import current
 from mapserver.writes import Writer
 
 
-def blueprint(noun: str, kind: Kind) -> Blueprint:
-    """The five routes of ``/battle/<noun>`` for one record type."""
-    bp = Blueprint(noun, __name__, url_prefix=f"/battle/{noun}")
+class Views(NamedTuple):
+    """The five views of ``/battle/<noun>`` (routed in :mod:`mapserver.blueprints.routes`)."""
 
-    @bp.get("")
+    index: Callable[[], Response]
+    one: Callable[[int], Response]
+    create: Callable[[], Response]
+    update: Callable[[int], Response]
+    history: Callable[[int], Response]
+
+
+def views(kind: Kind) -> Views:
+    """The views of one record type, each closing over its ``kind``."""
+
     def index() -> Response:
         q = record_lists.parse(kind, request.args.to_dict(flat=False), known_codes())
         with snapshot() as conn:
@@ -40,29 +49,25 @@ def blueprint(noun: str, kind: Kind) -> Blueprint:
             body = record_lists.listing(conn, q)
         return json_response(body, {"X-Data-Version": str(version)})
 
-    @bp.get("/<int:record_id>")
     def one(record_id: int) -> Response:
         return _record(kind, record_id, 200)
 
-    @bp.post("")
     def create() -> Response:
         saved = records.create(_writer(), kind, json_object())
         return _record(kind, saved.id, 201, f"{request.base_url.rstrip('/')}/{saved.id}")
 
-    @bp.patch("/<int:record_id>")
     def update(record_id: int) -> Response:
         writer, body, version = _writer(), json_object(), if_match()
         saved = records.update(writer, kind, record_id, body, version)
         return _record(kind, saved.id, 200)
 
-    @bp.get("/<int:record_id>/history")
     def history(record_id: int) -> Response:
         require_login(csrf=False)
         with current().engine.connect() as conn:
             revisions = record_lists.history(conn, kind, record_id)
         return json_response({"id": record_id, "revisions": revisions})
 
-    return bp
+    return Views(index, one, create, update, history)
 
 
 def known_codes() -> Mapping[str, Collection[str]]:

@@ -11,13 +11,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 
 from mapserver import report, workbook
 from mapserver.blueprints.replication import reads
 from mapserver.state import current
-
-bp = Blueprint("report", __name__)
 
 
 def _gather() -> tuple[dict, list[report.Table]]:
@@ -30,7 +28,6 @@ def _gather() -> tuple[dict, list[report.Table]]:
     return doc, report.tables(doc, layer, state.vocabulary)
 
 
-@bp.get("/report")
 def page() -> Response:
     doc, tables = _gather()
     xlsx_url = f"report.xlsx?{request.query_string.decode('ascii', 'replace')}"
@@ -48,7 +45,6 @@ def page() -> Response:
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
 
-@bp.get("/report.xlsx")
 def xlsx() -> Response:
     doc, tables = _gather()
     name = f"dispatch-report-{doc['period']}.xlsx"

@@ -4,7 +4,7 @@ dispatchers and administrators who approve or return what counties submitted
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from mapserver import review_queue
 from mapserver.accounts import ROLE_TITLES
@@ -13,10 +13,7 @@ from mapserver.blueprints.records import json_response, known_codes
 from mapserver.errors import Forbidden, InvalidParameter
 from mapserver.state import current
 
-bp = Blueprint("reviews", __name__, url_prefix="/battle")
 
-
-@bp.get("/reviews")
 def index() -> Response:
     actor = require_login(csrf=False)
     if not actor.city_wide:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from flask import Response, jsonify, redirect, render_template, request
 
 from mapserver import screens
 from mapserver.access import ReadRule
@@ -25,7 +25,6 @@ from mapserver.blueprints.reading import SCREEN_COOKIE, current_reader, screen_t
 from mapserver.errors import Forbidden, InvalidParameter
 from mapserver.state import current
 
-bp = Blueprint("screens", __name__)
 MANAGERS = ReadRule(frozenset({"admin", "dispatcher"}))
 COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie; renewed on every visit
 REVOKED_PATH = "/screen/revoked"
@@ -39,7 +38,6 @@ def _manager(csrf: bool) -> Actor:
     return actor
 
 
-@bp.get("/auth/screens")
 def listing() -> Response:
     _manager(csrf=False)
     response = jsonify(screens=[_json(s) for s in screens.listing(current().engine)])
@@ -57,7 +55,6 @@ def _json(token: screens.ScreenToken) -> dict[str, Any]:
             "revoked_at": when(token.revoked_at)}  # fmt: skip
 
 
-@bp.post("/auth/screens")
 def issue() -> Response:
     actor = _manager(csrf=True)
     body = json_object()
@@ -73,7 +70,6 @@ def issue() -> Response:
                     "url": url})  # fmt: skip
 
 
-@bp.delete("/auth/screens/<int:token_id>")
 def revoke(token_id: int) -> Response:
     screens.revoke(current().engine, token_id, _manager(csrf=True))
     return Response(status=204)
@@ -97,7 +93,6 @@ def keep(response: Response, token: str) -> Response:
     return response
 
 
-@bp.get(REVOKED_PATH)
 def revoked() -> Response:
     """Where a screen goes when its token stops working; forgets a cookie that no longer
     works (a working one is kept: this page is no way to log a screen out)."""

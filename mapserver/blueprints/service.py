@@ -8,22 +8,19 @@ token ``MAPSERVER_METRICS_TOKEN``; anyone else gets 403.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from mapserver import metrics, readiness
 from mapserver.errors import Forbidden
 from mapserver.state import current
 
-bp = Blueprint("service", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@bp.get("/healthz")
 def healthz() -> Response:
     return jsonify(status="ok"), 200, NO_STORE  # type: ignore[return-value]
 
 
-@bp.get("/readyz")
 def readyz() -> Response:
     state = current()
     checks = readiness.standard(state.engine, state.notifier)
@@ -36,7 +33,6 @@ def readyz() -> Response:
     return jsonify(body), 503 if body["failed"] else 200, headers  # type: ignore[return-value]
 
 
-@bp.get("/metrics")
 def scrape() -> Response:
     access: metrics.Access = current_app.extensions["metrics_access"]
     if not access.permits(request.remote_addr, request.headers.get("Authorization", "")):

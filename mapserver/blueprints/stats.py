@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 
 from mapserver import feed, query, statistics
 from mapserver.blueprints.reading import readable_layer
 from mapserver.blueprints.versions import snapshot
 from mapserver.state import current
 
-bp = Blueprint("stats", __name__)
 
-
-@bp.get("/stats")
 def projects() -> Response:
     return layer_stats("projects")
 
 
-@bp.get("/layers/<layer_id>/stats")
 def layer_stats(layer_id: str) -> Response:
     state = current()
     layer = readable_layer(layer_id)

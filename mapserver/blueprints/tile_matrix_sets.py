@@ -3,13 +3,11 @@ served locally so that clients without internet access can resolve it (docs/tile
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, json, request
+from flask import Response, json, request
 
 from mapserver import tiles, tilesets
 from mapserver.errors import InvalidParameter
 from mapserver.ogc import no_other_parameters
-
-bp = Blueprint("tile_matrix_sets", __name__, url_prefix="/ogc/tileMatrixSets")
 
 
 def _json(body: dict) -> Response:
@@ -20,12 +18,10 @@ def _json(body: dict) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
-@bp.get("")
 def matrix_sets() -> Response:
     return _json(tilesets.matrix_sets(request.base_url))
 
 
-@bp.get("/<tms>")
 def matrix_set(tms: str) -> Response:
     tiles.check_matrix_set(tms)
     return _json(tilesets.matrix_set())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, json, request
+from flask import Response, current_app, json, request
 
 from mapserver import feed, query, tile_cache, tiles, tilesets
 from mapserver.blueprints import ogc as ogc_bp
@@ -18,7 +18,6 @@ from mapserver.errors import InvalidParameter
 from mapserver.layers import Layer
 from mapserver.state import current
 
-bp = Blueprint("tiles", __name__, url_prefix="/ogc/collections/<collection_id>/tiles")
 # A proxy may keep a public layer's tiles, and asks (If-None-Match) each time; a layer read
 # only after login (docs/access.md) must not be shared by a proxy across readers.
 CACHE_CONTROL = {True: "public, no-cache", False: "private, no-cache"}
@@ -46,14 +45,12 @@ def _json(body: dict) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), content_type="application/json")
 
 
-@bp.get("")
 def tileset_list(collection_id: str) -> Response:
     layer = readable_layer(collection_id)
     _, _, given = _checked(layer, ("json",))
     return _json(tilesets.tilesets(layer, request.base_url, given, _root()))
 
 
-@bp.get("/<tms>")
 def tileset(collection_id: str, tms: str) -> Response:
     state = current()
     layer = readable_layer(collection_id)
@@ -68,7 +65,6 @@ def tileset(collection_id: str, tms: str) -> Response:
     return _json(tilesets.tileset(layer, request.base_url, given, bbox, fields, _root()))
 
 
-@bp.get("/<tms>/<matrix>/<row>/<col>")
 def tile(collection_id: str, tms: str, matrix: str, row: str, col: str) -> Response:
     state = current()
     layer = readable_layer(collection_id)

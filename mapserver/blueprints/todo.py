@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from mapserver import periods, todo
 from mapserver.blueprints.auth import require_login
 from mapserver.blueprints.records import json_response, known_codes
 from mapserver.state import current
 
-bp = Blueprint("todo", __name__, url_prefix="/battle")
 
-
-@bp.get("/todo")
 def index() -> Response:
     actor = require_login(csrf=False)
     counties = list(known_codes()["county"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 
 from mapserver import users
 from mapserver.accounts import ADMIN, Actor
@@ -12,7 +12,6 @@ from mapserver.blueprints.auth import account_json, created, json_object, requir
 from mapserver.errors import Forbidden, InvalidParameter
 from mapserver.state import current
 
-bp = Blueprint("users", __name__)
 FIELDS = {
     "username": str,
     "role": str,
@@ -43,13 +42,11 @@ def _fields(allowed: set[str]) -> dict[str, Any]:
     return body
 
 
-@bp.get("/auth/users")
 def list_users() -> Response:
     _admin(write=False)
     return jsonify(users=[account_json(a) for a in users.list_users(current().engine)])
 
 
-@bp.post("/auth/users")
 def create_user() -> Response:
     """A new user; the password is generated (and shown once) unless given."""
     actor = _admin(write=True)
@@ -64,7 +61,6 @@ def create_user() -> Response:
     return created(result)
 
 
-@bp.patch("/auth/users/<username>")
 def update_user(username: str) -> Response:
     """Change ``active``, ``role`` (with ``county``), ``display_name`` or ``password``."""
     actor = _admin(write=True)
