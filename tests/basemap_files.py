@@ -60,10 +60,14 @@ VECTOR_LAYERS = {
         ({"class": "primary"}, line((106.55, 30.4), (106.75, 30.6))),
         ({"class": "minor"}, line((106.55, 30.6), (106.75, 30.4))),
     ],
-    "transportation_name": [({"class": "primary", "name": "广安大道"}, line((106.6, 30.45), (106.7, 30.55)))],
+    "transportation_name": [
+        ({"class": "primary", "name": "广安大道"}, line((106.6, 30.45), (106.7, 30.55)))
+    ],
     "building": [({}, polygon(106.64, 30.46, 106.642, 30.462))],
     "boundary": [({"admin_level": 6}, line((106.55, 30.47), (106.75, 30.47)))],
-    "place": [({"class": "town", "name": "广安"}, {"type": "Point", "coordinates": [106.65, 30.5]})],
+    "place": [
+        ({"class": "town", "name": "广安"}, {"type": "Point", "coordinates": [106.65, 30.5]})
+    ],
     "mystery": [({}, line((106.56, 30.58), (106.74, 30.42)))],
 }
 
@@ -84,7 +88,9 @@ def make_vector_mbtiles(path: Path, maxzoom: int = 12) -> Path:
             capture_output=True,
         )
     options = ["-dsco", "MINZOOM=5", "-dsco", f"MAXZOOM={maxzoom}", "-dsco", "NAME=广安矢量"]
-    subprocess.run(["ogr2ogr", "-f", "MBTILES", path, gpkg, *options], check=True, capture_output=True)
+    subprocess.run(
+        ["ogr2ogr", "-f", "MBTILES", path, gpkg, *options], check=True, capture_output=True
+    )
     return path
 
 

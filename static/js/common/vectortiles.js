@@ -11,10 +11,14 @@
 // Options (besides L.GridLayer's: pane, minZoom, maxNativeZoom, bounds, …):
 // - url: template with {z} {x} {y}; query: string or object, appended.
 // - style(properties, kind, state): kind 'point' | 'line' | 'polygon' | 'cluster'; state
-//   {selected, layer}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
+//   {selected, layer, zoom}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
 //   fillOpacity, stroke, radius, dashArray) or null to skip the feature. A cluster
 //   (`cluster: true`, `count`) is a circle sized by its count (radius ignored) with its count.
 // - layers: MVT layer names to draw (null: all); idProperty: attribute holding the id ('id').
+// - order(feature): a number; features are drawn by it, lowest first (e.g. by MVT layer:
+//   a basemap's water under its roads); null: as decodeTile orders them.
+// - interactive: false for a layer that is only looked at (a basemap): no hit tests (they
+//   assume decodeTile's order, so an interactive layer should not set `order`).
 // - tolerance: px around a feature that still hits it (4); scale: multiplies cluster sizes.
 // - onClick(hit, event): a click on a feature; a click on a cluster zooms in (zoomOnCluster).
 // - onHover(hit | null, event): the feature under the pointer (the cursor turns to a hand).
@@ -48,6 +52,8 @@ const DEFAULTS = {
   zoomOnCluster: true,
   buffer: 256 / 4096,
   query: '',
+  order: null,
+  interactive: true,
   fetchOptions: { credentials: 'same-origin' },
 };
 const classes = new WeakMap();
@@ -148,6 +154,8 @@ function defineClass(L) {
           if (abort.signal.aborted) return;
           const size = this.getTileSize().x;
           vt.features = decodeTile(bytes, { size, layers: this.options.layers, idProperty: this.options.idProperty });
+          const { order } = this.options;
+          if (order) vt.features.sort((a, b) => order(a) - order(b));
           vt.loaded = true;
           this._draw(canvas);
           done(null, canvas);
@@ -159,7 +167,8 @@ function defineClass(L) {
     },
 
     _styleOf(feature) {
-      const state = { selected: feature.id !== null && feature.id === this._selected, layer: feature.layer };
+      const selected = feature.id !== null && feature.id === this._selected;
+      const state = { selected, layer: feature.layer, zoom: this._tileZoom };
       const style = prepare(this.options.style(feature.properties, feature.kind, state), feature.kind);
       if (style && feature.kind === 'cluster') style.radius = clusterRadius(feature.count, this.options.scale);
       return style;
@@ -268,6 +277,7 @@ function defineClass(L) {
 
     onAdd(map) {
       L.GridLayer.prototype.onAdd.call(this, map);
+      if (!this.options.interactive) return;
       map.on('click', this._onClick, this);
       map.on('mousemove', this._onMouseMove, this);
     },
