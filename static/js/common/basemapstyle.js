@@ -4,12 +4,13 @@
 // any other layer, so a file built from the city's own data with other layer names still
 // shows something. Label layers (transportation_name, poi, …) are not drawn (the canvas
 // layer draws no text); cities and towns of `place` are dots. Styles are Leaflet path options (color, weight, dashArray,
-// fillColor, fillOpacity, radius); null: not drawn. The land colour is the tiles' CSS
-// background (.basemap-vector in theme.css).
+// fillColor, fillOpacity, radius); null: not drawn. The colours are dark, for the pages'
+// dark theme: land no layer covers is left transparent (the map's own dark background), so
+// tiles beyond the file's data show nothing rather than a square of colour.
 
-const WATER = '#a8c8e8';
-const ROAD = '#ffffff';
-const RAIL = '#a8a096';
+const WATER = '#0f3d63';
+const ROAD = '#5d6b7d';
+const RAIL = '#7a7f8a';
 
 /** Layers in drawing order (lowest first); '*': any layer not named here. */
 export const BASEMAP_LAYER_ORDER = [
@@ -21,19 +22,19 @@ const fill = (color, extra = {}) => ({ stroke: false, fill: true, fillColor: col
 const line = (color, weight, extra = {}) => ({ stroke: true, fill: false, color, weight, opacity: 1, ...extra });
 
 const LANDCOVER = {
-  wood: '#cfe3bd', forest: '#cfe3bd', grass: '#dcebc5', farmland: '#eef0d5', wetland: '#d5e8e0',
-  sand: '#f2e8c4', rock: '#e2ddd5', ice: '#f4f8fb',
+  wood: '#12301f', forest: '#12301f', grass: '#173523', farmland: '#1b2c1f', wetland: '#143331',
+  sand: '#2e2a1c', rock: '#262a30', ice: '#2a3440',
 };
 const LANDUSE = {
-  residential: '#ebe4dc', commercial: '#f0dcdc', retail: '#f0dcdc', industrial: '#e8dfe8', school: '#f0e8c8',
-  university: '#f0e8c8', hospital: '#f5d8d8', cemetery: '#d8e0cc', military: '#ecd8d0', railway: '#e4e0dc',
-  stadium: '#d8ecd0', pitch: '#d8ecd0', playground: '#d8ecd0',
+  residential: '#1c2536', commercial: '#2a2235', retail: '#2a2235', industrial: '#252338', school: '#2b2a22',
+  university: '#2b2a22', hospital: '#33212a', cemetery: '#1c2a22', military: '#30231f', railway: '#22252c',
+  stadium: '#173325', pitch: '#173325', playground: '#173325',
 };
 /** Roads by class: [width at zoom 14 in pixels, colour]; thinner by half each zoom out. */
 const ROADS = {
-  motorway: [5, '#f3b562'], trunk: [4.5, '#f7c97a'], primary: [4, '#fbd98e'], secondary: [3.5, '#fff2b0'],
-  tertiary: [3, ROAD], minor: [2, ROAD], service: [1.2, ROAD], track: [1, '#d8cbb0'], path: [0.8, '#d8cbb0'],
-  rail: [1.5, RAIL], transit: [1.2, RAIL], ferry: [1, '#7aa6d6'],
+  motorway: [5, '#c7873a'], trunk: [4.5, '#b08540'], primary: [4, '#9a8656'], secondary: [3.5, '#7f7b68'],
+  tertiary: [3, ROAD], minor: [2, ROAD], service: [1.2, '#4a5666'], track: [1, '#4d4a40'], path: [0.8, '#4d4a40'],
+  rail: [1.5, RAIL], transit: [1.2, RAIL], ferry: [1, '#2f6a9a'],
 };
 
 const scaled = (width, zoom) => Math.max(0.5, width * 2 ** Math.min(0, zoom - 14));
@@ -41,15 +42,15 @@ const scaled = (width, zoom) => Math.max(0.5, width * 2 ** Math.min(0, zoom - 14
 const PAINT = {
   landcover: (p) => fill(LANDCOVER[p.class] || '#dfe8cf'),
   landuse: (p) => fill(LANDUSE[p.class] || '#ebe6df'),
-  park: () => fill('#d4e9c4', { stroke: true, color: '#b8d6a4', weight: 0.8 }),
+  park: () => fill('#163a29', { stroke: true, color: '#24553c', weight: 0.8 }),
   water: () => fill(WATER),
-  waterway: (p, zoom) => line(WATER, scaled(p.class === 'river' ? 3 : 1.2, zoom)),
-  aeroway: (p, _, type) => (type === 'line' ? line('#d8d2e0', 2) : fill('#e4e0ea')),
-  building: (_, zoom) => (zoom < 13 ? null : fill('#ddd3c8', { stroke: true, color: '#c9bdb0', weight: 0.6 })),
+  waterway: (p, zoom) => line('#1f5f8f', scaled(p.class === 'river' ? 3 : 1.2, zoom)),
+  aeroway: (p, _, type) => (type === 'line' ? line('#3a4458', 2) : fill('#262c3a')),
+  building: (_, zoom) => (zoom < 13 ? null : fill('#2a3850', { stroke: true, color: '#3a4d6b', weight: 0.6 })),
   boundary: (p) => {
     const level = Number(p.admin_level);
     if (p.maritime === 1 || level > 8) return null;
-    return line('#9d8fb0', level <= 4 ? 1.6 : 1.1, { dashArray: level <= 4 ? '8 3' : '5 3' });
+    return line('#8a7fb0', level <= 4 ? 1.6 : 1.1, { dashArray: level <= 4 ? '8 3' : '5 3' });
   },
   transportation: (p, zoom) => {
     const [width, color] = ROADS[p.class] || [1, ROAD];
@@ -59,14 +60,14 @@ const PAINT = {
   },
   // Names are not drawn; cities and towns as dots, for orientation.
   place: (p, zoom) => (p.class === 'city' || (p.class === 'town' && zoom >= 9)
-    ? { stroke: true, color: '#ffffff', weight: 1.5, fill: true, fillColor: '#5a5650', fillOpacity: 1, radius: 3.5 }
+    ? { stroke: true, color: '#06182c', weight: 1.5, fill: true, fillColor: '#cfd8e3', fillOpacity: 1, radius: 3.5 }
     : null),
 };
 
 const FALLBACK = {
-  point: { stroke: true, color: '#8d8a85', weight: 1, fill: true, fillColor: '#b5b1aa', fillOpacity: 0.8, radius: 2 },
-  line: line('#a9a49c', 0.8, { opacity: 0.8 }),
-  polygon: fill('#d9d4cb', { fillOpacity: 0.5, stroke: true, color: '#bdb7ad', weight: 0.6 }),
+  point: { stroke: false, fill: true, fillColor: '#6b7b90', fillOpacity: 0.8, radius: 2 },
+  line: line('#4f5f75', 0.8, { opacity: 0.8 }),
+  polygon: fill('#1d2838', { fillOpacity: 0.6, stroke: true, color: '#334258', weight: 0.6 }),
 };
 /** Known layers that are only labels: not drawn. */
 const LABEL_ONLY = new Set(['transportation_name', 'water_name', 'poi', 'housenumber', 'mountain_peak',
