@@ -23,7 +23,8 @@
 // - onClick(hit, event): a click on a feature; a click on a cluster zooms in (zoomOnCluster).
 // - onHover(hit | null, event): the feature under the pointer (the cursor turns to a hand).
 // - buffer: the tiles' buffer as a share of the tile (256/4096), for redrawBBox.
-// - fetchOptions: passed to fetch() (same-origin credentials by default).
+// - headers: request headers, or a function returning them (asked per tile request);
+//   fetchOptions: the rest of fetch()'s options (same-origin credentials by default).
 // Methods: setUrl(url, query), setQuery(query) (reload every tile), redrawBBox([w, s, e, n])
 // (reload the tiles a lon/lat box touches, e.g. a changed feature's old and new box; the
 // old drawing stays until the new one is ready), restyle() (redraw from the decoded tiles,
@@ -145,7 +146,8 @@ function defineClass(L) {
       vt.abort?.abort();
       const abort = (vt.abort = new AbortController());
       const url = tileUrl(this.options.url, vt.coords, this.options.query);
-      fetch(url, { ...this.options.fetchOptions, signal: abort.signal })
+      const headers = typeof this.options.headers === 'function' ? this.options.headers() : this.options.headers;
+      fetch(url, { ...this.options.fetchOptions, headers, signal: abort.signal })
         .then((response) => {
           if (!response.ok) throw new Error(`${response.status} ${url}`);
           return response.status === 204 ? null : response.arrayBuffer();
