@@ -144,11 +144,12 @@ function fetchProjects(layer, scope) {
 }
 
 /** Tile mode: the rest of the city from the vector tiles (backdrop.js); else null. */
-function backdrop(ctx, scope, counties) {
+function backdrop(ctx, { layer, scope, counties }) {
   if (!scope.tiled) return null;
   setHook('tile-mode', 'true');
   const codes = counties.features.map((county) => String(county.id));
-  return createTileBackdrop({ map: ctx.map, counties: codes, own: scope.county, onSelect: (code) => select(ctx, code) });
+  const onSelect = (code) => select(ctx, code);
+  return createTileBackdrop({ map: ctx.map, layer, counties: codes, own: scope.county, onSelect });
 }
 
 async function boot() {
@@ -165,7 +166,7 @@ async function boot() {
   const countyLayer = addCounties(map, counties.collection, perms.county);
   // current: the open project {code, base, etag, editable} or null; see editor.js.
   const ctx = { map, perms, current: null, geometryDirty: false, busy: false, ownBounds: null };
-  ctx.backdrop = backdrop(ctx, scope, counties.collection);
+  ctx.backdrop = backdrop(ctx, { layer, scope, counties: counties.collection });
   ctx.nodes = elements(EDITOR_NODES);
   ctx.notice = createNotice(byId('notice'));
   panels(ctx, { fields, roles, style: layer.style });
