@@ -101,6 +101,7 @@ def test_the_list_holds_only_the_own_county_and_stays_editable(editor, site):
     assert int(hook(editor, "project-count")) == len(own)
     assert int(hook(editor, "editable-count")) == len(own)
     assert listed(editor) == dict.fromkeys(own, "true")
+    assert "其他项目请在地图上点选" in editor.find_element(By.ID, "list-summary").text
     mine = sorted(own)[0]
     editor.find_element(By.CSS_SELECTOR, f'#project-list [data-code="{mine}"]').click()
     wait_for(lambda: hook(editor, "selected") == mine and hook(editor, "editor-mode") == "edit")

@@ -47,9 +47,9 @@ export function createTileBackdrop({ map, layer, counties, own, onSelect }) {
       state.hidden = code;
       tiles.restyle();
     },
+    /** Off while a part is drawn: a click must place a vertex, not open a project. */
     setInteractive(on) {
       state.interactive = on;
     },
-    layer: tiles,
   };
 }

@@ -4,6 +4,7 @@
 import { fetchFeatures } from '../common/api.js';
 import { byId, setHook, setText } from '../common/dom.js';
 import { goToLogin, loadSession, logout, permissions } from '../common/session.js';
+import { createTileBackdrop } from './backdrop.js';
 import { createConflictView } from './conflict.js';
 import {
   close, confirmDiscard, discard, isDirty, markDirty, refreshHistory, select, showSizes, startNew, useGeometry,
@@ -13,7 +14,6 @@ import { createAttributeForm } from './form.js';
 import { createHistoryPanel } from './history.js';
 import { createImportPanel } from './importer.js';
 import { createProjectList } from './list.js';
-import { createTileBackdrop } from './backdrop.js';
 import { addCounties, createEditMap } from './map.js';
 import { createNotice } from './notice.js';
 import { createGeometryEditor } from './parts.js';
@@ -61,7 +61,8 @@ function panels(ctx, { fields, roles, style }) {
   ctx.list = createProjectList({
     ...elements({ element: 'project-list', search: 'search', onlyEditable: 'only-editable', summary: 'list-summary' }),
     mayEdit: perms.mayEdit,
-    onSelect: (code) => select(ctx, code),
+    onSelect,
+    note: ctx.backdrop ? '；项目较多，其他项目请在地图上点选' : '',
   });
   ctx.conflict = createConflictView({ element: byId('conflict'), map, fields });
   ctx.history = createHistoryPanel({
