@@ -6,9 +6,12 @@ The demo's ~100 projects are made "many" by a layers directory with a threshold 
 from __future__ import annotations
 
 import json
+import math
+import re
 import shutil
 from pathlib import Path
 
+import mapbox_vector_tile
 import pytest
 import requests
 import sqlalchemy as sa
@@ -114,6 +117,50 @@ def test_tiles_draw_the_counts_of_stats(driver, clustered, demo_engine, query, c
     assert_clean(driver, clustered)
 
 
+TILE = re.compile(r"/tiles/WebMercatorQuad/(\d+)/(\d+)/(\d+)")
+
+
+def a_cluster(driver) -> tuple[float, float, int]:
+    """lon, lat and count of a cluster in a tile the page loaded, decoded here."""
+    urls = driver.execute_script(
+        "return performance.getEntriesByType('resource').map((r) => r.name)"
+    )
+    for url in urls:
+        found = TILE.search(url)
+        response = requests.get(url, timeout=10) if found else None
+        if not response or response.status_code != 200:
+            continue
+        z, y, x = map(int, found.groups())
+        layers = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
+        for feature in layers["projects"]["features"]:
+            if feature["properties"].get("cluster"):
+                px, py = feature["geometry"]["coordinates"]
+                lon = (x + px / 4096) / 2**z * 360 - 180
+                lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + py / 4096) / 2**z))))
+                return lon, lat, feature["properties"]["count"]
+    raise AssertionError("no cluster in the loaded tiles")
+
+
+def test_a_click_on_a_cluster_zooms_in(driver, clustered):
+    open_page(driver, f"{clustered}/")
+    wait_for(lambda: tiles_settled(driver) and int(hook(driver, "tile-clusters")) > 0)
+    lon, lat, count = a_cluster(driver)
+    assert count > 1
+    west, _, east, _ = map(float, hook(driver, "map-bounds").split(","))
+    dx, dy = map_offset(driver, lon, lat)
+    ActionChains(driver).move_to_element_with_offset(
+        driver.find_element(By.ID, "map"), dx, dy
+    ).click().perform()
+
+    def width() -> float:
+        bounds = hook(driver, "map-bounds").split(",")
+        return float(bounds[2]) - float(bounds[0])
+
+    wait_for(lambda: width() < (east - west) / 3)  # two zoom levels in
+    assert hook(driver, "selected") is None  # a cluster is no project
+    assert_clean(driver, clustered)
+
+
 def point_project(engine) -> tuple[str, float, float, str]:
     """A project sited on a point far from others (so its pixels are its own)."""
     with engine.connect() as conn:
@@ -180,9 +227,41 @@ def test_an_edit_recolours_the_site_within_a_second(driver, writable):
     assert requests.patch(item, data=body, headers=headers, timeout=10).status_code in (200, 204)
     want = hex_rgb(classes[new_status]["color"])
     wait_for(lambda: close_to(driver.execute_script(PIXEL, x, y), want), timeout=1)
-    after = json.loads(hook(driver, "class-counts"))
-    assert after.get(new_status, 0) == before.get(new_status, 0) + 1
-    assert after.get(status, 0) == before.get(status, 0) - 1
+    expected = {**before, new_status: before.get(new_status, 0) + 1, status: before[status] - 1}
+    expected = {k: v for k, v in expected.items() if v}
+    # the counts follow at the next animation frame after the redraw
+    wait_for(lambda: json.loads(hook(driver, "class-counts")) == expected, timeout=1)
+    assert_clean(driver, base)
+
+
+def test_a_move_clears_the_old_site_and_draws_the_new_within_a_second(driver, writable):
+    """The old position is known from the drawn tiles only: its tiles must be redrawn too."""
+    base, engine, token = writable
+    code, lon, lat, status = point_project(engine)
+    color = hex_rgb(
+        requests.get(f"{base}/layers/projects", timeout=10).json()["style"]["classes"][status][
+            "color"
+        ]
+    )
+    open_page(driver, f"{base}/")
+    wait_for(lambda: tiles_settled(driver) and hook(driver, "connection") == "open")
+    old, new = screen_point(driver, lon, lat), screen_point(driver, lon + 0.08, lat)
+    wait_for(lambda: close_to(driver.execute_script(PIXEL, *old), color))
+    assert (driver.execute_script(PIXEL, *new) or [0, 0, 0, 0])[3] == 0, (
+        "the new place must be empty"
+    )
+    item = f"{base}/ogc/collections/projects/items/{code}"
+    etag = requests.get(item, timeout=10).headers["ETag"]
+    point = {"type": "Point", "coordinates": [lon + 0.08, lat]}
+    body = json.dumps({"type": "Feature", "properties": {}, "geometry": point})
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "If-Match": etag,
+        "Content-Type": "application/geo+json",
+    }
+    assert requests.patch(item, data=body, headers=headers, timeout=10).status_code in (200, 204)
+    wait_for(lambda: close_to(driver.execute_script(PIXEL, *new), color), timeout=1)
+    wait_for(lambda: (driver.execute_script(PIXEL, *old) or [0, 0, 0, 0])[3] == 0, timeout=1)
     assert_clean(driver, base)
 
 

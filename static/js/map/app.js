@@ -121,7 +121,7 @@ async function loadFeed(ctx, { fit = true } = {}) {
     const features = fetchFeatures({
       layerId: ctx.layer.id,
       filters: ctx.state.filters,
-      limit: ctx.layer.limit.max,
+      limit: Math.min(ctx.layer.limit.max, ctx.layer.tiles?.screen_threshold || Infinity), // more: tiles
       properties: ctx.layer.map_properties,
       labels: !ctx.layer.map_properties, // the page has the vocabulary (filters.js labelOf)
       signal: feed.signal,

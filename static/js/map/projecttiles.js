@@ -121,9 +121,13 @@ export function createProjectTiles({ map, layer, onSelect, onDrawn }) {
     onClick: (hit) => !hit.cluster && hit.id !== null && onSelect(String(hit.id)),
     onHover: (hit, event) => tooltip(hit && !hit.cluster ? hit.properties.name : null, event.latlng),
   });
+  let frame = null; // counting scans every loaded tile: once per frame, not once per tile
   const drawn = () => {
-    setHook('tile-clusters', ctx.tiles.sum((f) => (f.kind === 'cluster' ? 1 : 0)));
-    onDrawn();
+    frame = frame || requestAnimationFrame(() => {
+      frame = null;
+      setHook('tile-clusters', ctx.tiles.sum((f) => (f.kind === 'cluster' ? 1 : 0)));
+      onDrawn();
+    });
   };
   ctx.tiles.on('tiledrawn', drawn);
   ctx.tiles.on('loading', () => setHook('tiles', 'loading'));
