@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { BASEMAP_LAYER_ORDER, basemapStyle, layerRank } from '../../static/js/common/basemapstyle.js';
+import { BASEMAP_LAYER_ORDER, basemapStyle, featureName, layerRank } from '../../static/js/common/basemapstyle.js';
 
 const OPENMAPTILES = ['water', 'waterway', 'landcover', 'landuse', 'park', 'transportation', 'building', 'boundary'];
 
@@ -44,6 +44,15 @@ test('an unknown layer falls back to a faint style of its geometry type; label l
   assert.equal(basemapStyle('poi', { name: '医院' }, 'point', 16), null);
   assert.ok(basemapStyle('place', { class: 'city' }, 'point', 8));
   assert.equal(basemapStyle('place', { class: 'village' }, 'point', 8), null);
+});
+
+test('places are dots with their Chinese name first', () => {
+  const town = basemapStyle('place', { class: 'town', name: 'Guang\'an', 'name:zh': '广安' }, 'point', 10);
+  assert.equal(town.text.text, '广安');
+  assert.equal(basemapStyle('place', { class: 'town' }, 'point', 10).text, null);
+  assert.equal(basemapStyle('place', { class: 'town', name: '协兴' }, 'point', 8), null);
+  assert.equal(featureName({ name: '协兴', name_int: 'Xiexing' }), '协兴');
+  assert.equal(featureName({}), '');
 });
 
 test('layers are drawn water over land, roads over buildings, unknown layers before labels', () => {

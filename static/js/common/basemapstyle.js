@@ -2,14 +2,14 @@
 // OpenMapTiles schema (https://openmaptiles.org/schema/: water, waterway, landcover,
 // landuse, park, transportation, building, boundary, aeroway), and a faint fallback for
 // any other layer, so a file built from the city's own data with other layer names still
-// shows something. Label layers (transportation_name, poi, …) are not drawn (the canvas
-// layer draws no text); cities and towns of `place` are dots. Styles are Leaflet path options (color, weight, dashArray,
+// shows something. Of the label layers only `place` is drawn (dots with names: a point's
+// `text`); street, water and POI names (transportation_name, water_name, poi, …) are not. Styles are Leaflet path options (color, weight, dashArray,
 // fillColor, fillOpacity, radius); null: not drawn. The colours are dark, for the pages'
 // dark theme: land no layer covers is left transparent (the map's own dark background), so
 // tiles beyond the file's data show nothing rather than a square of colour.
 
-const WATER = '#0f3d63';
-const ROAD = '#5d6b7d';
+const WATER = '#1a4b78';
+const ROAD = '#7d8ba0';
 const RAIL = '#7a7f8a';
 
 /** Layers in drawing order (lowest first); '*': any layer not named here. */
@@ -22,22 +22,32 @@ const fill = (color, extra = {}) => ({ stroke: false, fill: true, fillColor: col
 const line = (color, weight, extra = {}) => ({ stroke: true, fill: false, color, weight, opacity: 1, ...extra });
 
 const LANDCOVER = {
-  wood: '#12301f', forest: '#12301f', grass: '#173523', farmland: '#1b2c1f', wetland: '#143331',
+  wood: '#173f29', forest: '#173f29', grass: '#1b4229', farmland: '#1b2c1f', wetland: '#143331',
   sand: '#2e2a1c', rock: '#262a30', ice: '#2a3440',
 };
 const LANDUSE = {
-  residential: '#1c2536', commercial: '#2a2235', retail: '#2a2235', industrial: '#252338', school: '#2b2a22',
+  residential: '#23304a', commercial: '#2a2235', retail: '#2a2235', industrial: '#252338', school: '#2b2a22',
   university: '#2b2a22', hospital: '#33212a', cemetery: '#1c2a22', military: '#30231f', railway: '#22252c',
   stadium: '#173325', pitch: '#173325', playground: '#173325',
 };
-/** Roads by class: [width at zoom 14 in pixels, colour]; thinner by half each zoom out. */
+/** Roads by class: [width at zoom 14 in pixels, colour]. */
 const ROADS = {
-  motorway: [5, '#c7873a'], trunk: [4.5, '#b08540'], primary: [4, '#9a8656'], secondary: [3.5, '#7f7b68'],
+  motorway: [5, '#d8954a'], trunk: [4.5, '#c49650'], primary: [4, '#b39a5e'], secondary: [3.5, '#958f76'],
   tertiary: [3, ROAD], minor: [2, ROAD], service: [1.2, '#4a5666'], track: [1, '#4d4a40'], path: [0.8, '#4d4a40'],
   rail: [1.5, RAIL], transit: [1.2, RAIL], ferry: [1, '#2f6a9a'],
 };
 
-const scaled = (width, zoom) => Math.max(0.5, width * 2 ** Math.min(0, zoom - 14));
+/** From which zoom a place of each class is shown. */
+const PLACE_ZOOM = { city: 5, town: 9, village: 12, suburb: 12 };
+
+/** A feature's name: Chinese first (OpenMapTiles name:zh), then the local name. */
+export function featureName(properties) {
+  const p = properties || {};
+  return String(p['name:zh'] || p.name_zh || p.name || p['name:latin'] || '').trim();
+}
+
+/** A width at zoom 14, narrower by √2 each zoom out (a road stays readable at city zooms). */
+const scaled = (width, zoom) => Math.max(0.75, width * 2 ** (Math.min(0, zoom - 14) / 2));
 
 const PAINT = {
   landcover: (p) => fill(LANDCOVER[p.class] || '#dfe8cf'),
@@ -50,7 +60,7 @@ const PAINT = {
   boundary: (p) => {
     const level = Number(p.admin_level);
     if (p.maritime === 1 || level > 8) return null;
-    return line('#8a7fb0', level <= 4 ? 1.6 : 1.1, { dashArray: level <= 4 ? '8 3' : '5 3' });
+    return line('#9a8fc4', level <= 4 ? 1.6 : 1.1, { dashArray: level <= 4 ? '8 3' : '5 3' });
   },
   transportation: (p, zoom) => {
     const [width, color] = ROADS[p.class] || [1, ROAD];
@@ -58,10 +68,14 @@ const PAINT = {
     const dash = p.class === 'rail' || p.class === 'transit' ? '6 3' : undefined;
     return line(color, scaled(width, zoom), { dashArray: dash });
   },
-  // Names are not drawn; cities and towns as dots, for orientation.
-  place: (p, zoom) => (p.class === 'city' || (p.class === 'town' && zoom >= 9)
-    ? { stroke: true, color: '#06182c', weight: 1.5, fill: true, fillColor: '#cfd8e3', fillOpacity: 1, radius: 3.5 }
-    : null),
+  // Cities and towns (villages and suburbs from zoom 12) as dots with their names.
+  place: (p, zoom) => {
+    if (zoom < (PLACE_ZOOM[p.class] ?? 99)) return null;
+    const text = featureName(p);
+    const dot = { stroke: true, color: '#06182c', weight: 1.5, fill: true, fillColor: '#cfd8e3', fillOpacity: 1 };
+    const size = p.class === 'city' ? 14 : 12;
+    return { ...dot, radius: 3, text: text ? { text, size, color: '#dfe6ee', halo: '#06182c' } : null };
+  },
 };
 
 const FALLBACK = {

@@ -12,7 +12,8 @@
 // - url: template with {z} {x} {y}; query: string or object, appended.
 // - style(properties, kind, state): kind 'point' | 'line' | 'polygon' | 'cluster'; state
 //   {selected, layer, zoom}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
-//   fillOpacity, stroke, radius, dashArray) or null to skip the feature. A cluster
+//   fillOpacity, stroke, radius, dashArray; for a point, text: {text, size, color, halo}, its
+//   label beside it) or null to skip the feature. A cluster
 //   (`cluster: true`, `count`) is a circle sized by its count (radius ignored) with its count.
 // - layers: MVT layer names to draw (null: all); idProperty: attribute holding the id ('id').
 // - order(feature): a number; features are drawn by it, lowest first (e.g. by MVT layer:
@@ -74,6 +75,7 @@ function prepare(style, kind) {
     weight: s.weight,
     dash: dash.some(Number.isNaN) ? [] : dash,
     radius: s.radius,
+    text: s.text || null,
   };
 }
 
@@ -120,6 +122,23 @@ function label(ctx, feature, style) {
   const [x, y] = feature.rings[0];
   ctx.strokeText(text, x, y);
   ctx.fillText(text, x, y);
+}
+
+/** A point's name beside it: style.text = {text, size, color, halo}. */
+function pointText(ctx, feature, style) {
+  const { text, size = 12, color = '#ffffff', halo = 'rgba(0, 0, 0, 0.7)' } = style.text;
+  ctx.globalAlpha = 1;
+  ctx.setLineDash([]);
+  ctx.font = `${size}px sans-serif`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = halo;
+  ctx.fillStyle = color;
+  const ring = feature.rings[0];
+  const x = ring[0] + (style.radius || 0) + 3;
+  ctx.strokeText(text, x, ring[1]);
+  ctx.fillText(text, x, ring[1]);
 }
 
 function defineClass(L) {
@@ -196,6 +215,7 @@ function defineClass(L) {
       trace(ctx, feature, style);
       paint(ctx, style);
       if (feature.kind === 'cluster') label(ctx, feature, style);
+      else if (style.text && feature.kind === 'point') pointText(ctx, feature, style);
     },
 
     /** The loaded tiles of the zoom shown, as {coords, features}. */
