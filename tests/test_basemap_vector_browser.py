@@ -133,7 +133,9 @@ def test_the_editor_on_a_vector_file_asks_only_its_own_server(site):
         switcher_entry(driver, VECTOR).click()
         wait_for(lambda: hook(driver, "basemap") == VECTOR)
         assert painted(driver, VECTOR) > 0
-        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".basemap-vector .leaflet-tile-loaded"))
+        wait_for(
+            lambda: driver.find_elements(By.CSS_SELECTOR, ".basemap-vector .leaflet-tile-loaded")
+        )
         driver.save_screenshot(str(ARTIFACTS / "basemap-editor-vector.png"))
         requests = driver.execute_script("return window.__requests")
         tiles = [u for u in requests if urlsplit(u).path.startswith("/basemap/")]
