@@ -174,14 +174,16 @@ def describe(basemap: Basemap) -> dict[str, Any]:
 def page_choices(
     basemaps: dict[str, Basemap], tianditu_key: str | None, tile_url: str | None, attribution: str
 ) -> list[dict[str, Any]]:
-    """What the pages' switcher offers, in order: raster files, Tianditu, the legacy URL.
-    Each choice is one or more stacked tile layers (Tianditu: the map and its labels)."""
+    """What the pages' switcher offers, in order: the files, Tianditu, the legacy URL.
+    Each choice is one or more stacked tile layers (Tianditu: the map and its labels); a
+    vector file's layer says ``vector`` (the pages draw it with their bundled style)."""
     choices = []
     for b in basemaps.values():
-        if b.tile_format in RASTER:
-            layer = {"url": describe(b)["tiles"], "bounds": b.bounds}
-            layer |= {"minNativeZoom": b.minzoom, "maxNativeZoom": b.maxzoom}
-            choices.append({"name": b.name, "attribution": b.attribution, "layers": [layer]})
+        layer = {"url": describe(b)["tiles"], "bounds": b.bounds}
+        layer |= {"minNativeZoom": b.minzoom, "maxNativeZoom": b.maxzoom}
+        if b.tile_format not in RASTER:
+            layer["vector"] = True
+        choices.append({"name": b.name, "attribution": b.attribution, "layers": [layer]})
     if tianditu_key:
         for name, layers in TIANDITU:
             urls = [TIANDITU_WMTS.format(layer=layer, key=tianditu_key) for layer in layers]

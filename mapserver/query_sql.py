@@ -128,3 +128,11 @@ def order_sql(q: FeatureQuery) -> str:
 def count_sql(q: FeatureQuery) -> tuple[str, dict]:
     where, params = where_sql(q)
     return f'SELECT count(*) FROM "{q.layer.table}" t WHERE {where}', params
+
+
+def capped_count_sql(q: FeatureQuery, cap: int) -> tuple[str, dict]:
+    """The count of matching features up to ``cap``: reads at most ``cap`` rows, so asking
+    whether a layer is bigger than a threshold costs the threshold, not the table."""
+    where, params = where_sql(q)
+    rows = f'SELECT 1 FROM "{q.layer.table}" t WHERE {where} LIMIT :cap_rows'
+    return f"SELECT count(*) FROM ({rows}) s", {**params, "cap_rows": cap}

@@ -1,5 +1,6 @@
 """Basemap files made in the tests, never downloaded: an MBTiles by GDAL from a synthetic
-raster over Guang'an, and a PMTiles v3 by a minimal writer (the MBTiles's tiles in one
+raster over Guang'an, a vector (MVT) MBTiles by ogr2ogr from synthetic OpenMapTiles-schema
+layers, and a PMTiles v3 by a minimal writer (the MBTiles's tiles in one
 archive, gzip directories, optionally behind a leaf directory). The writer follows the
 spec, not the reader under test, except for the Hilbert tile id, which the tests check
 against the spec's published values."""
@@ -35,6 +36,61 @@ def make_mbtiles(path: Path, tint: int = 128) -> Path:
         ["gdaladdo", "-q", "-r", "average", path, "2", "4", "8"],
     ):
         subprocess.run(command, check=True, capture_output=True)
+    return path
+
+
+def polygon(west: float, south: float, east: float, north: float) -> dict:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def line(*points: tuple[float, float]) -> dict:
+    return {"type": "LineString", "coordinates": [list(p) for p in points]}
+
+
+# OpenMapTiles-schema layers over 广安区 (EXTENT), as the bundled style expects them, plus
+# a layer the style does not know (drawn by its fallback).
+VECTOR_LAYERS = {
+    "landcover": [({"class": "wood"}, polygon(106.55, 30.4, 106.75, 30.6))],
+    "landuse": [({"class": "residential"}, polygon(106.62, 30.44, 106.68, 30.5))],
+    "park": [({"class": "park", "name": "公园"}, polygon(106.56, 30.55, 106.6, 30.59))],
+    "water": [({"class": "lake"}, polygon(106.58, 30.41, 106.61, 30.44))],
+    "waterway": [({"class": "river"}, line((106.55, 30.52), (106.65, 30.56), (106.75, 30.5)))],
+    "transportation": [
+        ({"class": "primary"}, line((106.55, 30.4), (106.75, 30.6))),
+        ({"class": "minor"}, line((106.55, 30.6), (106.75, 30.4))),
+    ],
+    "transportation_name": [
+        ({"class": "primary", "name": "广安大道"}, line((106.6, 30.45), (106.7, 30.55)))
+    ],
+    "building": [({}, polygon(106.64, 30.46, 106.642, 30.462))],
+    "boundary": [({"admin_level": 6}, line((106.55, 30.47), (106.75, 30.47)))],
+    "place": [
+        ({"class": "town", "name": "广安"}, {"type": "Point", "coordinates": [106.65, 30.5]})
+    ],
+    "mystery": [({}, line((106.56, 30.58), (106.74, 30.42)))],
+}
+
+
+def make_vector_mbtiles(path: Path, maxzoom: int = 12) -> Path:
+    """A vector MBTiles as the README builds one: each layer a GeoJSON, gathered into a
+    GeoPackage, then ``ogr2ogr -f MBTILES`` (gzipped MVT tiles, zooms 5…maxzoom)."""
+    gpkg = path.with_suffix(".gpkg")
+    gpkg.unlink(missing_ok=True)
+    for name, features in VECTOR_LAYERS.items():
+        source = path.with_name(f"{path.stem}.{name}.geojson")
+        collection = [{"type": "Feature", "properties": p, "geometry": g} for p, g in features]
+        source.write_text(json.dumps({"type": "FeatureCollection", "features": collection}))
+        update = ["-update"] if gpkg.exists() else []
+        subprocess.run(
+            ["ogr2ogr", *update, "-f", "GPKG", gpkg, source, "-nln", name],
+            check=True,
+            capture_output=True,
+        )
+    options = ["-dsco", "MINZOOM=5", "-dsco", f"MAXZOOM={maxzoom}", "-dsco", "NAME=广安矢量"]
+    subprocess.run(
+        ["ogr2ogr", "-f", "MBTILES", path, gpkg, *options], check=True, capture_output=True
+    )
     return path
 
 

@@ -220,3 +220,15 @@ def detail_text(driver, field: str) -> str | None:
         "return n ? n.textContent : null;",
         field,
     )
+
+
+def settled_bounds(driver, timeout: float = 15) -> str:
+    """The map's bounds once they have held for half a second (opening a project zooms,
+    animated); a map that keeps moving fails the test instead of hanging it."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while (now := hook(driver, "map-bounds")) != last:
+        assert time.monotonic() < deadline, f"the map kept moving for {timeout} s"
+        last = now
+        time.sleep(0.5)
+    return now

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
+import mapbox_vector_tile
 import pytest
 
 from mapserver.basemap import open_basemaps, page_choices, parse_setting
@@ -159,23 +160,31 @@ def test_tianditu_hosts_are_allowed_only_when_configured(web, client):
     assert client.get("/config").get_json()["basemaps"] == []
 
 
-def test_vector_tiles_are_served_gzipped_but_not_offered_to_the_pages(tmp_path, demo_url, make_app):
-    path = tmp_path / "roads.mbtiles"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
-        db.execute(
-            "CREATE TABLE tiles (zoom_level INT, tile_column INT, tile_row INT, tile_data BLOB)"
-        )
-        db.executemany("INSERT INTO metadata VALUES (?, ?)", [("format", "pbf"), ("name", "r")])
-        db.execute("INSERT INTO tiles VALUES (0, 0, 0, ?)", (gzip.compress(b"\x1a\x00"),))
+def test_vector_tiles_are_served_gzipped_and_offered_to_the_pages_as_vector(
+    tmp_path, demo_url, make_app
+):
+    """A vector MBTiles built as the README says (ogr2ogr): its tiles keep their gzip and
+    their OpenMapTiles layer names; the switcher offers it with ``vector`` set."""
+    path = basemap_files.make_vector_mbtiles(tmp_path / "roads.mbtiles", maxzoom=12)
     basemaps = open_basemaps(f"roads={path}")
-    assert basemaps["roads"].gzipped and basemaps["roads"].tile(0, 0, 0)[:2] == b"\x1f\x8b"
-    assert page_choices(basemaps, None, None, "") == []
+    assert basemaps["roads"].gzipped and basemaps["roads"].tile_format == "pbf"
+    [choice] = page_choices(basemaps, None, None, "")
+    [layer] = choice["layers"]
+    assert choice["name"] == "roads" and layer["vector"] is True
+    assert (layer["minNativeZoom"], layer["maxNativeZoom"]) == (5, 12)
+    assert layer["url"].startswith("/basemap/roads/{z}/{x}/{y}?v=")
+    x, y = xyz_of(106.65, 30.5, 10)
+    with sqlite3.connect(path) as db:
+        (stored,) = db.execute(
+            "SELECT tile_data FROM tiles WHERE zoom_level = 10 AND tile_column = ? AND tile_row = ?",
+            (x, (1 << 10) - 1 - y),
+        ).fetchone()
     app = make_app(database_url=demo_url, basemap=f"roads={path}")
-    response = app.test_client().get("/basemap/roads/0/0/0")
+    response = app.test_client().get(f"/basemap/roads/10/{x}/{y}")
     assert response.mimetype == "application/vnd.mapbox-vector-tile"
-    assert response.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(response.data) == b"\x1a\x00"
+    assert response.headers["Content-Encoding"] == "gzip" and response.data == stored
+    layers = mapbox_vector_tile.decode(gzip.decompress(response.data))
+    assert {"landcover", "transportation", "building", "place"} <= set(layers)
 
 
 def corrupt(files, tmp_path, name: str, edit) -> Path:

@@ -9,7 +9,6 @@ conflict view; a site the server refuses is shown on the map where the problem i
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from tests.browser import (
     hook,
     map_offset,
     serve,
+    settled_bounds,
     severe_logs,
     wait_for,
     wait_ready,
@@ -298,18 +298,6 @@ def test_stale_save_shows_the_conflict_view_and_reapplies(editor, site):
         ).one()
     assert tuple(row) == ("他人刚改的责任单位", "李测试", version + 2)
     assert errors(driver, expected=(412,)) == []
-
-
-def settled_bounds(driver, timeout: float = 15) -> str:
-    """The map's bounds once they have held for half a second (opening a project zooms,
-    animated); a map that keeps moving fails the test instead of hanging it."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while (now := hook(driver, "map-bounds")) != last:
-        assert time.monotonic() < deadline, f"the map kept moving for {timeout} s"
-        last = now
-        time.sleep(0.5)
-    return now
 
 
 def test_others_saves_appear_while_editing(editor, site):

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from mapserver import create_app, credentials, users
+from mapserver import credentials, users
 from mapserver.db import make_engine
 from mapserver.settings import ROOT
+from tests import apps
 from tests.browser import (
     assert_only_own_origin,
     hook,
@@ -56,29 +57,20 @@ def clustered(demo_url, tmp_path_factory):
     """The demo served with tiles from 10 features, clusters from 5 owned per tile."""
     tmp = tmp_path_factory.mktemp("tiles-clustered")
     tiles = f"{{screen_threshold: {THRESHOLD}, cluster_threshold: 5}}"
-    app = create_app({"database_url": demo_url, "layers_dir": layers_dir(tmp, tiles)})
-    with serve(app) as url:
-        yield url
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
+    with apps.built(database_url=demo_url, layers_dir=layers_dir(tmp, tiles)) as app:
+        with serve(app) as url:
+            yield url
 
 
 @pytest.fixture
 def writable(fresh_url, tmp_path):
     """A private database served in tile mode (no clusters), an owner's engine, an admin token."""
-    app = create_app(
-        {
-            "database_url": fresh_url,
-            "layers_dir": layers_dir(tmp_path, f"{{screen_threshold: {THRESHOLD}}}"),
-        }
-    )
+    layers = layers_dir(tmp_path, f"{{screen_threshold: {THRESHOLD}}}")
     engine = make_engine(fresh_url, 2)
     account, _ = users.create_user(engine, "tile_admin", "admin", None)
     token = credentials.issue_token(engine, account.id, "test")[1]
-    with serve(app) as url:
+    with apps.built(database_url=fresh_url, layers_dir=layers) as app, serve(app) as url:
         yield url, engine, token
-    app.extensions["mapserver"].notifier.stop()
-    app.extensions["mapserver"].engine.dispose()
     engine.dispose()
 
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, current_app, redirect, request
 
-from mapserver import attributes, catalog, startpage
-from mapserver.accounts import ROLE_TITLES
+from mapserver import attributes, catalog, query, startpage
+from mapserver.accounts import ROLE_TITLES, Actor
 from mapserver.blueprints.auth import current_actor
 from mapserver.blueprints.pages import page_config
 from mapserver.layers import Layer
+from mapserver.query_sql import capped_count_sql
 from mapserver.state import current
 from mapserver.vocabulary import Vocabulary
 
@@ -47,8 +49,32 @@ def describe_fields(layer: Layer, vocab: Vocabulary) -> list[dict[str, Any]]:
     return out
 
 
+def edit_scope(actor: Actor) -> dict[str, Any]:
+    """Above the layer's ``tiles.screen_threshold`` projects the editor draws them from
+    vector tiles and loads as GeoJSON (editable, listed) only the county editor's county;
+    a city-wide user's, none (docs/editor.md). Counts at most threshold + 1 rows."""
+    state = current()
+    layer = state.layer(EDITED_LAYER)
+    threshold = layer.tiles.screen_threshold
+    sql, params = capped_count_sql(query.parse(layer, {}, state.vocabulary), threshold + 1)
+    with state.engine.connect() as conn:
+        tiled = conn.execute(sa.text(sql), params).scalar_one() > threshold
+    return {"tiled": tiled, "county": actor.county if tiled else None}
+
+
+def first_requests(limits: dict[str, int], scope: dict[str, Any]) -> list[str]:
+    """The page's first feeds (static/js/edit/main.js builds the same URLs)."""
+    urls = [f"/layers/counties.geojson?limit={limits['counties']}"]
+    if not scope["tiled"]:
+        urls.append(f"/layers/projects.geojson?limit={limits['projects']}")
+    elif scope["county"]:
+        urls.append(f"/layers/projects.geojson?county={scope['county']}&limit={limits['projects']}")
+    return urls
+
+
 def edit_page() -> Response:
-    if current_actor() is None:
+    actor = current_actor()
+    if actor is None:
         return redirect(LOGIN, 303)
     state = current()
     base = request.url_root.rstrip("/")
@@ -56,7 +82,9 @@ def edit_page() -> Response:
     fields = describe_fields(state.layer(EDITED_LAYER), state.vocabulary)
     html = Path(current_app.static_folder, "edit.html").read_text(encoding="utf-8")
     limits = {layer["id"]: layer["limit"]["max"] for layer in layers}
-    preload = [f"/layers/{name}.geojson?limit={limits[name]}" for name in ("counties", "projects")]
+    scope = edit_scope(actor)
+    preload = first_requests(limits, scope)
     boot = {"layers": layers, "config": page_config(), "fields": fields, "roles": ROLE_TITLES}
+    boot["scope"] = scope
     page = startpage.render(html, boot, preload)
     return Response(page, mimetype="text/html", headers={"Cache-Control": "no-cache"})

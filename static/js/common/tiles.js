@@ -1,6 +1,10 @@
 // The basemaps (config.basemaps: local MBTiles/PMTiles served at /basemap, Tianditu with a
 // key, the legacy MAPSERVER_TILE_URL), shared by the battle map, the editor and the review
 // page: each passes its own Leaflet. Several basemaps get a switcher (a layers control).
+// A vector (MVT) file is drawn by vectortiles.js with the bundled style (basemapstyle.js).
+
+import { basemapStyle, layerRank } from './basemapstyle.js';
+import { vectorTileLayer } from './vectortiles.js';
 
 const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** The editor's preference: boundaries are drawn on imagery. */
@@ -21,10 +25,25 @@ function tileOptions(layer, attribution) {
   return options;
 }
 
+/** A vector file's tiles, drawn with the bundled style; looked at only (no hit tests). */
+function vectorLayer(L, layer, options) {
+  return vectorTileLayer(L, {
+    ...options,
+    url: layer.url,
+    className: 'tiles basemap-vector',
+    interactive: false,
+    style: (properties, kind, state) => basemapStyle(state.layer, properties, kind, state.zoom),
+    order: (feature) => layerRank(feature.layer),
+  });
+}
+
 /** One basemap choice as a Leaflet layer: its tile layers stacked (Tianditu: map, then labels). */
 function choiceLayer(L, choice) {
   const attribution = escapeHtml(choice.attribution);
-  const layers = choice.layers.map((layer, i) => L.tileLayer(layer.url, tileOptions(layer, i ? '' : attribution)));
+  const layers = choice.layers.map((layer, i) => {
+    const options = tileOptions(layer, i ? '' : attribution);
+    return layer.vector ? vectorLayer(L, layer, options) : L.tileLayer(layer.url, options);
+  });
   return layers.length === 1 ? layers[0] : L.layerGroup(layers);
 }
 

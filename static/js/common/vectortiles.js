@@ -11,10 +11,15 @@
 // Options (besides L.GridLayer's: pane, minZoom, maxNativeZoom, bounds, …):
 // - url: template with {z} {x} {y}; query: string or object, appended.
 // - style(properties, kind, state): kind 'point' | 'line' | 'polygon' | 'cluster'; state
-//   {selected, layer}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
-//   fillOpacity, stroke, radius, dashArray) or null to skip the feature. A cluster
+//   {selected, layer, zoom}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
+//   fillOpacity, stroke, radius, dashArray; for a point, text: {text, size, color, halo}, its
+//   label beside it) or null to skip the feature. A cluster
 //   (`cluster: true`, `count`) is a circle sized by its count (radius ignored) with its count.
 // - layers: MVT layer names to draw (null: all); idProperty: attribute holding the id ('id').
+// - order(feature): a number; features are drawn by it, lowest first (e.g. by MVT layer:
+//   a basemap's water under its roads); null: as decodeTile orders them.
+// - interactive: false for a layer that is only looked at (a basemap): no hit tests (they
+//   assume decodeTile's order, so an interactive layer should not set `order`).
 // - tolerance: px around a feature that still hits it (4); scale: multiplies cluster sizes.
 // - onClick(hit, event): a click on a feature; a click on a cluster zooms in (zoomOnCluster).
 // - onHover(hit | null, event): the feature under the pointer (the cursor turns to a hand).
@@ -49,6 +54,8 @@ const DEFAULTS = {
   zoomOnCluster: true,
   buffer: 256 / 4096,
   query: '',
+  order: null,
+  interactive: true,
   fetchOptions: { credentials: 'same-origin' },
 };
 const classes = new WeakMap();
@@ -68,6 +75,7 @@ function prepare(style, kind) {
     weight: s.weight,
     dash: dash.some(Number.isNaN) ? [] : dash,
     radius: s.radius,
+    text: s.text || null,
   };
 }
 
@@ -116,6 +124,23 @@ function label(ctx, feature, style) {
   ctx.fillText(text, x, y);
 }
 
+/** A point's name beside it: style.text = {text, size, color, halo}. */
+function pointText(ctx, feature, style) {
+  const { text, size = 12, color = '#ffffff', halo = 'rgba(0, 0, 0, 0.7)' } = style.text;
+  ctx.globalAlpha = 1;
+  ctx.setLineDash([]);
+  ctx.font = `${size}px sans-serif`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = halo;
+  ctx.fillStyle = color;
+  const ring = feature.rings[0];
+  const x = ring[0] + (style.radius || 0) + 3;
+  ctx.strokeText(text, x, ring[1]);
+  ctx.fillText(text, x, ring[1]);
+}
+
 function defineClass(L) {
   return L.GridLayer.extend({
     initialize(options) {
@@ -150,6 +175,8 @@ function defineClass(L) {
           if (abort.signal.aborted) return;
           const size = this.getTileSize().x;
           vt.features = decodeTile(bytes, { size, layers: this.options.layers, idProperty: this.options.idProperty });
+          const { order } = this.options;
+          if (order) vt.features.sort((a, b) => order(a) - order(b));
           vt.loaded = true;
           this._draw(canvas);
           done(null, canvas);
@@ -161,7 +188,8 @@ function defineClass(L) {
     },
 
     _styleOf(feature) {
-      const state = { selected: feature.id !== null && feature.id === this._selected, layer: feature.layer };
+      const selected = feature.id !== null && feature.id === this._selected;
+      const state = { selected, layer: feature.layer, zoom: this._tileZoom };
       const style = prepare(this.options.style(feature.properties, feature.kind, state), feature.kind);
       if (style && feature.kind === 'cluster') style.radius = clusterRadius(feature.count, this.options.scale);
       return style;
@@ -187,6 +215,7 @@ function defineClass(L) {
       trace(ctx, feature, style);
       paint(ctx, style);
       if (feature.kind === 'cluster') label(ctx, feature, style);
+      else if (style.text && feature.kind === 'point') pointText(ctx, feature, style);
     },
 
     /** The loaded tiles of the zoom shown, as {coords, features}. */
@@ -270,6 +299,7 @@ function defineClass(L) {
 
     onAdd(map) {
       L.GridLayer.prototype.onAdd.call(this, map);
+      if (!this.options.interactive) return;
       map.on('click', this._onClick, this);
       map.on('mousemove', this._onMouseMove, this);
     },

@@ -37,9 +37,10 @@ function sorted(features, mayEdit) {
 
 /**
  * @param {{element: HTMLElement, search: HTMLInputElement, onlyEditable: HTMLInputElement,
- *          summary: HTMLElement, mayEdit: function(object): boolean, onSelect: function(string)}} options
+ *          summary: HTMLElement, mayEdit: function(object): boolean, onSelect: function(string),
+ *          note?: string}} options  `note`: appended to the summary (tile mode: where the rest is)
  */
-export function createProjectList({ element, search, onlyEditable, summary, mayEdit, onSelect }) {
+export function createProjectList({ element, search, onlyEditable, summary, mayEdit, onSelect, note = '' }) {
   const ctx = { features: [], selected: null };
   const render = () => {
     const query = search.value.trim().toLowerCase();
@@ -47,7 +48,7 @@ export function createProjectList({ element, search, onlyEditable, summary, mayE
       .filter((f) => (!onlyEditable.checked || mayEdit(f.properties)) && matches(f, query));
     element.replaceChildren(...shown.map((f) => item(f, mayEdit(f.properties), String(f.id) === ctx.selected)));
     const editable = ctx.features.filter((f) => mayEdit(f.properties)).length;
-    setText(summary, `共 ${ctx.features.length} 个项目，可编辑 ${editable} 个`);
+    setText(summary, `共 ${ctx.features.length} 个项目，可编辑 ${editable} 个${note}`);
     setHook('project-count', ctx.features.length);
     setHook('editable-count', editable);
   };

@@ -4,6 +4,7 @@
 import { fetchFeatures } from '../common/api.js';
 import { byId, setHook, setText } from '../common/dom.js';
 import { goToLogin, loadSession, logout, permissions } from '../common/session.js';
+import { createTileBackdrop } from './backdrop.js';
 import { createConflictView } from './conflict.js';
 import {
   close, confirmDiscard, discard, isDirty, markDirty, refreshHistory, select, showSizes, startNew, useGeometry,
@@ -55,11 +56,13 @@ function panels(ctx, { fields, roles, style }) {
   const onInput = () => markDirty(ctx);
   ctx.form = createAttributeForm({ element: byId('attributes'), fields, fixedCounty: perms.county, onInput });
   ctx.problems = createProblemView({ map, form: ctx.form, notice: ctx.notice });
-  ctx.sites = createSiteLayer({ map, style, mayEdit: perms.mayEdit, onSelect: (code) => select(ctx, code) });
+  const onSelect = (code) => select(ctx, code);
+  ctx.sites = createSiteLayer({ map, style, mayEdit: perms.mayEdit, onSelect, elsewhere: ctx.backdrop });
   ctx.list = createProjectList({
     ...elements({ element: 'project-list', search: 'search', onlyEditable: 'only-editable', summary: 'list-summary' }),
     mayEdit: perms.mayEdit,
-    onSelect: (code) => select(ctx, code),
+    onSelect,
+    note: ctx.backdrop ? '；项目较多，其他项目请在地图上点选' : '',
   });
   ctx.conflict = createConflictView({ element: byId('conflict'), map, fields });
   ctx.history = createHistoryPanel({
@@ -128,13 +131,35 @@ function firstView(ctx, counties) {
   if (target.isValid()) ctx.map.fitBounds(target, { padding: [24, 24], animate: false }); // settled at ready
 }
 
+const NOTHING = { collection: { features: [] }, version: null };
+
+/**
+ * The projects loaded as GeoJSON (editable, listed): all of them, or in tile mode
+ * (`scope.tiled`, mapserver/blueprints/editor.py) only the user's county's; the URLs are
+ * the ones the page preloads.
+ */
+function fetchProjects(layer, scope) {
+  if (!scope.tiled) return fetchFeatures({ layerId: layer.id, limit: layer.limit.max });
+  if (!scope.county) return Promise.resolve(NOTHING);
+  return fetchFeatures({ layerId: layer.id, filters: { county: [scope.county] }, limit: layer.limit.max });
+}
+
+/** Tile mode: the rest of the city from the vector tiles (backdrop.js); else null. */
+function backdrop(ctx, { layer, scope, counties }) {
+  if (!scope.tiled) return null;
+  setHook('tile-mode', 'true');
+  const codes = counties.features.map((county) => String(county.id));
+  const onSelect = (code) => select(ctx, code);
+  return createTileBackdrop({ map: ctx.map, layer, counties: codes, own: scope.county, onSelect });
+}
+
 async function boot() {
-  const { catalog, config, fields, roles } = readBoot();
+  const { catalog, config, fields, roles, scope } = readBoot();
   const layer = catalog.get('projects');
   const [me, counties, projects] = await Promise.all([
     loadSession(),
     fetchFeatures({ layerId: 'counties', limit: catalog.get('counties').limit.max }),
-    fetchFeatures({ layerId: layer.id, limit: layer.limit.max }),
+    fetchProjects(layer, scope),
   ]);
   const perms = permissions(me);
   showUser(me, perms);
@@ -142,6 +167,7 @@ async function boot() {
   const countyLayer = addCounties(map, counties.collection, perms.county);
   // current: the open project {code, base, etag, editable} or null; see editor.js.
   const ctx = { map, perms, current: null, geometryDirty: false, busy: false, ownBounds: null };
+  ctx.backdrop = backdrop(ctx, { layer, scope, counties: counties.collection });
   ctx.nodes = elements(EDITOR_NODES);
   ctx.notice = createNotice(byId('notice'));
   panels(ctx, { fields, roles, style: layer.style });
@@ -153,7 +179,7 @@ async function boot() {
   ctx.list.setFeatures(projects.collection.features);
   firstView(ctx, countyLayer);
   await close(ctx);
-  followChanges(ctx, projects.version);
+  followChanges(ctx, projects.version ?? counties.version);
   setHook('state', 'ready');
 }
 

@@ -1,0 +1,108 @@
+// The bundled style of vector (MVT) basemap files: how the pages draw the layers of the
+// OpenMapTiles schema (https://openmaptiles.org/schema/: water, waterway, landcover,
+// landuse, park, transportation, building, boundary, aeroway), and a faint fallback for
+// any other layer, so a file built from the city's own data with other layer names still
+// shows something. Of the label layers only `place` is drawn (dots with names: a point's
+// `text`); street, water and POI names (transportation_name, water_name, poi, …) are not. Styles are Leaflet path options (color, weight, dashArray,
+// fillColor, fillOpacity, radius); null: not drawn. The colours are dark, for the pages'
+// dark theme: land no layer covers is left transparent (the map's own dark background), so
+// tiles beyond the file's data show nothing rather than a square of colour.
+
+const WATER = '#1a4b78';
+const ROAD = '#7d8ba0';
+const RAIL = '#7a7f8a';
+
+/** Layers in drawing order (lowest first); '*': any layer not named here. */
+export const BASEMAP_LAYER_ORDER = [
+  'landcover', 'landuse', 'park', 'water', 'waterway', 'aeroway', 'boundary', 'building', 'transportation', '*',
+  'transportation_name', 'place',
+];
+
+const fill = (color, extra = {}) => ({ stroke: false, fill: true, fillColor: color, fillOpacity: 1, ...extra });
+const line = (color, weight, extra = {}) => ({ stroke: true, fill: false, color, weight, opacity: 1, ...extra });
+
+const LANDCOVER = {
+  wood: '#173f29', forest: '#173f29', grass: '#1b4229', farmland: '#1b2c1f', wetland: '#143331',
+  sand: '#2e2a1c', rock: '#262a30', ice: '#2a3440',
+};
+const LANDUSE = {
+  residential: '#23304a', commercial: '#2a2235', retail: '#2a2235', industrial: '#252338', school: '#2b2a22',
+  university: '#2b2a22', hospital: '#33212a', cemetery: '#1c2a22', military: '#30231f', railway: '#22252c',
+  stadium: '#173325', pitch: '#173325', playground: '#173325',
+};
+/** Roads by class: [width at zoom 14 in pixels, colour]. */
+const ROADS = {
+  motorway: [5, '#d8954a'], trunk: [4.5, '#c49650'], primary: [4, '#b39a5e'], secondary: [3.5, '#958f76'],
+  tertiary: [3, ROAD], minor: [2, ROAD], service: [1.2, '#4a5666'], track: [1, '#4d4a40'], path: [0.8, '#4d4a40'],
+  rail: [1.5, RAIL], transit: [1.2, RAIL], ferry: [1, '#2f6a9a'],
+};
+
+/** From which zoom a place of each class is shown. */
+const PLACE_ZOOM = { city: 5, town: 9, village: 12, suburb: 12 };
+
+/** A feature's name: Chinese first (OpenMapTiles name:zh), then the local name. */
+export function featureName(properties) {
+  const p = properties || {};
+  return String(p['name:zh'] || p.name_zh || p.name || p['name:latin'] || '').trim();
+}
+
+/** A width at zoom 14, narrower by √2 each zoom out (a road stays readable at city zooms). */
+const scaled = (width, zoom) => Math.max(0.75, width * 2 ** (Math.min(0, zoom - 14) / 2));
+
+const PAINT = {
+  landcover: (p) => fill(LANDCOVER[p.class] || '#dfe8cf'),
+  landuse: (p) => fill(LANDUSE[p.class] || '#ebe6df'),
+  park: () => fill('#163a29', { stroke: true, color: '#24553c', weight: 0.8 }),
+  water: () => fill(WATER),
+  waterway: (p, zoom) => line('#1f5f8f', scaled(p.class === 'river' ? 3 : 1.2, zoom)),
+  aeroway: (p, _, type) => (type === 'line' ? line('#3a4458', 2) : fill('#262c3a')),
+  building: (_, zoom) => (zoom < 13 ? null : fill('#2a3850', { stroke: true, color: '#3a4d6b', weight: 0.6 })),
+  boundary: (p) => {
+    const level = Number(p.admin_level);
+    if (p.maritime === 1 || level > 8) return null;
+    return line('#9a8fc4', level <= 4 ? 1.6 : 1.1, { dashArray: level <= 4 ? '8 3' : '5 3' });
+  },
+  transportation: (p, zoom) => {
+    const [width, color] = ROADS[p.class] || [1, ROAD];
+    if (width < 2 && zoom < 12) return null; // minor roads only when they are readable
+    const dash = p.class === 'rail' || p.class === 'transit' ? '6 3' : undefined;
+    return line(color, scaled(width, zoom), { dashArray: dash });
+  },
+  // Cities and towns (villages and suburbs from zoom 12) as dots with their names.
+  place: (p, zoom) => {
+    if (zoom < (PLACE_ZOOM[p.class] ?? 99)) return null;
+    const text = featureName(p);
+    const dot = { stroke: true, color: '#06182c', weight: 1.5, fill: true, fillColor: '#cfd8e3', fillOpacity: 1 };
+    const size = p.class === 'city' ? 14 : 12;
+    return { ...dot, radius: 3, text: text ? { text, size, color: '#dfe6ee', halo: '#06182c' } : null };
+  },
+};
+
+const FALLBACK = {
+  point: { stroke: false, fill: true, fillColor: '#6b7b90', fillOpacity: 0.8, radius: 2 },
+  line: line('#4f5f75', 0.8, { opacity: 0.8 }),
+  polygon: fill('#1d2838', { fillOpacity: 0.6, stroke: true, color: '#334258', weight: 0.6 }),
+};
+/** Known layers that are only labels: not drawn. */
+const LABEL_ONLY = new Set(['transportation_name', 'water_name', 'poi', 'housenumber', 'mountain_peak',
+  'aerodrome_label']);
+
+/**
+ * How to draw one feature: Leaflet-style path options, or null (not drawn).
+ * @param {string} layer the MVT layer name
+ * @param {object} properties the feature's attributes
+ * @param {'point'|'line'|'polygon'} type
+ * @param {number} zoom
+ */
+export function basemapStyle(layer, properties, type, zoom) {
+  if (LABEL_ONLY.has(layer)) return null;
+  const paint = PAINT[layer];
+  if (!paint) return FALLBACK[type] || null;
+  return paint(properties || {}, zoom, type);
+}
+
+/** The drawing rank of a layer (lower first), by the order above. */
+export function layerRank(layer) {
+  const i = BASEMAP_LAYER_ORDER.indexOf(layer);
+  return i === -1 ? BASEMAP_LAYER_ORDER.indexOf('*') : i;
+}
