@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from bench import browserbench as bb
 from bench.run import app_server, prepare_database, private_cluster
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 from tests.browser import chromium, hook, wait_for, wait_ready
 
 GOAL_P99_MS = 1000

@@ -36,8 +36,8 @@ import sqlalchemy as sa
 from bench import browserbench as bb
 from bench.run import app_server, postmaster_pid, prepare_database, private_cluster
 from bench.tools import CpuMeter
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 
 GOAL_MS = 300
 ITEMS = "/ogc/collections/projects/items"

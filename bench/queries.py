@@ -18,7 +18,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from mapserver import query, query_sql
+from mapserver.features import query, query_sql
 from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 

@@ -29,9 +29,9 @@ import sqlalchemy as sa
 from bench import report
 from bench.run import _stop_on_signals, app_server, prepare_database, private_cluster
 from bench.tools import Load, wrk
-from mapserver.cluster import Cluster
-from mapserver.db import make_engine
 from mapserver.settings import ROOT
+from mapserver.store.cluster import Cluster
+from mapserver.store.db import make_engine
 
 PAGE = "/layers/projects.geojson?limit=100"
 XACTS = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"

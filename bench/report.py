@@ -10,8 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mapserver.cluster import Cluster
 from mapserver.settings import ROOT
+from mapserver.store.cluster import Cluster
 
 if TYPE_CHECKING:
     import argparse
@@ -226,7 +226,7 @@ def markdown(
         "",
         "How to read it: *app* is `wrk` against `GET <path>?<query>` on 127.0.0.1 (whole "
         "responses, keep-alive). *PG* is PostgreSQL alone producing the same bytes in one "
-        "statement: the feed's own SQL from `mapserver.query_sql.features_sql` (parameters inlined "
+        "statement: the feed's own SQL from `mapserver.features.query_sql.features_sql` (parameters inlined "
         "as literals by psycopg), wrapped as `SELECT string_agg(f, ',') FROM (<feed SQL>) s(f)`, "
         "with `LIMIT` = the requested limit (the app asks for one row more to detect a next "
         "page). The harness checks that this value equals the `features` array the app sent, "

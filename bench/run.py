@@ -41,11 +41,13 @@ from bench.queries import (
     pg_statement,
 )
 from bench.tools import CpuMeter, Load, pgbench, require, wrk
-from mapserver import loader, runner, schema
-from mapserver.cluster import Cluster
-from mapserver.db import make_engine
+from mapserver import runner
+from mapserver.demo import loader
 from mapserver.layers import load_layers
 from mapserver.settings import PREFIX, ROOT, Settings
+from mapserver.store import schema
+from mapserver.store.cluster import Cluster
+from mapserver.store.db import make_engine
 from mapserver.vocabulary import Vocabulary
 
 HERE = Path(__file__).resolve().parent

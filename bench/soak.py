@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from bench import browserbench as bb
 from bench.live import edits, one_edit
 from bench.run import app_server, prepare_database, private_cluster
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 from tests.browser import chromium, hook, wait_for, wait_ready
 
 METRICS = ("JSHeapUsedSize", "Nodes", "JSEventListeners", "LayoutObjects")

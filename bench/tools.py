@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mapserver.cluster import pg_bindir
+from mapserver.store.cluster import pg_bindir
 
 # wrk reports through this Lua hook: one line of JSON, latencies in microseconds.
 WRK_REPORT = r"""

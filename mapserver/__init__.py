@@ -9,14 +9,16 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mapserver import claims, owner, replicas, rules, secretkey
-from mapserver.db import make_engine
+from mapserver.accounts import secretkey
+from mapserver.battle import rules
 from mapserver.errors import ConfigError
+from mapserver.features.live import Notifier
 from mapserver.layers import Layer, load_layers
-from mapserver.live import Notifier
 from mapserver.settings import ROOT, Settings
-from mapserver.state import AppState
+from mapserver.store import claims, owner, replicas
+from mapserver.store.db import make_engine
 from mapserver.vocabulary import Vocabulary
+from mapserver.web.state import AppState
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -94,11 +96,11 @@ def _router(settings: Settings, engine: Engine) -> replicas.Router | None:
 def _blueprints(app: Flask) -> None:
     """Every route, errors as problem+json, and the login machinery.
 
-    The routes come from one table, ``blueprints.routes`` (``python -m mapserver routes``
+    The routes come from one table, ``web.routes`` (``python -m mapserver routes``
     lists them; tests/test_routes_documented.py checks the docs name every route); the rest
     are the hooks every request passes through, in the order they must run.
     """
-    from mapserver.blueprints import (
+    from mapserver.web import (
         auth,
         basemap,
         bodies,
@@ -107,11 +109,11 @@ def _blueprints(app: Flask) -> None:
         items,
         ogc,
         photos,
-        problems,
         reading,
         replication,
         routes,
     )
+    from mapserver.web import error_handlers as problems
 
     problems.register(app)
     instrumentation.init_app(app, app.extensions["mapserver"].settings)

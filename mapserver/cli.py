@@ -12,16 +12,20 @@ import click
 import psycopg
 from sqlalchemy.engine import Engine
 
-from mapserver import backup as backups
-from mapserver import claims, credentials, demo, loader, runner, schema, screens, secretkey, users
-from mapserver import restore as restores
-from mapserver.accounts import ROLES
-from mapserver.cluster import ClusterError
-from mapserver.db import make_engine
+from mapserver import runner
+from mapserver.accounts import credentials, screens, secretkey, users
+from mapserver.accounts.roles import ROLES
+from mapserver.demo import loader
+from mapserver.demo import projects as demo
 from mapserver.errors import ConfigError, ProblemError
-from mapserver.pgclient import ClientError
-from mapserver.progress import Progress
+from mapserver.ops import backup as backups
+from mapserver.ops import restore as restores
+from mapserver.ops.pgclient import ClientError
+from mapserver.ops.progress import Progress
 from mapserver.settings import Settings
+from mapserver.store import claims, schema
+from mapserver.store.cluster import ClusterError
+from mapserver.store.db import make_engine
 
 
 def _url() -> str:
@@ -308,9 +312,9 @@ def tiles() -> None:
 @click.option("--zooms", required=True, help="zoom range, e.g. 8-12 (or one zoom: 10)")
 def seed_tiles(layer_id: str, zooms: str) -> None:
     """Render and cache every tile of ZOOMS over the layer's extent (unfiltered)."""
-    from mapserver import tile_cache
+    from mapserver.features import tile_cache
+    from mapserver.features.query import FeatureQuery
     from mapserver.layers import load_layers
-    from mapserver.query import FeatureQuery
 
     first, _, last = zooms.partition("-")
     if not (first.isdigit() and (last or first).isdigit()) or int(first) > int(last or first):

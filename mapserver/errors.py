@@ -87,7 +87,7 @@ class QueryTimeout(ProblemError):
 
 
 class Busy(ProblemError):
-    """Too many costly queries already running (mapserver.admission): try again shortly."""
+    """Too many costly queries already running (mapserver.features.admission): try again shortly."""
 
     title = "服务繁忙 Busy"
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from mapserver.access import PUBLIC, ReadRule, parse_rule
+from mapserver.accounts.access import PUBLIC, ReadRule, parse_rule
 from mapserver.errors import ConfigError
 
 LAYER_KEYS = {
@@ -128,7 +128,7 @@ class Layer:
     deleted_column: str | None = None  # rows where it is set are deleted (restorable)
     # What the battle map loads for every feature (None: everything); see _map_properties.
     map_properties: tuple[str, ...] | None = None
-    read: ReadRule = PUBLIC  # who may read the layer (mapserver/access.py)
+    read: ReadRule = PUBLIC  # who may read the layer (mapserver/accounts/access.py)
     tiles: TileSpec = TileSpec()
     # column -> udt_name, filled in when the file is checked against the database
     types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))

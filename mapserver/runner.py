@@ -7,10 +7,13 @@ import signal
 import subprocess
 import sys
 
-from mapserver import create_app, loader, schema, users
-from mapserver.cluster import Cluster
-from mapserver.db import make_engine
+from mapserver import create_app
+from mapserver.accounts import users
+from mapserver.demo import loader
 from mapserver.settings import ROOT, Settings
+from mapserver.store import schema
+from mapserver.store.cluster import Cluster
+from mapserver.store.db import make_engine
 
 DEV_DATABASE = "mapserver"
 LOGIN_ROLE = "mapserver_web"  # the app's login on the private cluster: owns nothing
@@ -53,13 +56,13 @@ def demo_accounts_table(rows: list[tuple[str, str, str | None, str]]) -> str:
 # 414 / 431 before the app runs. 8190 bytes is the most gunicorn accepts short of "unlimited";
 # a longer CQL2 filter does not fit in a GET (docs/api.md).
 MAX_REQUEST_LINE = 8190
-GUNICORN_CONFIG = "python:mapserver.gunicorn_conf"  # the metrics directory of the workers
+GUNICORN_CONFIG = "python:mapserver.ops.gunicorn_conf"  # the metrics directory of the workers
 REQUEST_LIMITS = ("--limit-request-line", str(MAX_REQUEST_LINE),
                   "--limit-request-field_size", str(MAX_REQUEST_LINE),
                   "--limit-request-fields", "100")  # fmt: skip
 
 
-WORKER_CLASS = "mapserver.workers.ProblemWorker"
+WORKER_CLASS = "mapserver.ops.workers.ProblemWorker"
 
 
 def gunicorn_command(settings: Settings) -> list[str]:
@@ -81,7 +84,7 @@ def gunicorn_command(settings: Settings) -> list[str]:
         "60",
         *REQUEST_LIMITS,
         # No gunicorn access log: the app logs each request once, with its id and route
-        # template rather than the raw path and query string (mapserver.accesslog).
+        # template rather than the raw path and query string (mapserver.ops.accesslog).
         "--config",
         GUNICORN_CONFIG,
         "mapserver:create_app()",

@@ -3,9 +3,9 @@
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
-from mapserver.db import make_engine
-from mapserver.models import Base
 from mapserver.settings import Settings
+from mapserver.store.db import make_engine
+from mapserver.store.models import Base
 
 config = context.config
 

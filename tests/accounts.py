@@ -6,9 +6,9 @@ import re
 
 from flask import jsonify
 
-from mapserver import users
-from mapserver.blueprints.auth import require_actor
-from mapserver.db import make_engine
+from mapserver.accounts import users
+from mapserver.store.db import make_engine
+from mapserver.web.auth import require_actor
 
 PASSWORD = "correct horse battery"
 WRONG = "用户名或密码错误"

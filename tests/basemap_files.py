@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mapserver.pmtiles import HEADER, tile_id
+from mapserver.basemap.pmtiles import HEADER, tile_id
 
 TYPES = {"pbf": 1, "png": 2, "jpg": 3, "webp": 4}
 EXTENT = (106.55, 30.6, 106.75, 30.4)  # west, north, east, south: around 广安区

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from mapserver import create_app, credentials, users
-from mapserver.db import make_engine
+from mapserver import create_app
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests import apps
 
 GUANG_AN = "511602"  # the county editor's county

@@ -16,9 +16,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 import mapserver
-from mapserver import claims, credentials, loader, runner, schema, users
-from mapserver.cluster import Cluster
-from mapserver.db import make_engine
+from mapserver import runner
+from mapserver.accounts import credentials, users
+from mapserver.demo import loader
+from mapserver.store import claims, schema
+from mapserver.store.cluster import Cluster
+from mapserver.store.db import make_engine
 from tests import apps
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

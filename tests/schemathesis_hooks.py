@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import schemathesis
 
-from mapserver import outcrs
+from mapserver.geo import ogc_crs
 
 FILTERS = {
     "cql2-text": ["name = 'x'", "name LIKE '%县%'", "NOT name IS NULL",
@@ -41,7 +41,7 @@ def _pick(options: list, seed: object) -> object:
 
 def _bbox(crs_value: str | None) -> str:
     """A bbox well inside the CRS's window, in its axis order (as sent: comma separated)."""
-    crs = outcrs.parse(crs_value, "bbox-crs")
+    crs = ogc_crs.parse(crs_value, "bbox-crs")
     (x0, x1), (y0, y1) = crs.x_range, crs.y_range
     xs = (x0 + 0.45 * (x1 - x0), x0 + 0.55 * (x1 - x0))
     ys = (y0 + 0.45 * (y1 - y0), y0 + 0.55 * (y1 - y0))

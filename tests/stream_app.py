@@ -1,5 +1,5 @@
 """A tiny app whose stream fails after its first chunk, to test how a broken stream ends
-under each server (mapserver.blueprints.streams); gunicorn loads it as ``tests.stream_app:app``."""
+under each server (mapserver.web.streams); gunicorn loads it as ``tests.stream_app:app``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from flask import Flask
 
-from mapserver.blueprints.streams import streamed
+from mapserver.web.streams import streamed
 
 app = Flask(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mapserver import users
+from mapserver.accounts import users
 from mapserver.errors import ConfigError
 from tests.accounts import (
     PASSWORD,

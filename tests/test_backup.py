@@ -23,11 +23,13 @@ import requests
 import sqlalchemy as sa
 from psycopg import sql
 
-from mapserver import backup, credentials, live, restore, users
-from mapserver.cluster import Cluster
-from mapserver.db import make_engine
-from mapserver.progress import Progress
+from mapserver.accounts import credentials, users
+from mapserver.features import live
+from mapserver.ops import backup, restore
+from mapserver.ops.progress import Progress
 from mapserver.settings import ROOT
+from mapserver.store.cluster import Cluster
+from mapserver.store.db import make_engine
 from tests.browser import serve
 from tests.conftest import new_database, temporary_cluster
 from tests.pictures import picture
@@ -283,8 +285,10 @@ def test_a_new_epoch_resets_open_and_returning_streams(fresh_url, make_app):
 # The private cluster of a checkout, as `make run` makes it: demo data, or a count.
 PRIVATE = """
 import sys
-from mapserver import loader, runner, schema
-from mapserver.db import make_engine
+from mapserver.demo import loader
+from mapserver import runner
+from mapserver.store import schema
+from mapserver.store.db import make_engine
 c = runner.private_cluster()
 c.start()
 try:

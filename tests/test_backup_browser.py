@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from mapserver import backup, restore
-from mapserver.progress import Progress
+from mapserver.ops import backup, restore
+from mapserver.ops.progress import Progress
 from tests.browser import Relay, hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import new_database, temporary_cluster
 

@@ -15,9 +15,9 @@ from urllib.parse import quote
 import mapbox_vector_tile
 import pytest
 
-from mapserver.basemap import open_basemaps, page_choices, parse_setting
+from mapserver.basemap.pmtiles import tile_id
+from mapserver.basemap.sources import open_basemaps, page_choices, parse_setting
 from mapserver.errors import ConfigError
-from mapserver.pmtiles import tile_id
 from tests import apps, basemap_files
 
 pytestmark = pytest.mark.gdal  # gdal_translate makes the MBTiles

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from selenium.webdriver.common.by import By
 
-from mapserver import users
-from mapserver.db import make_engine
+from mapserver.accounts import users
+from mapserver.store.db import make_engine
 from tests import apps, basemap_files
 from tests.browser import chromium, hook, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import ARTIFACTS, new_database

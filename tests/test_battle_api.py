@@ -233,7 +233,7 @@ def test_paging(client):
 
 def test_a_browser_session_writes_with_its_csrf_token(env):
     client, engine, _, _ = env
-    from mapserver import users
+    from mapserver.accounts import users
 
     users.create_user(engine, "zhang", "dispatcher", None, "张三", "a-long-password-1")
     token = client.get("/login", headers={"Accept": "application/json"}).get_json()["csrf_token"]

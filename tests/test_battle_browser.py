@@ -11,8 +11,8 @@ from urllib.request import Request, urlopen
 import pytest
 import sqlalchemy as sa
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests.battle import turn_day
 from tests.browser import (
     chromium,

@@ -1,5 +1,5 @@
 """Health and overdue as properties of the projects layer: the feed's filter equals
-independent SQL and mapserver.health over the raw records; /stats counts equal the feed."""
+independent SQL and mapserver.battle.health over the raw records; /stats counts equal the feed."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections import defaultdict
 import pytest
 import sqlalchemy as sa
 
-from mapserver import health
-from mapserver.health import Deadline, HealthRules, Report
+from mapserver.battle import health
+from mapserver.battle.health import Deadline, HealthRules, Report
 
 # Written apart from the view, with the documented default thresholds (1/30 days, 10/25
 # points) and another formulation (EXISTS, division in numeric).
@@ -71,7 +71,7 @@ def test_filters_combine(client, demo_engine):
 
 
 def test_view_equals_the_python_rules_for_every_project(demo_engine):
-    """The database's arithmetic and mapserver.health agree exactly, project by project."""
+    """The database's arithmetic and mapserver.battle.health agree exactly, project by project."""
     with demo_engine.connect() as conn:
         today = conn.execute(sa.text("SELECT mapserver_today()")).scalar_one()
         milestones, reports = defaultdict(list), defaultdict(list)

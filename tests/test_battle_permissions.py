@@ -88,10 +88,10 @@ def test_authorization_matrix(env, role):
 
 @pytest.mark.parametrize("role", ["admin", "dispatcher", "county_editor", "viewer"])
 def test_the_database_refuses_when_the_app_checks_are_bypassed(env, monkeypatch, role):
-    from mapserver import ranking_periods, records
-    from mapserver.blueprints import auth as auth_bp
-    from mapserver.blueprints import ranking as ranking_bp
-    from mapserver.blueprints import records as records_bp
+    from mapserver.battle import ranking_periods, records
+    from mapserver.web import auth as auth_bp
+    from mapserver.web import ranking as ranking_bp
+    from mapserver.web import records as records_bp
 
     for module in (records_bp, ranking_bp):
         monkeypatch.setattr(module, "require_actor", lambda write: auth_bp.current_actor())

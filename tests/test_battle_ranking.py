@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 from tests.battle import OWN, auth, battle_env, past_periods
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
 

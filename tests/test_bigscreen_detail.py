@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
-from mapserver import users
-from mapserver.db import make_engine
+from mapserver.accounts import users
+from mapserver.store.db import make_engine
 from tests.browser import detail_text as field
 from tests.browser import hook, open_page, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS

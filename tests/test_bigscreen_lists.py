@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 
 pytestmark = pytest.mark.browser

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests.browser import get_json, hook, open_page, serve, severe_logs, wait_for
 
 pytestmark = pytest.mark.browser

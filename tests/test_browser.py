@@ -12,7 +12,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 from tests.browser import (
     Relay,
     assert_only_own_origin,

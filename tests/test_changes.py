@@ -19,8 +19,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from mapserver import change_health, health, history
-from mapserver.db import make_engine
+from mapserver.battle import health
+from mapserver.features import change_health, history
+from mapserver.store.db import make_engine
 from tests.battle import turn_day
 
 START, END = "2026-05-31", "2026-06-20"  # the window (START, END]

@@ -9,7 +9,7 @@ import prcoords
 import pytest
 from pyproj import Geod
 
-from mapserver import chinacoords as cc
+from mapserver.geo import chinacoords as cc
 
 # County seats of Guang'an and the corners of the area the server serves (lon, lat).
 GUANGAN = [

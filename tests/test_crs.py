@@ -10,7 +10,7 @@ import pytest
 import shapely
 from pyproj import CRS, Geod, Transformer
 
-from mapserver import chinacoords, crs
+from mapserver.geo import chinacoords, crs
 
 # Points across Guang'an (lon, lat), both sides of the 3° zone boundary at 106.5°E.
 GUANGAN = [

@@ -22,9 +22,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from mapserver import credentials, loader, schema, users
-from mapserver.cluster import Cluster
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.demo import loader
+from mapserver.store import schema
+from mapserver.store.cluster import Cluster
+from mapserver.store.db import make_engine
 from tests.projects import GUANG_AN, SQUARE, new_project
 from tests.server import gunicorn
 
@@ -193,7 +195,7 @@ def test_a_database_outage_answers_503_and_loses_nothing(own_cluster, mode):
 
 def assert_only_good_answers(answers: list[Answer]) -> None:
     """200/201 or 503; a streamed feed whose database went away after its first byte
-    breaks off (blueprints/streams.py), which a client cannot take for a whole answer."""
+    breaks off (web/streams.py), which a client cannot take for a whole answer."""
     bad = [a for a in answers if a.status not in (200, 201, 503)]
     assert not bad, bad
     broken = [a for a in answers if a.broken]

@@ -16,10 +16,12 @@ import psycopg.errors
 import pytest
 import sqlalchemy as sa
 
-from mapserver import claims, owner, runner, screens, secretkey, users
-from mapserver.accounts import Actor
-from mapserver.db import make_engine
+from mapserver import runner
+from mapserver.accounts import screens, secretkey, users
+from mapserver.accounts.roles import Actor
 from mapserver.settings import Settings
+from mapserver.store import claims, owner
+from mapserver.store.db import make_engine
 
 OWN, OTHER = "GA-2024-001", "GA-2026-003"  # in 广安区 (511602) and 岳池县 (511621)
 GUANG_AN = "511602"

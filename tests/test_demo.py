@@ -3,7 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-from mapserver import boundaries, demo
+from mapserver.demo import boundaries
+from mapserver.demo import projects as demo
 
 
 def scalar(engine, sql, **params):

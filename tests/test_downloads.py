@@ -18,7 +18,7 @@ import shapely
 import sqlalchemy as sa
 from pyogrio import raw
 
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 
 ITEMS = "/ogc/collections/projects/items"
 KML = "{http://www.opengis.net/kml/2.2}"

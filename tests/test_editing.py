@@ -9,12 +9,13 @@ import psycopg.errors
 import pytest
 import sqlalchemy as sa
 
-from mapserver import claims, editing
-from mapserver.accounts import Actor
-from mapserver.db import make_engine
+from mapserver.accounts.roles import Actor
+from mapserver.editing import projects as editing
 from mapserver.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
 from mapserver.layers import load_layers
 from mapserver.settings import Settings
+from mapserver.store import claims
+from mapserver.store.db import make_engine
 from mapserver.vocabulary import Vocabulary
 from tests.projects import GUANG_AN, OTHER, OWN, SQUARE, YUECHI, new_project, snapshot
 
@@ -186,7 +187,7 @@ AS_APP = "SET LOCAL ROLE mapserver_app"
 
 
 def raw_write(engine, sql: str, actor: Actor | None, **params) -> None:
-    """SQL as the write role, for ``actor`` as the app signs it (mapserver/claims.py)."""
+    """SQL as the write role, for ``actor`` as the app signs it (mapserver/store/claims.py)."""
     with engine.begin() as conn:
         conn.execute(sa.text(AS_APP))
         claims.act(conn, actor)

@@ -22,8 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from shapely.geometry import Polygon, box, shape
 
-from mapserver import users
-from mapserver.db import make_engine
+from mapserver.accounts import users
+from mapserver.store.db import make_engine
 from tests.browser import (
     assert_only_own_origin,
     chromium,

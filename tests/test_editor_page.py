@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mapserver import attributes, users
-from mapserver.db import make_engine
+from mapserver.accounts import users
+from mapserver.editing import attributes
+from mapserver.store.db import make_engine
 
 
 def boot_of(html: str) -> dict:

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from mapserver import users
-from mapserver.db import make_engine
+from mapserver.accounts import users
+from mapserver.store.db import make_engine
 from tests import apps
 from tests.browser import (
     chromium,

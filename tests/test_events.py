@@ -9,7 +9,7 @@ import time
 import requests
 import sqlalchemy as sa
 
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 from tests.battle import turn_day
 from tests.server import gunicorn
 
@@ -246,7 +246,7 @@ def test_since_beyond_history_asks_for_reset(demo_url):
 
 def test_streams_of_one_process_share_one_query_per_change(fresh_url, make_app):
     """Twenty open streams woken by one commit: the change is fetched once, not twenty
-    times (mapserver.live.SharedBatches), and every stream gets it."""
+    times (mapserver.features.live.SharedBatches), and every stream gets it."""
     from tests.browser import serve
 
     app = make_app(database_url=fresh_url, heartbeat=30.0)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational as R
 
-from mapserver import exif
+from mapserver.uploads import exif
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

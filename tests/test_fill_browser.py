@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from mapserver import users
-from mapserver.db import make_engine
+from mapserver.accounts import users
+from mapserver.store.db import make_engine
 from tests.browser import assert_only_own_origin, chromium, hook, serve, severe_logs, wait_for
 from tests.conftest import ARTIFACTS
 

@@ -9,9 +9,9 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from mapserver import chinacoords
-from mapserver.crs import CrsError
-from mapserver.geometry import (
+from mapserver.geo import chinacoords
+from mapserver.geo.crs import CrsError
+from mapserver.geo.geometry import (
     ALL_TYPES,
     LINES,
     MAX_VERTICES,

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from mapserver.blueprints.headers import frame_ancestors, tile_source
 from mapserver.errors import ConfigError
+from mapserver.web.headers import frame_ancestors, tile_source
 
 SAMPLES = {"int": "1", "float": "1", "path": "x/y"}
 

@@ -8,8 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from mapserver import periods
-from mapserver.health import (
+from mapserver.battle.health import (
     LAGGING,
     NOT_TRACKED,
     ON_TRACK,
@@ -21,6 +20,7 @@ from mapserver.health import (
     elapsed_share,
     points_behind,
 )
+from mapserver.store import periods
 
 RULES = HealthRules()  # 1 / 30 days; 10 / 25 points
 D = dt.date

@@ -14,8 +14,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from mapserver import admission
-from mapserver.cql import MAX_COLLECTION_NESTING
+from mapserver.cql.syntax import MAX_COLLECTION_NESTING
+from mapserver.features import admission
 from tests import apps
 from tests.browser import serve
 from tests.conftest import new_database

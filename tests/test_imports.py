@@ -16,9 +16,9 @@ import shapely
 from pyogrio import raw
 from pyproj import Transformer
 
-from mapserver import chinacoords
-from mapserver.crs import CrsError
-from mapserver.imports import (
+from mapserver.geo import chinacoords
+from mapserver.geo.crs import CrsError
+from mapserver.uploads.imports import (
     ImportResult,
     UploadError,
     merged,

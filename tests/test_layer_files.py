@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mapserver.access import parse_rule
+from mapserver.accounts.access import parse_rule
 from mapserver.errors import ConfigError
 from mapserver.layers import LAYER_KEYS, load_layers, parse_layer
 from mapserver.settings import ROOT

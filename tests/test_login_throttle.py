@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 import sqlalchemy as sa
 
-from mapserver import users
-from mapserver.db import make_engine
-from mapserver.throttle import Policy
+from mapserver.accounts import users
+from mapserver.accounts.throttle import Policy
+from mapserver.store.db import make_engine
 from tests.accounts import PASSWORD, WRONG, add_user, login, login_app
 from tests.server import gunicorn
 

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
 from mapserver.settings import ROOT
+from mapserver.store.db import make_engine
 from tests import apps
 from tests.browser import (
     assert_only_own_origin,

@@ -13,7 +13,8 @@ from pathlib import Path
 import requests
 from prometheus_client.mmap_dict import MmapedDict
 
-from mapserver import gunicorn_conf, runner
+from mapserver import runner
+from mapserver.ops import gunicorn_conf
 from mapserver.settings import Settings
 from tests.prometheus import sample
 from tests.server import gunicorn

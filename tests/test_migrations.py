@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 
-from mapserver import schema
-from mapserver.db import make_engine
-from mapserver.models import Base
+from mapserver.store import schema
+from mapserver.store.db import make_engine
+from mapserver.store.models import Base
 from tests.conftest import new_database
 
 TABLES = {"cities", "counties", "working_groups", "projects", "change_log", "users"}

@@ -342,7 +342,7 @@ def test_html_items_and_item(client, demo_engine):
 
 
 def test_html_escapes_data(client, fresh_url, make_app):
-    from mapserver.db import make_engine
+    from mapserver.store.db import make_engine
 
     engine = make_engine(fresh_url, 1)
     with engine.begin() as conn:

@@ -10,14 +10,14 @@ import pytest
 import sqlalchemy as sa
 from pyproj import CRS, Transformer
 
-from mapserver import outcrs
+from mapserver.geo import ogc_crs
 
 ITEMS = "/ogc/collections/projects/items"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 BBOX84 = (106.5, 30.4, 106.9, 30.7)
 GUANGAN = [(106.2, 30.0), (106.5, 30.45), (106.633, 30.456), (107.3, 30.9)]
-CODES = [c.srid for c in outcrs.SUPPORTED if c.key != "CRS84"]
+CODES = [c.srid for c in ogc_crs.SUPPORTED if c.key != "CRS84"]
 
 
 def get(client, url: str, status: int = 200):
@@ -46,7 +46,7 @@ def transformer(srid: int) -> Transformer:
     return Transformer.from_crs("EPSG:4326", f"EPSG:{srid}", always_xy=True)
 
 
-def expected(lonlat: list[tuple[float, float]], c: outcrs.OutputCrs) -> list[tuple[float, float]]:
+def expected(lonlat: list[tuple[float, float]], c: ogc_crs.OgcCrs) -> list[tuple[float, float]]:
     """pyproj's transform of the stored lon/lat, in the axis order EPSG defines."""
     if c.key == "CRS84":
         return lonlat
@@ -58,7 +58,7 @@ def expected(lonlat: list[tuple[float, float]], c: outcrs.OutputCrs) -> list[tup
 @pytest.mark.parametrize("code", CODES)
 def test_axis_order_is_the_epsg_one(code):
     """Latitude / northing ("X") first where EPSG says so: 4326, 4490 and every Gauss-Kruger."""
-    c = next(c for c in outcrs.SUPPORTED if c.srid == code and c.key != "CRS84")
+    c = next(c for c in ogc_crs.SUPPORTED if c.srid == code and c.key != "CRS84")
     first = CRS.from_epsg(code).axis_info[0]
     assert c.flip == (first.direction == "north")
     assert c.flip == (code != 3857)
@@ -82,7 +82,7 @@ def test_postgis_transforms_agree_with_pyproj(demo_engine, code):
             assert abs(x - px) < 1e-6 and abs(y - py) < 1e-6, (code, lon, lat)
 
 
-@pytest.mark.parametrize("c", outcrs.SUPPORTED, ids=lambda c: c.key)
+@pytest.mark.parametrize("c", ogc_crs.SUPPORTED, ids=lambda c: c.key)
 def test_items_in_each_crs(client, demo_engine, c):
     response, body = get(client, f"{ITEMS}?limit=1000&crs={c.uri}")
     assert response.headers["Content-Crs"] == f"<{c.uri}>"
@@ -120,7 +120,7 @@ def test_latitude_first_in_epsg_4326(client):
 
 def test_single_item_in_a_crs(client, demo_engine):
     code, lonlat = next(iter(stored(demo_engine).items()))
-    c = next(c for c in outcrs.SUPPORTED if c.key == "EPSG:4545")
+    c = next(c for c in ogc_crs.SUPPORTED if c.key == "EPSG:4545")
     response, feature = get(client, f"{ITEMS}/{code}?crs={c.uri}")
     assert response.headers["Content-Crs"] == f"<{c.uri}>"
     got = flatten(feature["geometry"]["coordinates"])
@@ -184,7 +184,7 @@ def test_bad_crs_parameters(client, query, parameter, words):
     assert response.mimetype == "application/problem+json"
     assert body["parameter"] == parameter and words in body["detail"]
     if words == "unsupported CRS":
-        assert body["allowed"] == outcrs.URIS
+        assert body["allowed"] == ogc_crs.URIS
 
 
 def test_etag_and_links_carry_the_crs(client):
@@ -200,7 +200,7 @@ def test_etag_and_links_carry_the_crs(client):
 
 def test_collections_list_every_crs(client):
     _, doc = get(client, "/ogc/collections/projects")
-    assert doc["crs"] == outcrs.URIS and doc["storageCrs"] == CRS84
+    assert doc["crs"] == ogc_crs.URIS and doc["storageCrs"] == CRS84
 
 
 def test_html_stays_lon_lat(client):
@@ -216,9 +216,9 @@ def test_html_stays_lon_lat(client):
 def test_one_registry_for_input_and_output():
     """The OGC API serves every registry CRS PostGIS can transform to, with the same
     windows; only the web-map offsets (GCJ-02, BD-09) are input-only."""
-    from mapserver import crs
+    from mapserver.geo import crs
 
-    served = {c.key: (c.uri, c.x_range, c.y_range) for c in outcrs.SUPPORTED}
+    served = {c.key: (c.uri, c.x_range, c.y_range) for c in ogc_crs.SUPPORTED}
     accepted = {c.key: (c.uri, c.x_range, c.y_range) for c in crs.SUPPORTED.values()}
     assert set(accepted) - set(served) == {"gcj02", "bd09"}
     assert all(accepted[key] == served[key] for key in served)

@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy as sa
 from openapi_spec_validator import validate
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests import apps
 from tests.browser import serve
 from tests.conftest import new_database

@@ -21,10 +21,11 @@ from PIL.TiffImagePlugin import IFDRational
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from mapserver import claims, users
-from mapserver.accounts import Actor
+from mapserver.accounts import users
+from mapserver.accounts.roles import Actor
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
+from mapserver.store import claims
 from tests.battle import GUANG_AN, OTHER, OWN, YUECHI, auth, battle_env
 from tests.pictures import picture
 
@@ -456,9 +457,9 @@ def test_upload_and_delete_matrix(env, role):
 
 @pytest.mark.parametrize("role", ["admin", "dispatcher", "county_editor", "viewer"])
 def test_the_database_refuses_when_the_app_checks_are_bypassed(env, monkeypatch, role):
-    from mapserver import photos
-    from mapserver.blueprints import auth as auth_bp
-    from mapserver.blueprints import photos as photos_bp
+    from mapserver.battle import photos
+    from mapserver.web import auth as auth_bp
+    from mapserver.web import photos as photos_bp
 
     monkeypatch.setattr(photos_bp, "require_actor", lambda write: auth_bp.current_actor())
     monkeypatch.setattr(photos, "check_permission", lambda *args: None)
@@ -678,7 +679,7 @@ def test_photo_limit_and_site_distance_follow_the_settings(env):
 
 def test_a_turned_heic_is_turned_once():
     """libheif turns a HEIC upright itself (pillow-heif then reads orientation 1)."""
-    from mapserver import pictures
+    from mapserver.uploads import pictures
 
     out = io.BytesIO()
     red_left_half().save(out, "HEIF", exif=tags(orientation=6).tobytes())

@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 
-from mapserver.health import Report
-from mapserver.ranking import (
+from mapserver.battle.health import Report
+from mapserver.battle.ranking import (
     Callout,
     Deadline,
     Problem,

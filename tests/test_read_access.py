@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mapserver import credentials, screens, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, screens, users
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
+from mapserver.store.db import make_engine
 from tests import apps
 from tests.conftest import new_database
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from mapserver import credentials, screens, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, screens, users
+from mapserver.store.db import make_engine
 from tests import apps
 from tests.browser import hook, open_page, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import new_database

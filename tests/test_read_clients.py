@@ -13,8 +13,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from mapserver import credentials, screens, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, screens, users
+from mapserver.store.db import make_engine
 from tests.conftest import new_database
 from tests.server import gunicorn
 

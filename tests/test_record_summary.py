@@ -9,8 +9,8 @@ import importlib.util
 import pytest
 import sqlalchemy as sa
 
-from mapserver.db import make_engine
 from mapserver.settings import ROOT
+from mapserver.store.db import make_engine
 
 COLUMNS = "id, health, overdue, days_late, points_behind, year_to_date, open_problems"
 COLUMNS += ", overdue_callouts, pending_investment, pending_reviews"

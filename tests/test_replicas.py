@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mapserver import credentials, loader, schema, users
-from mapserver.cluster import Cluster
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.demo import loader
 from mapserver.errors import ConfigError
+from mapserver.store import schema
+from mapserver.store.cluster import Cluster
+from mapserver.store.db import make_engine
 from tests import apps
 from tests.conftest import temporary_cluster
 

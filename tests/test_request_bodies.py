@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests.server import gunicorn
 
 PATHS = ("/battle/milestones", "/ogc/collections/projects/items")

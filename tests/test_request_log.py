@@ -8,8 +8,8 @@ import tempfile
 import pytest
 import requests
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests.server import gunicorn
 
 PASSWORD = "Correct-Horse-7731-never-logged"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from mapserver import claims
-from mapserver.accounts import Actor
+from mapserver.accounts.roles import Actor
+from mapserver.store import claims
 from tests.battle import GUANG_AN, OWN, YUECHI, auth, battle_env, turn_day
 
 APPROVED_YTD = """SELECT coalesce(sum(r.amount), 0) FROM investment_reports r

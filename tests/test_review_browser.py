@@ -10,8 +10,8 @@ from urllib.request import Request, urlopen
 import pytest
 import sqlalchemy as sa
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests.battle import GUANG_AN
 from tests.browser import hook, open_page, serve, severe_logs, stat_values, wait_for
 

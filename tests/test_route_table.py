@@ -1,4 +1,4 @@
-"""Every URL rule is declared in one table, mapserver/blueprints/routes.py (issue #13 §2):
+"""Every URL rule is declared in one table, mapserver/web/routes.py (issue #13 §2):
 no module adds a rule anywhere else, and the app's URL map is exactly the table."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 from mapserver import route_map
-from mapserver.blueprints import routes
 from mapserver.settings import ROOT
+from mapserver.web import routes
 
 PACKAGE = ROOT / "mapserver"
 ROUTING = {"route", "get", "post", "put", "patch", "delete", "add_url_rule", "register_blueprint"}

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from mapserver import rules
-from mapserver.db import make_engine
+from mapserver.battle import rules
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT
+from mapserver.store.db import make_engine
 
 GOOD = yaml.safe_load((ROOT / "layers" / "rules" / "battle.yaml").read_text(encoding="utf-8"))
 

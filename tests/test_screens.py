@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from mapserver import credentials, screens, users
+from mapserver.accounts import credentials, screens, users
 from mapserver.cli import main
-from mapserver.db import make_engine
+from mapserver.store.db import make_engine
 
 LOGIN_ONLY = {"read_records": "login", "read_report": "login", "read_downloads": "login"}
 

@@ -8,11 +8,11 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from mapserver import accesslog, metrics
-from mapserver.db import make_engine
 from mapserver.errors import ConfigError
-from mapserver.live import Notifier
-from mapserver.metrics import Access
+from mapserver.features.live import Notifier
+from mapserver.ops import accesslog, metrics
+from mapserver.ops.metrics import Access
+from mapserver.store.db import make_engine
 from tests.prometheus import sample
 
 

@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from mapserver import runner
-from mapserver.db import make_engine
+from mapserver.accounts.throttle import Policy
 from mapserver.errors import ConfigError
 from mapserver.settings import ROOT, Settings
-from mapserver.throttle import Policy
+from mapserver.store.db import make_engine
 
 
 @pytest.mark.parametrize("name", Settings.names())

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mapserver import startpage
+from mapserver.web import startpage
 from tests.browser import chromium, severe_logs, wait_ready
 
 pytestmark = pytest.mark.browser

@@ -14,12 +14,15 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from mapserver import credentials, loader, schema, tile_cache, users
+from mapserver.accounts import credentials, users
 from mapserver.cli import main
-from mapserver.db import make_engine
+from mapserver.demo import loader
+from mapserver.features import tile_cache
+from mapserver.features.query import FeatureQuery
+from mapserver.features.tiles import TileId
 from mapserver.layers import load_layers
-from mapserver.query import FeatureQuery
-from mapserver.tiles import TileId
+from mapserver.store import schema
+from mapserver.store.db import make_engine
 from tests import apps
 from tests.conftest import new_database
 

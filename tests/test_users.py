@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from click.testing import CliRunner
 
-from mapserver import credentials, passwords, runner, secretkey, users
+from mapserver import runner
+from mapserver.accounts import credentials, passwords, secretkey, users
 from mapserver.cli import main
-from mapserver.db import make_engine
 from mapserver.errors import Conflict, InvalidParameter, NotFound
+from mapserver.store.db import make_engine
 from tests.conftest import new_database
 
 

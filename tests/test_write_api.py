@@ -11,8 +11,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from mapserver import credentials, users
-from mapserver.db import make_engine
+from mapserver.accounts import credentials, users
+from mapserver.store.db import make_engine
 from tests.browser import serve
 from tests.projects import GUANG_AN, OTHER, OWN, SQUARE, YUECHI, new_project, snapshot
 
@@ -110,8 +110,8 @@ def test_authorization_matrix_with_the_app_checks_bypassed(
     env, monkeypatch, role, op, code, target, case
 ):
     """The app's role and county checks switched off: the database still refuses."""
-    from mapserver import editing
-    from mapserver.blueprints import auth, items
+    from mapserver.editing import projects as editing
+    from mapserver.web import auth, items
 
     monkeypatch.setattr(items, "require_actor", lambda write: auth.current_actor())
     monkeypatch.setattr(editing, "_check_rule", lambda *args: None)
@@ -230,7 +230,7 @@ def test_body_over_the_limit_is_refused_before_reading(env):
 def test_content_crs_is_converted_on_input(env, crs, point):
     from pyproj import Transformer
 
-    from mapserver import chinacoords
+    from mapserver.geo import chinacoords
 
     client, _engine, tokens = env
     lon, lat = 106.66, 30.60

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-26
 
-The app checks who may write what before it writes (mapserver/editing.py); these
+The app checks who may write what before it writes (mapserver/editing/projects.py); these
 triggers check it again for the acting user the app sets per transaction
 (``mapserver.actor``, ``mapserver.actor_role``, ``mapserver.actor_county``), so a bug in
 the app cannot break the county rule or skip the history. (Since 0010 the acting user is a

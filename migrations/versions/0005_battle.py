@@ -27,7 +27,7 @@ depends_on = None
 
 APP_ROLE = "mapserver_app"
 RECORDS = ("milestones", "investment_reports", "problems", "callouts")
-# What a county editor may do, per table (the app checks the same, see mapserver/records.py):
+# What a county editor may do, per table (the app checks the same, see mapserver/battle/records.py):
 # (may create, columns they may change, statuses they may set).
 COUNTY_EDITOR = {
     "milestones": ("false", "actual_date,note", ""),
@@ -146,7 +146,7 @@ BEGIN
 END $$
 """
 
-# Exact arithmetic, as mapserver/health.py: behind by at least `points` of the time-line
+# Exact arithmetic, as mapserver/battle/health.py: behind by at least `points` of the time-line
 # ⇔ 100·doy/diy − 100·ytd/plan ≥ points ⇔ 100·doy·plan − 100·ytd·diy ≥ points·diy·plan.
 BEHIND = """
 CREATE FUNCTION mapserver_behind(plan numeric, ytd numeric, day date, points numeric)

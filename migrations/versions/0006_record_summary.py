@@ -75,7 +75,7 @@ END $$
 # the sub-queries did. Year to date: the running total at the last month <= today minus that
 # at the last month of an earlier year (``width_bucket`` = how many sorted months are <= a
 # day; index 0 is NULL). Behind by at least `points` ⇔ 100·doy·plan − 100·ytd·diy ≥
-# points·diy·plan, exactly as mapserver_behind (0005) and mapserver/health.py.
+# points·diy·plan, exactly as mapserver_behind (0005) and mapserver/battle/health.py.
 VIEW = """
 CREATE VIEW battle_projects AS
 SELECT p.*,

@@ -7,7 +7,7 @@ Create Date: 2026-12-03
 One row per throttled key: ``addr:<client address>`` (a fixed window of
 ``MAPSERVER_LOGIN_LIMIT`` attempts) or ``user:<username as typed>`` (a growing delay
 between attempts after a few failures). ``next_allowed``: attempts before it are
-refused (429); ``expires_at``: after it the row is forgotten. See mapserver/throttle.py.
+refused (429); ``expires_at``: after it the row is forgotten. See mapserver/accounts/throttle.py.
 """
 
 import sqlalchemy as sa

@@ -7,7 +7,7 @@ Create Date: 2026-12-03
 Until now the triggers trusted the settings ``mapserver.actor_role`` & co., which any SQL
 run in the app's transaction could set. Now the app signs a claim per write transaction,
 ``v1|user id|username|role|county|tolerance m|txid``, with HMAC-SHA256 under a key derived
-from its secret (mapserver/claims.py), and puts it in ``mapserver.claim``. The database
+from its secret (mapserver/store/claims.py), and puts it in ``mapserver.claim``. The database
 keeps the same key in ``mapserver_private.claim_key``, which neither the app's login role
 nor ``mapserver_app`` can read; ``mapserver_claim()`` (SECURITY DEFINER) verifies the
 signature and that the claim names *this* transaction, and every trigger reads the actor
@@ -156,7 +156,7 @@ BEGIN
 END $$
 """
 
-# The app's account writes, each as narrow as its one use (mapserver/users.py,
+# The app's account writes, each as narrow as its one use (mapserver/accounts/users.py,
 # credentials.py). A new kind of token or account write gets its own function like these:
 # check with mapserver_require_claim, write, GRANT EXECUTE to the write role only.
 ACCOUNT_FUNCTIONS = {

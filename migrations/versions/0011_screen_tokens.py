@@ -6,7 +6,7 @@ Create Date: 2026-12-03
 
 Only the SHA-256 digest of a token is stored. ``cidr``: when set, the token works only
 from addresses in that range. Revoked tokens stay listed (``revoked_at``). Written only
-by mapserver/screens.py.
+by mapserver/accounts/screens.py.
 """
 
 import sqlalchemy as sa

@@ -5,7 +5,7 @@ Revises: 0011
 Create Date: 2026-12-03
 
 A restore (``python -m mapserver restore``) moves the change-log ids on to the next
-billion and writes one row with ``op = 'epoch'`` (mapserver.live.start_epoch). A live
+billion and writes one row with ``op = 'epoch'`` (mapserver.features.live.start_epoch). A live
 stream that meets it, or a client whose last id is older than it, gets ``reset``. The
 partial index finds the newest epoch without reading the whole log.
 """

@@ -63,7 +63,7 @@ export async function fetchCatalog({ signal } = {}) {
 /**
  * The catalog, settings, logged-in user ({role, county, can_edit} or null) and optional
  * APIs offered (a Set of 'photos', 'changes') the server put into the page
- * (mapserver/startpage.py), or null when the page came without them; then fetchCatalog()
+ * (mapserver/web/startpage.py), or null when the page came without them; then fetchCatalog()
  * and fetchConfig() ask (and nobody counts as logged in, no optional API as offered).
  */
 export function bootData(element) {

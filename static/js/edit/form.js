@@ -1,5 +1,5 @@
 // The attribute form: one control per editable field, built from the field list the
-// server put into the page (mapserver/blueprints/editor.py, from attributes.FIELDS),
+// server put into the page (mapserver/web/editor.py, from attributes.FIELDS),
 // so it offers exactly what the write API accepts. Errors appear next to their field.
 
 import { el, setText } from '../common/dom.js';

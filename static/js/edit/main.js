@@ -22,7 +22,7 @@ import { remove, restore, save } from './save.js';
 import { createSiteLayer } from './sites.js';
 import { createTabs } from './tabs.js';
 
-/** The catalog, settings, editable fields and role titles inlined by mapserver/blueprints/editor.py. */
+/** The catalog, settings, editable fields and role titles inlined by mapserver/web/editor.py. */
 function readBoot() {
   const boot = JSON.parse(byId('boot').textContent);
   return { ...boot, catalog: new Map(boot.layers.map((layer) => [layer.id, layer])) };
@@ -135,7 +135,7 @@ const NOTHING = { collection: { features: [] }, version: null };
 
 /**
  * The projects loaded as GeoJSON (editable, listed): all of them, or in tile mode
- * (`scope.tiled`, mapserver/blueprints/editor.py) only the user's county's; the URLs are
+ * (`scope.tiled`, mapserver/web/editor.py) only the user's county's; the URLs are
  * the ones the page preloads.
  */
 function fetchProjects(layer, scope) {

@@ -3,7 +3,7 @@
 // Computed on a sphere with the WGS84 authalic radius (the sphere with the ellipsoid's
 // surface area): areas by spherical excess with great-circle edges, lengths by the
 // haversine formula. For sites the size of a county this is within about 0.3 % of the
-// ellipsoidal figures the server computes with pyproj's Geod (mapserver/measures.py);
+// ellipsoidal figures the server computes with pyproj's Geod (mapserver/geo/measures.py);
 // those come back with the saved project and are shown instead.
 
 const AUTHALIC_RADIUS_M = 6371007.181;

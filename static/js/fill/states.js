@@ -1,4 +1,4 @@
-// The review states of a report (审核, mapserver/review.py) as the pages show them.
+// The review states of a report (审核, mapserver/battle/review.py) as the pages show them.
 
 import { el } from '../common/dom.js';
 

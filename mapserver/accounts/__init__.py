@@ -1,0 +1,1 @@
+"""Who may do what: roles, users, sessions and tokens, screens, read rules."""

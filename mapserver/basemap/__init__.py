@@ -1,0 +1,1 @@
+"""The offline basemap: local MBTiles and PMTiles files, and the online choices."""

@@ -1,0 +1,1 @@
+"""CQL2 filters: parsed, their operands checked and bound, compiled to SQL."""

@@ -1,0 +1,1 @@
+"""Writing projects: checked, in one transaction with the county rule and history."""

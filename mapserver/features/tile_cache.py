@@ -1,0 +1,125 @@
+"""Rendered vector tiles kept in PostgreSQL (``tile_cache``, migration 0013), shared by
+every app process; triggers delete exactly the tiles a committed change touches.
+
+A tile is stored only if the change log has not moved since the snapshot it was rendered
+from, under the change log's advisory lock (which every write takes at commit): a tile
+rendered before a change and stored after it is never kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from mapserver.features import admission, feed, tiles
+from mapserver.features.query import FeatureQuery
+from mapserver.features.tiles import TileId
+
+CHANGE_LOG_LOCK = 7243190  # migration 0002: taken by every logged write at commit
+LOOKUP = sa.text(
+    "SELECT tile, etag, owned FROM tile_cache WHERE layer = :layer AND variant = :variant"
+    " AND z = :z AND x = :x AND y = :y AND day = mapserver_today()"
+)
+STORE = sa.text("""
+INSERT INTO tile_cache (layer, variant, z, x, y, day, tile, etag, owned)
+SELECT :layer, :variant, :z, :x, :y, :day, :tile, :etag, :owned
+WHERE (SELECT coalesce(max(id), 0) FROM change_log) = :version
+ON CONFLICT (layer, variant, z, x, y) DO UPDATE SET day = EXCLUDED.day, tile = EXCLUDED.tile,
+    etag = EXCLUDED.etag, owned = EXCLUDED.owned, created_at = now()
+""")
+
+
+@dataclass(frozen=True)
+class Tile:
+    data: bytes  # empty: nothing to draw (204)
+    etag: str  # unquoted, a hash of the bytes
+    owned: int  # features whose representative point the tile holds
+    cached: bool  # read from tile_cache
+
+
+def variant(q: FeatureQuery) -> str:
+    """What besides the place makes two tiles of a layer differ: the layer file and the
+    normalised filters (codes sorted, CQL2 as given in its language)."""
+    f = q.filter
+    key = [q.layer.digest, q.filters, f and [f.lang, f.crs, f.text]]
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def _key(q: FeatureQuery, tile: TileId) -> dict:
+    return {"layer": q.layer.id, "variant": variant(q), "z": tile.z, "x": tile.x, "y": tile.y}
+
+
+def get(engine: Engine, q: FeatureQuery, tile: TileId) -> Tile:
+    """The tile from the cache, or rendered (in one snapshot) and stored."""
+    with engine.connect() as conn:
+        row = conn.execute(LOOKUP, _key(q, tile)).first()
+    if row is not None:
+        return Tile(bytes(row.tile), row.etag, row.owned, True)
+    return store(engine, q, tile, *render(engine, q, tile))
+
+
+def render(engine: Engine, q: FeatureQuery, tile: TileId) -> tuple[int, dt.date, int, bytes]:
+    """The change-log version and day of the snapshot, and what :func:`tiles.render` gives."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        version, day = feed.snapshot(conn)
+        admission.admit(conn, q)
+        owned, data = tiles.render(conn, q, tile)
+        conn.rollback()
+    return version, day, owned, data
+
+
+def store(
+    engine: Engine, q: FeatureQuery, tile: TileId, version: int, day: dt.date, owned: int,
+    data: bytes,
+) -> Tile:  # fmt: skip
+    """Keep a tile rendered at change-log ``version``, unless a change came after it."""
+    etag = hashlib.sha256(data).hexdigest()[:32]
+    values = {"day": day, "tile": data, "etag": etag, "owned": owned, "version": version}
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_LOG_LOCK})
+        conn.execute(STORE, {**_key(q, tile), **values})
+    return Tile(data, etag, owned, False)
+
+
+def extent_tiles(engine: Engine, q: FeatureQuery, zoom: int) -> Iterator[TileId]:
+    """Every tile of ``zoom`` over the layer's extent (what a new big screen asks for)."""
+    layer = q.layer
+    sql = (
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Transform("
+        f'ST_SetSRID(ST_Extent(t."{layer.geometry_column}"), 4326), 3857) e'
+        f' FROM "{layer.table}" t WHERE t."{layer.geometry_column}" IS NOT NULL) s'
+    )
+    with engine.connect() as conn:
+        box = conn.execute(sa.text(sql)).one()
+    if box[0] is None:
+        return
+    span, last = 2 * tiles.ORIGIN / (1 << zoom), (1 << zoom) - 1
+
+    def index(v: float) -> int:
+        return min(max(int((v + tiles.ORIGIN) // span), 0), last)
+
+    x0, x1 = index(box[0]), index(box[2])
+    y0, y1 = last - index(box[3]), last - index(box[1])
+    for y in range(y0, y1 + 1):
+        for x in range(x0, x1 + 1):
+            yield TileId(zoom, x, y)
+
+
+def seed(
+    engine: Engine,
+    q: FeatureQuery,
+    zooms: range,
+    progress: Callable[[int, int, TileId], None] = lambda done, total, tile: None,
+) -> int:
+    """Render and store every tile of ``zooms`` over the layer's extent; returns how many."""
+    todo = [t for z in zooms for t in extent_tiles(engine, q, z)]
+    for done, tile in enumerate(todo, 1):
+        get(engine, q, tile)
+        progress(done, len(todo), tile)
+    return len(todo)

@@ -1,0 +1,1 @@
+"""OGC API – Features documents, its OpenAPI, and items as files (CSV, GeoPackage, KML)."""

@@ -1,0 +1,1 @@
+"""Running the service: gunicorn, request log, metrics, readiness, backup and restore."""

@@ -1,0 +1,1 @@
+"""The database: engines and replicas, models, migrations, write transactions, the dev cluster."""

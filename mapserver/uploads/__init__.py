@@ -1,0 +1,1 @@
+"""Uploaded files read without trusting them: sites from GIS files, and pictures."""
