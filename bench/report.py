@@ -226,8 +226,9 @@ def markdown(
         "",
         "How to read it: *app* is `wrk` against `GET <path>?<query>` on 127.0.0.1 (whole "
         "responses, keep-alive). *PG* is PostgreSQL alone producing the same bytes in one "
-        "statement: the feed's own SQL from `mapserver.features.query_sql.features_sql` (parameters inlined "
-        "as literals by psycopg), wrapped as `SELECT string_agg(f, ',') FROM (<feed SQL>) s(f)`, "
+        "statement: the feed's own SQL from `mapserver.features.query_sql.features_sql` "
+        "(parameters inlined as literals by psycopg), wrapped as "
+        "`SELECT string_agg(f, ',') FROM (<feed SQL>) s(f)`, "
         "with `LIMIT` = the requested limit (the app asks for one row more to detect a next "
         "page). The harness checks that this value equals the `features` array the app sent, "
         "byte for byte, before measuring. The app also runs, per request, a pool pre-ping, "

@@ -1,10 +1,11 @@
 """Project health and approved investment as they were at the end of a past day.
 
 The projects, their milestones and their monthly investment reports are rebuilt from the
-history tables (:mod:`mapserver.features.history`) as they stood at the end of the day, and judged by
-the rules of :mod:`mapserver.battle.health` (the ones the ``battle_projects`` view applies) with the
-thresholds in the ``health_rules`` table. So the health at today's end is the view's, and a
-past day's is what the view said that day, rules aside (their history is not kept).
+history tables (:mod:`mapserver.features.history`) as they stood at the end of the day, and
+judged by the rules of :mod:`mapserver.battle.health` (the ones the ``battle_projects`` view
+applies) with the thresholds in the ``health_rules`` table. So the health at today's end is
+the view's, and a past day's is what the view said that day, rules aside
+(their history is not kept).
 
 Review (审核): a report counts only once approved; a row written before reports had a
 ``review`` column counts from its creation (such rows migrate as approved).

@@ -175,7 +175,7 @@ class ApiToken(Base):
 
 
 class ScreenToken(Base):
-    """A big screen's read-only token (mapserver/accounts/screens.py); only its SHA-256 is stored."""
+    """A big screen's read-only token (accounts/screens.py); only its SHA-256 is stored."""
 
     __tablename__ = "screen_tokens"
     __table_args__ = (
@@ -510,7 +510,7 @@ class Photo(Base):
 
 
 class LoginFailure(Base):
-    """A login throttle counter: ``addr:<address>`` or ``user:<username>`` (mapserver.accounts.throttle)."""
+    """A login throttle counter: ``addr:<address>`` or ``user:<username>`` (accounts.throttle)."""
 
     __tablename__ = "login_failures"
     __table_args__ = (sa.CheckConstraint("count >= 0", name="login_failures_count_check"),)

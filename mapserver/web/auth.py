@@ -222,7 +222,8 @@ def login_form() -> Response:
 
 def login() -> Response:
     """Form: the page again, or a redirect to ``next``; JSON: 200 with /auth/me's body.
-    Throttled first (mapserver.accounts.throttle): refused attempts never reach the password check."""
+    Throttled first (mapserver.accounts.throttle): refused attempts never reach the password
+    check."""
     form = _is_form()
     data = request.form if form else json_object()
     username, password = data.get("username"), data.get("password")

@@ -1,5 +1,5 @@
 """``/ogc/collections/{id}/tiles``: OGC API – Tiles (vector tiles), the thin web layer over
-mapserver.features.tiles, mapserver.features.tile_cache and mapserver.features.tilesets (docs/tiles.md).
+mapserver.features: tiles, tile_cache and tilesets (docs/tiles.md).
 
 Every parameter is checked before a tile is looked up or built: the feed's filters
 (:func:`query.parse`, the same 400 problem+json), then the tile's place.
