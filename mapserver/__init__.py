@@ -104,6 +104,7 @@ def _blueprints(app: Flask) -> None:
         auth,
         basemap,
         bodies,
+        error_handlers,
         headers,
         instrumentation,
         items,
@@ -113,9 +114,8 @@ def _blueprints(app: Flask) -> None:
         replication,
         routes,
     )
-    from mapserver.web import error_handlers as problems
 
-    problems.register(app)
+    error_handlers.register(app)
     instrumentation.init_app(app, app.extensions["mapserver"].settings)
     ogc.init_app(app)
     items.init_app(app)
