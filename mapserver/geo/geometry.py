@@ -8,27 +8,37 @@ show it on the map.
 
 Checks run cheapest and most basic first: strict JSON, type, nesting depth,
 structure and numbers, vertex count, conversion to EPSG:4326, lon/lat range, rings
-closed and long enough, duplicate rings, then GEOS validity (the same test as the
-database's ST_IsValid constraint), optionally repaired with make_valid.
+closed and long enough, duplicate rings, then GEOS validity (validity.py: the same test
+as the database's ST_IsValid constraint), optionally repaired with make_valid.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any, NoReturn
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from mapserver.geo.crs import CoordinateError, InputCrs, parse_crs, to_lonlat
 from mapserver.geo.measures import Measures, measure
+from mapserver.geo.validity import GeometryError as GeometryError  # check_geometry's error
+from mapserver.geo.validity import (
+    Location,
+    Parts,
+    at_text,
+    build,
+    duplicate_rings,
+    fail,
+    geos_problem,
+    location_of,
+    repaired,
+)
 
 MAX_VERTICES = 20_000
 MAX_DEPTH = 8  # levels of nested arrays in "coordinates"; a MultiPolygon needs 4
@@ -37,35 +47,6 @@ POINTS = frozenset({"Point", "MultiPoint"})
 LINES = frozenset({"LineString", "MultiLineString"})
 POLYGONS = frozenset({"Polygon", "MultiPolygon"})
 ALL_TYPES = POINTS | LINES | POLYGONS
-
-_REASON = re.compile(r"(?P<reason>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]")
-# GEOS validity reasons -> (code, Chinese + English message)
-_GEOS_REASONS = {
-    "Self-intersection": ("self_intersection", "自相交 Self-intersection"),
-    "Ring Self-intersection": ("self_intersection", "环自相交 Ring self-intersection"),
-    "Hole lies outside shell": ("hole_outside_shell", "内环在外环之外 Hole lies outside shell"),
-    "Holes are nested": ("nested_holes", "内环相互嵌套 Holes are nested"),
-    "Interior is disconnected": ("disconnected_interior", "内部不连通 Interior is disconnected"),
-    "Nested shells": ("nested_shells", "外环相互嵌套 Nested shells"),
-    "Duplicate Rings": ("duplicate_rings", "重复的环 Duplicate rings"),
-    "Too few points in geometry component": ("too_few_points", "点数过少 Too few points"),
-    "Ring is not closed": ("unclosed_ring", "环未闭合 Ring is not closed"),
-    "Invalid Coordinate": ("non_finite", "无效坐标 Invalid coordinate"),
-}
-
-Location = tuple[float, float]
-Parts = list[list[NDArray[np.float64]]]  # parts -> coordinate sequences -> (N, 2) arrays
-
-
-class GeometryError(ValueError):
-    """Why a geometry is refused: ``code`` for machines, ``message`` for people,
-    ``location`` (lon, lat) when the problem is at a place."""
-
-    def __init__(self, message: str, location: Location | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.location = location
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -90,12 +71,12 @@ def parse_json(body: bytes | bytearray | str) -> Any:
             object_pairs_hook=_unique_keys,
         )
     except UnicodeDecodeError:
-        _fail("invalid_json", "请求体不是 UTF-8 Body is not UTF-8")
+        fail("invalid_json", "请求体不是 UTF-8 Body is not UTF-8")
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        _fail("invalid_json", f"JSON 格式错误 Invalid JSON: {exc.msg} ({where})")
+        fail("invalid_json", f"JSON 格式错误 Invalid JSON: {exc.msg} ({where})")
     except RecursionError:
-        _fail("too_deep", "JSON 嵌套过深 JSON nested too deeply")
+        fail("too_deep", "JSON 嵌套过深 JSON nested too deeply")
 
 
 def check_geometry(
@@ -123,24 +104,20 @@ def check_geometry(
     parts = _to_lonlat(reader.parts(kind, coordinates), crs)
     notes = ["已忽略高程 Z values dropped"] if reader.has_z else []
     _check_sequences(kind, parts, repair, notes)
-    geom = _build(kind, parts)
-    problem = (kind in POLYGONS and _duplicate_rings(parts)) or _geos_problem(geom)
+    geom = build(kind, parts)
+    problem = (kind in POLYGONS and duplicate_rings(parts)) or geos_problem(geom)
     if problem:
         if not repair:
             raise problem
-        geom = _repair(geom, kind, problem, notes)
+        geom = repaired(geom, kind, problem, notes)
         if geom.geom_type not in allowed:
             message = f"修复结果为 {geom.geom_type}，本图层不接受 Repair gave a {geom.geom_type}"
-            _fail("wrong_type", f"{message}, which this layer does not accept", problem.location)
+            fail("wrong_type", f"{message}, which this layer does not accept", problem.location)
     return CheckedGeometry(geom, measure(geom), tuple(notes))
 
 
-def _fail(code: str, message: str, location: Location | None = None) -> NoReturn:
-    raise GeometryError(message, location, code) from None
-
-
 def _reject_constant(name: str) -> NoReturn:
-    _fail("non_finite", f"非有限数值 Non-finite number: {name}")
+    fail("non_finite", f"非有限数值 Non-finite number: {name}")
 
 
 def _finite_float(text: str) -> float:
@@ -148,7 +125,7 @@ def _finite_float(text: str) -> float:
     value = float(text)
     mantissa = text.lower().split("e")[0]
     if not math.isfinite(value) or (value == 0 and mantissa.strip("-+0.")):
-        _fail("non_finite", f"数值超出范围 Number out of range: {text[:40]}")
+        fail("non_finite", f"数值超出范围 Number out of range: {text[:40]}")
     return value
 
 
@@ -156,7 +133,7 @@ def _finite_int(text: str) -> int:
     """Integers stay integers, but only those a double can hold (float() of the text is
     inf otherwise, and is checked before Python's own digit limit could raise)."""
     if not math.isfinite(float(text)):
-        _fail("non_finite", f"数值超出范围 Number out of range: {text[:40]}…")
+        fail("non_finite", f"数值超出范围 Number out of range: {text[:40]}…")
     return int(text)
 
 
@@ -165,7 +142,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen = set()
     for key, _ in pairs:
         if key in seen:
-            _fail("invalid_json", f"JSON 键重复 Duplicate JSON key: {key!r}")
+            fail("invalid_json", f"JSON 键重复 Duplicate JSON key: {key!r}")
         seen.add(key)
     return dict(pairs)
 
@@ -173,20 +150,20 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _type_and_coordinates(obj: Any, allowed: frozenset[str]) -> tuple[str, Any]:
     """The geometry type, checked against the layer's, and the raw coordinates."""
     if obj is None:
-        _fail("empty", "几何为空 Geometry is null")
+        fail("empty", "几何为空 Geometry is null")
     if not isinstance(obj, Mapping):
-        _fail("malformed", "几何必须是 JSON 对象 Geometry must be a JSON object")
+        fail("malformed", "几何必须是 JSON 对象 Geometry must be a JSON object")
     kind = obj.get("type")
     if kind == "GeometryCollection":
         message = "不支持 GeometryCollection，请用 Multi* 类型"
-        _fail("wrong_type", f"{message} GeometryCollection is not supported, use a Multi* type")
+        fail("wrong_type", f"{message} GeometryCollection is not supported, use a Multi* type")
     if not isinstance(kind, str) or kind not in ALL_TYPES:
-        _fail("malformed", f"不是 GeoJSON 几何类型 Not a GeoJSON geometry type: {str(kind)[:40]!r}")
+        fail("malformed", f"不是 GeoJSON 几何类型 Not a GeoJSON geometry type: {str(kind)[:40]!r}")
     if kind not in allowed:
         names = ", ".join(sorted(allowed))
-        _fail("wrong_type", f"本图层不接受 {kind} This layer does not accept {kind} ({names} only)")
+        fail("wrong_type", f"本图层不接受 {kind} This layer does not accept {kind} ({names} only)")
     if "coordinates" not in obj:
-        _fail("malformed", "缺少 coordinates Missing coordinates")
+        fail("malformed", "缺少 coordinates Missing coordinates")
     return kind, obj["coordinates"]
 
 
@@ -200,7 +177,7 @@ def _check_depth(coordinates: Any, max_depth: int) -> None:
         depth += 1
         if depth > max_depth:
             message = f"坐标数组嵌套超过 {max_depth} 层"
-            _fail("too_deep", f"{message} Coordinates nested deeper than {max_depth} levels")
+            fail("too_deep", f"{message} Coordinates nested deeper than {max_depth} levels")
         level = [item for array in arrays for item in array]
 
 
@@ -226,10 +203,10 @@ class _Reader:
         else:
             parts = [[self.positions(r) for r in _array(p, "polygon")] for p in items]
         if self.count == 0:
-            _fail("empty", "几何为空 Geometry is empty")
+            fail("empty", "几何为空 Geometry is empty")
         for number, part in enumerate(parts, 1):
             if not part:
-                _fail("empty", f"第 {number} 个面为空 Polygon {number} is empty")
+                fail("empty", f"第 {number} 个面为空 Polygon {number} is empty")
         return parts
 
     def positions(self, value: Any) -> NDArray[np.float64]:
@@ -238,14 +215,14 @@ class _Reader:
         self.count += len(items)
         if self.count > self.max_vertices:
             limit = self.max_vertices
-            _fail("too_many_vertices", f"顶点超过 {limit} 个 More than {limit} vertices")
+            fail("too_many_vertices", f"顶点超过 {limit} 个 More than {limit} vertices")
         for position in items:
             if not isinstance(position, list | tuple) or not 2 <= len(position) <= 3:
                 text = str(position)[:60]
-                _fail("malformed", f"坐标应为 [x, y] Position must be [x, y] or [x, y, z]: {text}")
+                fail("malformed", f"坐标应为 [x, y] Position must be [x, y] or [x, y, z]: {text}")
             if not all(isinstance(v, Real) and not isinstance(v, bool) for v in position):
                 text = str(position)[:60]
-                _fail("malformed", f"坐标必须是数字 Coordinates must be numbers: {text}")
+                fail("malformed", f"坐标必须是数字 Coordinates must be numbers: {text}")
         heights = [p[2] for p in items if len(p) == 3]
         self.has_z = self.has_z or bool(heights)
         _finite(heights)
@@ -254,7 +231,7 @@ class _Reader:
 
 def _array(value: Any, what: str) -> list | tuple:
     if not isinstance(value, list | tuple):
-        _fail("malformed", f"{what} 应为数组 {what} must be an array")
+        fail("malformed", f"{what} 应为数组 {what} must be an array")
     return value
 
 
@@ -264,7 +241,7 @@ def _finite(values: list) -> NDArray[np.float64]:
     except OverflowError:  # an integer beyond a double's range
         array = np.array([math.inf])
     if not np.isfinite(array).all():
-        _fail("non_finite", "非有限数值 Non-finite coordinate (NaN, Infinity or overflow)")
+        fail("non_finite", "非有限数值 Non-finite coordinate (NaN, Infinity or overflow)")
     return array
 
 
@@ -276,128 +253,34 @@ def _to_lonlat(parts: Parts, crs: InputCrs) -> Parts:
     except CoordinateError as exc:
         if crs.geographic and exc.point is not None:
             _out_of_range(exc.point)
-        _fail("out_of_range", exc.message)
+        fail("out_of_range", exc.message)
     outside = (np.abs(lonlat[:, 0]) > 180) | (np.abs(lonlat[:, 1]) > 90)
     if outside.any():
-        _out_of_range(_point(lonlat[int(np.argmax(outside))]))
+        _out_of_range(location_of(lonlat[int(np.argmax(outside))]))
     pieces = iter(np.split(lonlat, np.cumsum(sizes)[:-1]))
     return [[next(pieces) for _ in part] for part in parts]
 
 
 def _out_of_range(location: Location) -> NoReturn:
     message = "经纬度超出范围 Longitude/latitude out of range"
-    _fail("out_of_range", f"{message}{_at(location)}", location)
+    fail("out_of_range", f"{message}{at_text(location)}", location)
 
 
 def _check_sequences(kind: str, parts: Parts, repair: bool, notes: list[str]) -> None:
     """Lines need 2 positions; rings must be closed (repair closes them) and have 4."""
     for part in parts:
         for index, seq in enumerate(part):
-            first = _point(seq[0]) if len(seq) else None
+            first = location_of(seq[0]) if len(seq) else None
             if kind in LINES and len(seq) < 2:
                 message = "线至少需要 2 个点 A line needs at least 2 positions"
-                _fail("too_few_points", f"{message}{_at(first)}", first)
+                fail("too_few_points", f"{message}{at_text(first)}", first)
             if kind not in POLYGONS:
                 continue
             if len(seq) and not np.array_equal(seq[0], seq[-1]):
                 if not repair:
-                    _fail("unclosed_ring", f"环未闭合 Ring is not closed{_at(first)}", first)
+                    fail("unclosed_ring", f"环未闭合 Ring is not closed{at_text(first)}", first)
                 part[index] = seq = np.vstack([seq, seq[:1]])
-                notes.append(f"已闭合环 Closed a ring{_at(first)}")
+                notes.append(f"已闭合环 Closed a ring{at_text(first)}")
             if len(seq) < 4:
                 message = "环至少需要 4 个点 A ring needs at least 4 positions"
-                _fail("too_few_points", f"{message}{_at(first)}", first)
-
-
-def _build(kind: str, parts: Parts) -> BaseGeometry:
-    if kind == "Point":
-        return shapely.Point(parts[0][0][0])
-    if kind == "MultiPoint":
-        return shapely.MultiPoint(parts[0][0])
-    if kind == "LineString":
-        return shapely.LineString(parts[0][0])
-    if kind == "MultiLineString":
-        return shapely.MultiLineString([part[0] for part in parts])
-    polygons = [shapely.Polygon(part[0], part[1:]) for part in parts]
-    return polygons[0] if kind == "Polygon" else shapely.MultiPolygon(polygons)
-
-
-def _duplicate_rings(parts: Parts) -> GeometryError | None:
-    """Rings repeated in any rotation or direction (GEOS reports them as crossings)."""
-    seen: set[bytes] = set()
-    for part in parts:
-        for ring in part:
-            vertices = ring[:-1] + 0.0  # + 0.0 turns -0.0 into 0.0
-            start = int(np.lexsort((vertices[:, 1], vertices[:, 0]))[0])
-            forward = np.roll(vertices, -start, axis=0)
-            backward = np.roll(forward[::-1], 1, axis=0)
-            key = min(forward.tobytes(), backward.tobytes())
-            if key in seen:
-                where = _point(ring[0])
-                return GeometryError(
-                    f"重复的环 Duplicate rings{_at(where)}", where, "duplicate_rings"
-                )
-            seen.add(key)
-    return None
-
-
-def _geos_problem(geom: BaseGeometry) -> GeometryError | None:
-    """GEOS's validity verdict as a GeometryError, or None when valid."""
-    reason = shapely.is_valid_reason(geom)
-    if reason == "Valid Geometry":
-        return None
-    match = _REASON.fullmatch(reason)
-    name = match["reason"] if match else reason
-    where = (float(match["x"]), float(match["y"])) if match else None
-    code, message = _GEOS_REASONS.get(name, ("invalid", f"几何无效 Invalid geometry: {name}"))
-    return GeometryError(f"{message}{_at(where)}", where, code)
-
-
-def _repair(
-    geom: BaseGeometry, kind: str, problem: GeometryError, notes: list[str]
-) -> BaseGeometry:
-    """make_valid, keeping only parts of the original dimension; notes say what changed."""
-    dimension = shapely.get_dimensions(geom)
-    fixed = shapely.make_valid(geom, method="structure", keep_collapsed=True)
-    pieces = list(shapely.get_parts(shapely.get_parts(fixed)))  # through GC and Multi*
-    kept = [p for p in pieces if shapely.get_dimensions(p) == dimension and not p.is_empty]
-    if not kept:
-        tail = "无法修复，修复后什么也不剩 cannot be repaired: nothing would remain"
-        _fail(problem.code, f"{problem.message}；{tail}", problem.location)
-    result = _assemble(kept, kind)
-    notes.append(f"{problem.message}；已用 make_valid 修复 repaired with make_valid")
-    before, after = shapely.get_num_geometries(geom), shapely.get_num_geometries(result)
-    if result.geom_type != kind or before != after:
-        notes.append(f"{kind}（{before} 部分 parts）→ {result.geom_type}（{after} 部分 parts）")
-    if len(pieces) > len(kept):
-        dropped = len(pieces) - len(kept)
-        notes.append(f"丢弃 {dropped} 个退化碎片 Dropped {dropped} collapsed fragment(s)")
-    return result
-
-
-def _assemble(pieces: list[BaseGeometry], kind: str) -> BaseGeometry:
-    """One piece as a single geometry (unless the input was Multi*), more as Multi*."""
-    if len(pieces) == 1 and not kind.startswith("Multi"):
-        return pieces[0]
-    multi = {2: shapely.MultiPolygon, 1: shapely.MultiLineString}[shapely.get_dimensions(pieces[0])]
-    result = multi(pieces)
-    if not result.is_valid:  # pieces taken from a collection may overlap
-        result = shapely.union_all(pieces)
-        if kind.startswith("Multi") and not result.geom_type.startswith("Multi"):
-            result = multi([result])
-    if not result.is_valid:
-        _fail("invalid", "修复失败 Repair failed")
-    return result
-
-
-def _point(xy: NDArray[np.float64]) -> Location:
-    return float(xy[0]), float(xy[1])
-
-
-def _fmt(location: Location) -> str:
-    """(lon, lat) to 7 decimals (about 1 cm), without trailing zeros."""
-    return f"({round(location[0], 7)}, {round(location[1], 7)})"
-
-
-def _at(location: Location | None) -> str:
-    return f" at {_fmt(location)}" if location is not None else ""
+                fail("too_few_points", f"{message}{at_text(first)}", first)
