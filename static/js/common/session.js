@@ -1,5 +1,5 @@
 // Who is editing: the logged-in user from /auth/me, and the role rules the server
-// enforces (mapserver/accounts/roles.py, editing.py), mirrored so the page only offers
+// enforces (mapserver/accounts/roles.py, editing/projects.py), mirrored so the page only offers
 // what would be accepted. The server still decides: a refusal is shown as it comes.
 
 import { ProblemError, request, useCsrfToken } from './request.js';
