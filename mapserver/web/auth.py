@@ -34,10 +34,10 @@ from mapserver.errors import (
     InvalidParameter,
     TooManyRequests,
     Unauthorized,
-    UnsupportedMediaType,
     problem,
 )
 from mapserver.web.error_handlers import problem_response
+from mapserver.web.json_api import created, json_object
 from mapserver.web.state import current
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -355,21 +355,3 @@ def revoke_token(token_id: int) -> Response:
     owner = None if actor.role == ADMIN else actor.user_id
     credentials.revoke_token(current().engine, token_id, owner, by=actor)
     return Response(status=204)
-
-
-def created(body: dict[str, Any]) -> Response:
-    """201 with a body that holds a secret shown once: never cached."""
-    response = jsonify(body)
-    response.status_code = 201
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def json_object() -> dict[str, Any]:
-    """The request's JSON object body (415 if not JSON, 400 if not an object)."""
-    if not request.is_json:
-        raise UnsupportedMediaType("send a JSON object (Content-Type: application/json)")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidParameter("the body must be a JSON object", parameter="body")
-    return body

@@ -23,7 +23,8 @@ from mapserver.battle import record_lists, records
 from mapserver.battle.records import Kind
 from mapserver.features.feed import data_version
 from mapserver.store.writes import Writer
-from mapserver.web.auth import json_object, require_actor, require_login
+from mapserver.web.auth import require_actor, require_login
+from mapserver.web.json_api import json_object
 from mapserver.web.preconditions import if_match
 from mapserver.web.state import current
 from mapserver.web.versions import snapshot

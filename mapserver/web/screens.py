@@ -21,7 +21,8 @@ from mapserver.accounts import screens
 from mapserver.accounts.access import ReadRule
 from mapserver.accounts.roles import Actor
 from mapserver.errors import Forbidden, InvalidParameter
-from mapserver.web.auth import created, json_object, require_login
+from mapserver.web.auth import require_login
+from mapserver.web.json_api import created, json_object
 from mapserver.web.reading import SCREEN_COOKIE, current_reader, screen_token
 from mapserver.web.state import current
 

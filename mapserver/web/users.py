@@ -9,7 +9,8 @@ from flask import Response, jsonify
 from mapserver.accounts import users
 from mapserver.accounts.roles import ADMIN, Actor
 from mapserver.errors import Forbidden, InvalidParameter
-from mapserver.web.auth import account_json, created, json_object, require_login
+from mapserver.web.auth import account_json, require_login
+from mapserver.web.json_api import created, json_object
 from mapserver.web.state import current
 
 FIELDS = {
