@@ -87,3 +87,16 @@ def test_bottom_packages_import_nothing_above_them(name, path):
             assert target.split(".")[1] in TOP_ALLOWED, f"{name} imports {target}"
         else:
             assert other in allowed, f"{name} ({package}/) imports {target} ({other}/)"
+
+
+def test_test_modules_do_not_import_each_other():
+    """Shared test helpers live in support modules (tests/browser.py, tests/apps.py, …), so a
+    test module can be run, moved or deleted alone."""
+    tests = PACKAGE.parent / "tests"
+    offenders = [
+        f"{path.name} imports {name}"
+        for path in sorted(tests.glob("*.py"))
+        for name in imported(path)
+        if name.startswith(("tests.test_", "test_")) and name.split(".")[-1] != "conftest"
+    ]
+    assert offenders == []
