@@ -2,7 +2,8 @@
 
 | request | answer |
 |---|---|
-| ``GET /battle/<noun>?project=&county=&working_group=&status=&period=&overdue=`` | list |
+| ``GET /battle/<noun>?project=&county=&working_group=&status=&period=&overdue=&sort=`` | list |
+| ``… &project.status=&project.health=…`` (the projects layer's filters) | of those projects |
 | ``GET /battle/<noun>/<id>`` | one record, ``ETag: "v<version>"`` |
 | ``POST /battle/<noun>`` JSON object | 201, ``Location``, ``ETag`` |
 | ``PATCH /battle/<noun>/<id>`` JSON object + ``If-Match`` | 200, new ``ETag`` |
@@ -18,11 +19,12 @@ from collections.abc import Collection, Mapping
 
 from flask import Blueprint, Response, jsonify, request
 
-from mapserver import record_lists, records
+from mapserver import project_scope, record_lists, records
 from mapserver.blueprints.auth import json_object, require_actor, require_login
 from mapserver.blueprints.preconditions import if_match
 from mapserver.blueprints.versions import snapshot
 from mapserver.feed import data_version
+from mapserver.query import FeatureQuery
 from mapserver.records import Kind
 from mapserver.state import current
 from mapserver.writes import Writer
@@ -34,7 +36,8 @@ def blueprint(noun: str, kind: Kind) -> Blueprint:
 
     @bp.get("")
     def index() -> Response:
-        q = record_lists.parse(kind, request.args.to_dict(flat=False), known_codes())
+        args = request.args.to_dict(flat=False)
+        q = record_lists.parse(kind, args, known_codes(), project_query(args))
         with snapshot() as conn:
             version = data_version(conn)
             body = record_lists.listing(conn, q)
@@ -70,6 +73,12 @@ def known_codes() -> Mapping[str, Collection[str]]:
     state = current()
     props = state.layer("projects").properties
     return {n: state.vocabulary.labels(props[n]) for n in ("county", "working_group")}
+
+
+def project_query(args: Mapping[str, list[str]]) -> FeatureQuery | None:
+    """The ``project.<filter>`` parameters: the projects a list is narrowed to."""
+    state = current()
+    return project_scope.parse(state.layer("projects"), args, state.vocabulary)
 
 
 def _writer() -> Writer:
