@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
-from mapserver import basemap, catalog, startpage
+from mapserver import basemap, catalog, feed, startpage
 from mapserver.blueprints import reading, screens
 from mapserver.blueprints.auth import current_actor
 from mapserver.blueprints.basemap import configured as basemap_files
@@ -58,6 +58,16 @@ def page_user() -> dict[str, Any] | None:
     return {"role": actor.role, "county": actor.county, "can_edit": actor.can_edit}
 
 
+def few_projects() -> bool:
+    """Whether the projects are few enough for GeoJSON mode whatever the filter (the
+    planner's estimate, read once a minute): only then are the battle lists' first requests
+    known before the page runs. In tile mode the page asks the server for the first rows
+    instead (docs/tiles.md), and a preload of every open record would be wasted."""
+    layer = current().layer("projects")
+    with current().engine.connect() as conn:
+        return feed.cheap_count(conn, layer.table, layer.tiles.screen_threshold)
+
+
 @bp.get("/")
 def battle_map() -> Response:
     if "screen" in request.args:
@@ -73,7 +83,9 @@ def battle_map() -> Response:
     page = startpage.render(
         html,
         {"layers": layers, "config": page_config(), "user": page_user(), "apis": apis},
-        startpage.first_requests(layers, request.args.to_dict(flat=False), "records" in apis),
+        startpage.first_requests(
+            layers, request.args.to_dict(flat=False), "records" in apis and few_projects()
+        ),
     )
     headers = {"Cache-Control": "no-cache", "Vary": "Cookie"}
     response = Response(page, mimetype="text/html", headers=headers)
