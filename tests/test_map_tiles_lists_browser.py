@@ -5,6 +5,8 @@ projects are made "many" by a layers directory with a threshold of 10)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 import sqlalchemy as sa
@@ -27,20 +29,27 @@ PROBLEM_OVERDUE = "r.review IS DISTINCT FROM 'approved' AND r.due_date < mapserv
 CALLOUT_OVERDUE = "r.status = 'issued' AND r.deadline < mapserver_today()"
 
 
-@pytest.fixture(scope="module")
-def tiled(demo_url, tmp_path_factory):
-    """The demo served with tiles from 10 features."""
-    tmp = tmp_path_factory.mktemp("tiles-lists")
-    app = create_app(
-        {
-            "database_url": demo_url,
-            "layers_dir": layers_dir(tmp, f"{{screen_threshold: {THRESHOLD}}}"),
-        }
-    )
+def served(demo_url: str, tmp, tiles: str):
+    """The demo served with the projects' ``tiles:`` set to ``tiles``."""
+    app = create_app({"database_url": demo_url, "layers_dir": layers_dir(tmp, tiles)})
     with serve(app) as url:
         yield url
     app.extensions["mapserver"].notifier.stop()
     app.extensions["mapserver"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def tiled(demo_url, tmp_path_factory):
+    """Tiles from 10 features."""
+    tmp = tmp_path_factory.mktemp("tiles-lists")
+    yield from served(demo_url, tmp, f"{{screen_threshold: {THRESHOLD}}}")
+
+
+@pytest.fixture(scope="module")
+def clustered(demo_url, tmp_path_factory):
+    """Tiles from 10 features, clusters from 5 owned per tile."""
+    tmp = tmp_path_factory.mktemp("tiles-health")
+    yield from served(demo_url, tmp, f"{{screen_threshold: {THRESHOLD}, cluster_threshold: 5}}")
 
 
 def rows(engine, sql: str) -> list:
@@ -133,3 +142,22 @@ def test_the_lists_follow_the_filter_in_tile_mode(driver, tiled, demo_engine, qu
     listed = [u for u in urls if "/battle/" in u or "/ogc/collections/projects/items" in u]
     assert listed and not [u for u in listed if "limit=10000" in u]  # bounded: the first rows
     assert_clean(driver, tiled)
+
+
+HEALTH = {"on_track", "lagging", "seriously_lagging", "not_tracked"}
+
+
+def test_clusters_take_their_health_under_progress_colouring(driver, clustered, demo_engine):
+    """按进度 in tile mode: every cluster counts under its commonest health (none under an
+    unknown class, which drew the default colour), and the classes add up to the sites."""
+    sited = rows(demo_engine, "SELECT count(geom) FROM projects WHERE deleted_at IS NULL")[0]
+    open_page(driver, f"{clustered}/?color=health")
+    wait_for(lambda: tiles_settled(driver) and int(hook(driver, "tile-clusters") or 0) > 0)
+    wait_for(lambda: hook(driver, "symbology") == "health")
+
+    def counts() -> dict:
+        return json.loads(hook(driver, "class-counts") or "{}")
+
+    wait_for(lambda: sum(counts().values()) == sited)
+    assert set(counts()) <= HEALTH and len(counts()) > 1
+    assert_clean(driver, clustered)
