@@ -483,7 +483,7 @@ def level_sum(client, z: int, box: tuple, query: str) -> tuple[int, int, int]:
             for f in decode(response.get_data()):
                 total += f["properties"]["count"]
                 clusters += bool(f["properties"].get("cluster"))
-                assert "status" in f["properties"]  # clusters too: their commonest status
+                assert {"status", "health"} <= set(f["properties"])  # clusters: commonest of both
     return total, clusters, most
 
 
@@ -505,3 +505,34 @@ def test_counts_over_a_zoom_level_add_up_to_stats(crowded, query):
     assert low[0] == stats - no_site and low[1] > 0  # clustered, and complete
     high = level_sum(client, 11, box, query)
     assert high[0] == stats - no_site and high[1] == 0 and high[2] <= 200
+
+
+def test_a_cluster_carries_the_commonest_value_of_each_colouring(crowded):
+    """Under 按进度 a cluster is coloured by health: each cluster carries the most common
+    status and health of its cell (ties: the first in order), computed here in Python from
+    direct SQL and the textbook tile formula."""
+    client, engine = crowded
+    with engine.connect() as conn:
+        found = sites(conn)
+        classes = dict(conn.execute(sa.text(
+            "SELECT code, status || ' ' || health FROM battle_projects WHERE deleted_at IS NULL")).all())  # fmt: skip
+    z = 8
+    x, y = busiest_tile(found, z)
+    cell = 4096 * 64 / 256  # cluster_pixels 64 of a 256-pixel tile, in grid units
+    expected: dict[tuple[int, int], list[str]] = {}
+    for code, (lon, lat, _) in found.items():
+        if tile_of(lon, lat, z) == (x, y):
+            gx, gy = in_tile(lon, lat, z, x, y)
+            expected.setdefault((int(gx // cell), int(gy // cell)), []).append(classes[code])
+    got = {}
+    for f in decode(client.get(tile_url(z, x, y)).get_data()):
+        assert f["properties"]["cluster"]
+        gx, gy = f["geometry"]["coordinates"]
+        p = f["properties"]
+        got[(int(gx // cell), int(gy // cell))] = (p["count"], p["status"], p["health"])
+    assert len(got) == len(expected) > 1
+    for key, members in expected.items():
+        for i, name in enumerate(("status", "health")):
+            values = [m.split()[i] for m in members]
+            commonest = min(set(values), key=lambda v: (-values.count(v), v))
+            assert got[key][0] == len(members) and got[key][1 + i] == commonest, (key, name)

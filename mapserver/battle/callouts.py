@@ -58,7 +58,7 @@ KIND = Kind(
     "点球",
     COLUMNS,
     CountyRule(changes=frozenset({"status", "response", "responded_on"}), statuses=("responded",)),
-    Listing("issued_on", DERIVED, OVERDUE),
+    Listing("issued_on", DERIVED, OVERDUE, "deadline"),
     prepare=_prepare,
     server_set=frozenset({"issued_by", "responded_on", "closed_on"}),
     read_only=frozenset({"overdue", "days_overdue"}),

@@ -64,7 +64,7 @@ KIND = Kind(
     "问题",
     COLUMNS,
     COUNTY,
-    Listing("raised_on", f"({OVERDUE}) AS overdue", OVERDUE),
+    Listing("raised_on", f"({OVERDUE}) AS overdue", OVERDUE, "due_date"),
     prepare=_prepare,
     server_set=frozenset({"resolved_on"}),
     read_only=frozenset({"overdue"}) | review.STAMPS,

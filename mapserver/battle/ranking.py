@@ -21,7 +21,7 @@ is exact (fractions); figures are rounded only for the output.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -242,3 +242,22 @@ def _entry(
         "callouts": {"counted": t.callouts[0], "on_time": t.callouts[1],
                      "overdue": t.callouts[0] - t.callouts[1], "share": share("callouts")},
     }  # fmt: skip
+
+
+TRACK_PROPERTY = {"county": "county", "unit": "owner_unit"}  # the projects' property a key is
+
+
+def narrowed(doc: Mapping[str, Any], keys: Mapping[str, Collection[str]]) -> dict[str, Any]:
+    """The lists kept to the keys in ``keys[track]`` (a big screen's filter): entries keep
+    their rank, score and mark, as the city's list gives them; ``doc`` is left as it is."""
+    tracks = {}
+    for track, lists in doc["tracks"].items():
+        keep = keys[track]
+        tracks[track] = {
+            **lists,
+            "ranked": [e for e in lists["ranked"] if e["key"] in keep],
+            "red": [k for k in lists["red"] if k in keep],
+            "black": [k for k in lists["black"] if k in keep],
+            "no_data": [e for e in lists["no_data"] if e["key"] in keep],
+        }
+    return {**doc, "tracks": tracks}

@@ -16,13 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mapserver.battle import review
+from mapserver.battle import project_scope, review
 from mapserver.battle.records import Kind
 from mapserver.errors import InvalidParameter, NotFound
+from mapserver.features.query import FeatureQuery
 from mapserver.store import periods
 
 PARAMETERS = ("project", "county", "working_group", "status", "review", "period", "month")
-PARAMETERS += ("overdue",)
+PARAMETERS += ("overdue", "sort")
 PAGING = ("limit", "offset")
 CODED = ("project", "county", "working_group", "status", "review")
 MAX_LIMIT = 10000
@@ -36,13 +37,21 @@ class ListQuery:
     overdue: bool | None = None
     limit: int = 1000
     offset: int = 0
+    scope: FeatureQuery | None = None  # only records of these projects (project_scope.py)
+    urgent: bool = False  # sort=urgent: the overdue first, then by due date (none last)
 
 
 def parse(
-    kind: Kind, args: Mapping[str, Sequence[str]], known: Mapping[str, Collection[str]]
+    kind: Kind,
+    args: Mapping[str, Sequence[str]],
+    known: Mapping[str, Collection[str]],
+    scope: FeatureQuery | None = None,
 ) -> ListQuery:
-    """The list's parameters, checked; ``known``: the codes of county and working_group."""
+    """The list's parameters, checked; ``known``: the codes of county and working_group;
+    ``scope``: the ``project.*`` parameters, parsed by the caller (project_scope.parse)."""
     for name, values in args.items():
+        if name in project_scope.names(args):
+            continue
         if name not in (*PARAMETERS, *PAGING):
             raise InvalidParameter(
                 f"unknown parameter {name!r}", parameter=name, allowed=[*PARAMETERS, *PAGING]
@@ -61,7 +70,19 @@ def parse(
         _overdue(kind, one.get("overdue")),
         _number("limit", one.get("limit"), 1000, 1),
         _number("offset", one.get("offset"), 0, 0),
+        scope,
+        _urgent(kind, one.get("sort")),
     )
+
+
+def _urgent(kind: Kind, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    if raw != "urgent" or kind.listing.due_column is None:
+        allowed = ["urgent"] if kind.listing.due_column else []
+        message = f"sort: unknown order {raw[:50]!r}"
+        raise InvalidParameter(message, parameter="sort", allowed=allowed)
+    return True
 
 
 def _codes(name: str, raw: str, allowed: Collection[str] | None) -> tuple[str, ...]:
@@ -137,13 +158,25 @@ def where_sql(q: ListQuery) -> tuple[str, dict[str, Any]]:
     if q.overdue is not None:
         clauses.append(f"({q.kind.listing.overdue}) = :overdue")
         params["overdue"] = q.overdue
+    if q.scope is not None:
+        clause, scoped = project_scope.condition(q.scope, "p.code")
+        clauses.append(clause)
+        params |= scoped
     return "".join(f" AND {c}" for c in clauses), params
+
+
+def _order(q: ListQuery) -> str:
+    """By project and date; or the most urgent first (what the big screen's panels show)."""
+    listing = q.kind.listing
+    if q.urgent:
+        return f"coalesce(({listing.overdue}), false) DESC, r.{listing.due_column} NULLS LAST, r.id"
+    return f"p.code, r.{listing.period_column}, r.id"
 
 
 def listing(conn: sa.Connection, q: ListQuery) -> dict[str, Any]:
     """``{"items": [...], "numberMatched", "numberReturned"}``, one snapshot."""
     where, params = where_sql(q)
-    order = f" ORDER BY p.code, r.{q.kind.listing.period_column}, r.id LIMIT :limit OFFSET :offset"
+    order = f" ORDER BY {_order(q)} LIMIT :limit OFFSET :offset"
     page = {**params, "limit": q.limit, "offset": q.offset}
     rows = conn.execute(sa.text(_select(q.kind) + where + order), page)
     items = [plain(row) for row in rows.mappings()]

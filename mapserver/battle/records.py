@@ -67,6 +67,7 @@ class Listing:
     period_column: str  # the date ``period`` filters on
     derived: str = ""  # SQL select items (aliases r, p) for the read-only fields
     overdue: str | None = None  # SQL condition (alias r) behind ``overdue``
+    due_column: str | None = None  # the date ``sort=urgent`` orders by (with ``overdue``)
 
 
 @dataclass(frozen=True)

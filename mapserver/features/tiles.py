@@ -99,14 +99,22 @@ OWNS = """least(greatest(floor((ST_X("t p") + :origin) / :span), 0), :last) = :x
       AND least(greatest(floor((:origin - ST_Y("t p")) / :span), 0), :last) = :y"""
 
 
-def _clusters_sql(layer: Layer) -> str:
-    """The owned features as one point per cluster cell, with their count and, for a styled
-    layer, the styled property's most common value (so a cluster can be coloured)."""
+def cluster_attributes(layer: Layer) -> tuple[str, ...]:
+    """What a cluster can be coloured by: the styled property and every filter property
+    (the battle map colours by status or by health, and both are filters)."""
     styled = layer.style.get("property")
-    mode = f', mode() WITHIN GROUP (ORDER BY o."{styled}") AS "{styled}"' if styled else ""
+    return tuple(dict.fromkeys([*([styled] if styled else []), *layer.filters]))
+
+
+def _clusters_sql(layer: Layer) -> str:
+    """The owned features as one point per cluster cell, with their count and the most
+    common value of each :func:`cluster_attributes` (so a cluster can be coloured by any)."""
+    modes = "".join(
+        f', mode() WITHIN GROUP (ORDER BY o."{n}") AS "{n}"' for n in cluster_attributes(layer)
+    )
     return f"""SELECT ST_AsMVT(c, CAST(:name AS text), {EXTENT}, 'geom') FROM (
     SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect("t p")), {BOX}, {EXTENT}, {BUFFER}, true) AS geom,
-           count(*)::int4 AS count, true AS cluster{mode}
+           count(*)::int4 AS count, true AS cluster{modes}
     FROM o WHERE "t own"
     GROUP BY floor((ST_X("t p") - :x0) / :cell), floor((:y0 - ST_Y("t p")) / :cell)) c"""
 

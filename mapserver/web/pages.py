@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, redirect, request
 
 from mapserver.basemap import sources as basemap
 from mapserver.errors import Unauthorized
-from mapserver.features import catalog
+from mapserver.features import catalog, feed
 from mapserver.web import reading, screens, startpage
 from mapserver.web.auth import current_actor
 from mapserver.web.basemap import configured as basemap_files
@@ -57,6 +57,16 @@ def page_user() -> dict[str, Any] | None:
     return {"role": actor.role, "county": actor.county, "can_edit": actor.can_edit}
 
 
+def few_projects() -> bool:
+    """Whether the projects are few enough for GeoJSON mode whatever the filter (the
+    planner's estimate, read once a minute): only then are the battle lists' first requests
+    known before the page runs. In tile mode the page asks the server for the first rows
+    instead (docs/tiles.md), and a preload of every open record would be wasted."""
+    layer = current().layer("projects")
+    with current().engine.connect() as conn:
+        return feed.cheap_count(conn, layer.table, layer.tiles.screen_threshold)
+
+
 def battle_map() -> Response:
     if "screen" in request.args:
         return screens.exchange(request.args["screen"])
@@ -71,7 +81,9 @@ def battle_map() -> Response:
     page = startpage.render(
         html,
         {"layers": layers, "config": page_config(), "user": page_user(), "apis": apis},
-        startpage.first_requests(layers, request.args.to_dict(flat=False), "records" in apis),
+        startpage.first_requests(
+            layers, request.args.to_dict(flat=False), "records" in apis and few_projects()
+        ),
     )
     headers = {"Cache-Control": "no-cache", "Vary": "Cookie"}
     response = Response(page, mimetype="text/html", headers=headers)

@@ -3,6 +3,7 @@
 | request | answer |
 |---|---|
 | ``GET /battle/ranking?period=2026-04&track=county`` | computed now (period: this month if absent; track: both if absent) |
+| ``…&project.status=…&project.health=…`` (here and on a published period) | kept to the counties and units of those projects |
 | ``GET /battle/ranking/periods`` | the published periods, newest first |
 | ``GET /battle/ranking/2026-04`` | the published, frozen lists (404 if not published) |
 | ``POST /battle/ranking/2026-04/publish`` | dispatchers, administrators: 201 with the frozen lists; 409 if published |
@@ -12,12 +13,15 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, request
+from sqlalchemy import Connection
 
-from mapserver.battle import ranking, ranking_periods
+from mapserver.battle import project_scope, ranking, ranking_periods
 from mapserver.errors import InvalidParameter
+from mapserver.features.query import FeatureQuery
 from mapserver.store import periods
 from mapserver.store.writes import Writer
 from mapserver.web.auth import require_actor
+from mapserver.web.records import project_query
 from mapserver.web.state import current
 from mapserver.web.versions import snapshot
 
@@ -42,14 +46,14 @@ def _tracks() -> tuple[str, ...]:
 
 def live() -> Response:
     for name in request.args:
-        if name not in ("period", "track"):
+        if name not in ("period", "track") and name not in project_scope.names(request.args):
             raise InvalidParameter(f"unknown parameter {name!r}", parameter=name)
     state = current()
     tracks = _tracks()
     with snapshot() as conn:
         text = request.args.get("period") or ranking_periods.this_month(conn)
         body = ranking_periods.compute_cached(conn, _period(text), state.rules.ranking, tracks)
-    return _json(body)
+        return _json(_scoped(conn, body, project_query(request.args.to_dict(flat=False))))
 
 
 def published_periods() -> Response:
@@ -57,7 +61,24 @@ def published_periods() -> Response:
 
 
 def published(period: str) -> Response:
-    return _json(ranking_periods.published(current().engine, _period(period).text))
+    for name in request.args:
+        if name not in project_scope.names(request.args):
+            raise InvalidParameter(f"unknown parameter {name[:50]!r}", parameter=name)
+    scope = project_query(request.args.to_dict(flat=False))  # checked before the lookup
+    body = ranking_periods.published(current().engine, _period(period).text)
+    with snapshot() as conn:
+        return _json(_scoped(conn, body, scope))
+
+
+def _scoped(conn: Connection, body: dict, scope: FeatureQuery | None) -> dict:
+    """The lists kept to the counties and units of the ``project.*`` scope's projects."""
+    if scope is None:
+        return body
+    track_keys = {
+        track: project_scope.values(conn, scope, ranking.TRACK_PROPERTY[track])
+        for track in body["tracks"]
+    }
+    return ranking.narrowed(body, track_keys)
 
 
 def publish(period: str) -> Response:

@@ -2,7 +2,8 @@
 
 | request | answer |
 |---|---|
-| ``GET /battle/<noun>?project=&county=&working_group=&status=&period=&overdue=`` | list |
+| ``GET /battle/<noun>?project=&county=&working_group=&status=&period=&overdue=&sort=`` | list |
+| ``… &project.status=&project.health=…`` (the projects layer's filters) | of those projects |
 | ``GET /battle/<noun>/<id>`` | one record, ``ETag: "v<version>"`` |
 | ``POST /battle/<noun>`` JSON object | 201, ``Location``, ``ETag`` |
 | ``PATCH /battle/<noun>/<id>`` JSON object + ``If-Match`` | 200, new ``ETag`` |
@@ -19,9 +20,10 @@ from typing import NamedTuple
 
 from flask import Response, jsonify, request
 
-from mapserver.battle import record_lists, records
+from mapserver.battle import project_scope, record_lists, records
 from mapserver.battle.records import Kind
 from mapserver.features.feed import data_version
+from mapserver.features.query import FeatureQuery
 from mapserver.store.writes import Writer
 from mapserver.web.auth import require_actor, require_login
 from mapserver.web.json_api import json_object
@@ -44,7 +46,8 @@ def views(kind: Kind) -> Views:
     """The views of one record type, each closing over its ``kind``."""
 
     def index() -> Response:
-        q = record_lists.parse(kind, request.args.to_dict(flat=False), known_codes())
+        args = request.args.to_dict(flat=False)
+        q = record_lists.parse(kind, args, known_codes(), project_query(args))
         with snapshot() as conn:
             version = data_version(conn)
             body = record_lists.listing(conn, q)
@@ -76,6 +79,12 @@ def known_codes() -> Mapping[str, Collection[str]]:
     state = current()
     props = state.layer("projects").properties
     return {n: state.vocabulary.labels(props[n]) for n in ("county", "working_group")}
+
+
+def project_query(args: Mapping[str, list[str]]) -> FeatureQuery | None:
+    """The ``project.<filter>`` parameters: the projects a list is narrowed to."""
+    state = current()
+    return project_scope.parse(state.layer("projects"), args, state.vocabulary)
 
 
 def _writer() -> Writer:

@@ -51,7 +51,10 @@ def first_requests(
     if projects:
         filters = _filters(projects, args)
         only = projects.get("map_properties")
-        tail = [("limit", str(projects["limit"]["max"]))]
+        # the page asks no more than the tile threshold (above it the tiles are used)
+        threshold = (projects.get("tiles") or {}).get("screen_threshold")
+        limit = min(projects["limit"]["max"], threshold or projects["limit"]["max"])
+        tail = [("limit", str(limit))]
         tail += [("properties", ",".join(only)), ("labels", "false")] if only else []
         urls.append(f"/layers/projects.geojson?{_query([*filters, *tail])}")
         urls.append(f"/stats?{_query(filters)}" if filters else "/stats")

@@ -1,13 +1,14 @@
 // The battle-map panels: 红黑榜 (red/black list of the month, published or live), open 点球
 // call-outs (逾期 marked) and 滞后项目. They follow the page's filters (through the projects
-// on the map) and refresh, debounced, on every change from the stream. Fixed containers:
+// on the map; in tile mode, where the page holds none, the server narrows them and sends the
+// first rows only) and refresh, debounced, on every change from the stream. Fixed containers:
 // each refresh replaces their children. A 点球 or lagging row opens its project.
 
 import { lockLists } from './access.js';
-import { getJSON } from '../common/api.js';
+import { filterQuery, getJSON } from '../common/api.js';
 import { el, setHook, setText } from '../common/dom.js';
 import * as fmt from '../common/format.js';
-import { areaQuery, filtered, openOnClick, projectRow, refresher, setList } from './lists.js';
+import { areaQuery, filtered, openOnClick, projectRow, refresher, scopeQuery, setList, tiled, urgentRecords } from './lists.js';
 
 /** Publishing a list logs no change and overdue moves at midnight: refresh now and then too. */
 const EVERY_MS = 5 * 60 * 1000;
@@ -24,15 +25,24 @@ export function marked(track, allowed) {
   };
 }
 
-async function fetchRanking() {
-  const [live, published] = await Promise.all([getJSON('/battle/ranking'), getJSON('/battle/ranking/periods')]);
+/** The month's lists; `scope` ('' or `&project.…`): kept by the server to the filter's projects. */
+async function fetchRanking(scope) {
+  const query = scope ? `?${scope.slice(1)}` : '';
+  const [live, published] = await Promise.all([getJSON(`/battle/ranking${query}`), getJSON('/battle/ranking/periods')]);
   if (!published.periods.some((p) => p.period === live.period)) return live;
-  return getJSON(`/battle/ranking/${encodeURIComponent(live.period)}`);
+  return getJSON(`/battle/ranking/${encodeURIComponent(live.period)}${query}`);
 }
 
-async function fetchCallouts(filters) {
-  const body = await getJSON(`/battle/callouts?status=issued,responded&limit=10000${areaQuery(filters)}`);
-  return body.items;
+/** Open call-outs in panel order with how many there are and how many are overdue. */
+async function fetchCallouts(ctx) {
+  const path = '/battle/callouts?status=issued,responded';
+  if (tiled(ctx.projects)) return urgentRecords(path, MAX_ROWS.callouts, ctx.filters());
+  const body = await getJSON(`${path}&limit=10000${areaQuery(ctx.filters())}`);
+  const on = filtered(ctx.filters());
+  const open = body.items
+    .filter((c) => !on || ctx.projects.get(c.project))
+    .sort((a, b) => Number(b.overdue) - Number(a.overdue) || fmt.byCodePoint(a.deadline, b.deadline) || a.id - b.id);
+  return { items: open, total: open.length, overdue: open.filter((c) => c.overdue).length };
 }
 
 function rankRow(entry) {
@@ -45,7 +55,7 @@ function rankRow(entry) {
 
 function showRanking(ctx, doc) {
   const features = ctx.projects.features();
-  const on = filtered(ctx.filters());
+  const on = filtered(ctx.filters()) && !tiled(ctx.projects); // tiles: narrowed by the server
   const allowed = {
     county: on ? new Set(features.map((f) => f.properties.county)) : null,
     unit: on ? new Set(features.map((f) => f.properties.owner_unit)) : null,
@@ -72,17 +82,13 @@ function calloutRow(c) {
   ]);
 }
 
-function showCallouts(ctx, items) {
-  const on = filtered(ctx.filters());
-  const open = items
-    .filter((c) => !on || ctx.projects.get(c.project))
-    .sort((a, b) => Number(b.overdue) - Number(a.overdue) || fmt.byCodePoint(a.deadline, b.deadline) || a.id - b.id);
-  const overdue = open.filter((c) => c.overdue).length;
-  setList(ctx.nodes.callouts, open.slice(0, MAX_ROWS.callouts).map(calloutRow), open.length);
-  setText(ctx.nodes.calloutCount, `${open.length} 项 · 逾期 ${overdue}`);
-  setHook('callout-count', open.length);
+/** `items` in panel order (in tile mode the first rows only), `total` and `overdue` of all. */
+function showCallouts(ctx, { items, total, overdue }) {
+  setList(ctx.nodes.callouts, items.slice(0, MAX_ROWS.callouts).map(calloutRow), total);
+  setText(ctx.nodes.calloutCount, `${total} 项 · 逾期 ${overdue}`);
+  setHook('callout-count', total);
   setHook('callout-overdue-count', overdue);
-  setHook('callout-ids', open.map((c) => c.id).join(','));
+  setHook('callout-ids', items.map((c) => c.id).join(','));
 }
 
 function laggingRow(f, label) {
@@ -96,22 +102,58 @@ function laggingRow(f, label) {
 }
 
 /** The lagging projects on the map, the seriously lagging first, the latest first. */
-function showLagging(ctx) {
+function heldLagging(ctx) {
   const rank = (f) => (f.properties.health === 'seriously_lagging' ? 0 : 1);
   const lagging = ctx.projects
     .features()
     .filter((f) => HEALTH[f.properties.health])
     .sort((a, b) => rank(a) - rank(b) || (b.properties.days_late || 0) - (a.properties.days_late || 0) || fmt.byCodePoint(a.id, b.id));
-  setList(ctx.nodes.lagging, lagging.slice(0, MAX_ROWS.lagging).map((f) => laggingRow(f, ctx.label)), lagging.length);
-  setText(ctx.nodes.laggingCount, `${lagging.length} 个`);
-  setHook('lagging-count', lagging.length);
+  return { features: lagging, total: lagging.length };
+}
+
+const LAGGING_PROPERTIES = 'name,health,days_late,points_behind,county';
+
+/** Tile mode: the first lagging projects of the filter in the same order, from the server,
+ * and how many there are (/stats of the filter narrowed to the lagging health classes). */
+async function tiledLagging(ctx) {
+  const filters = ctx.filters();
+  const health = Object.keys(HEALTH).filter((h) => !filters.health?.length || filters.health.includes(h));
+  if (!health.length) return { features: [], total: 0 };
+  const query = filterQuery({ ...filters, health });
+  const order = `sortby=-health,-days_late,id&limit=${MAX_ROWS.lagging}&properties=${LAGGING_PROPERTIES}`;
+  const [page, stats] = await Promise.all([
+    getJSON(`/ogc/collections/${encodeURIComponent(ctx.layerId)}/items?${query}&${order}`),
+    getJSON(`/stats?${query}`),
+  ]);
+  return { features: page.features, total: stats.count };
+}
+
+function showLagging(ctx, { features, total }) {
+  setList(ctx.nodes.lagging, features.slice(0, MAX_ROWS.lagging).map((f) => laggingRow(f, ctx.label)), total);
+  setText(ctx.nodes.laggingCount, `${total} 个`);
+  setHook('lagging-count', total);
+  setHook('lagging-codes', features.slice(0, MAX_ROWS.lagging).map((f) => f.id).join(','));
+}
+
+async function refreshLagging(ctx, current) {
+  if (!tiled(ctx.projects)) return showLagging(ctx, heldLagging(ctx));
+  try {
+    const lagging = await tiledLagging(ctx);
+    if (current()) showLagging(ctx, lagging);
+  } catch (error) {
+    if (current()) ctx.nodes.root.setAttribute('data-error', error.message);
+  }
 }
 
 async function refresh(ctx, current) {
-  showLagging(ctx);
-  if (!ctx.records) return lockLists(['county-red', 'unit-red', 'callouts'].map((n) => ctx.nodes[n]));
+  const lagging = refreshLagging(ctx, current);
+  if (!ctx.records) {
+    lockLists(['county-red', 'unit-red', 'callouts'].map((n) => ctx.nodes[n]));
+    return lagging;
+  }
   try {
-    const [ranking, callouts] = await Promise.all([fetchRanking(), fetchCallouts(ctx.filters())]);
+    const scope = tiled(ctx.projects) ? scopeQuery(ctx.filters()) : '';
+    const [ranking, callouts] = await Promise.all([fetchRanking(scope), fetchCallouts(ctx), lagging]);
     if (!current()) return;
     showRanking(ctx, ranking);
     showCallouts(ctx, callouts);
@@ -123,7 +165,8 @@ async function refresh(ctx, current) {
 }
 
 /**
- * The panels in `root` (static/index.html holds the containers); a 点球 or lagging row
+ * The panels in `root` (static/index.html holds the containers), of layer `layerId`'s
+ * projects (tile mode asks the server for the lagging ones); a 点球 or lagging row
  * calls `onSelect(code)` with its project's code; `records` false: the red/black list and
  * 点球 say 登录后可见 and are never asked for.
  * `label(props, name)`: a coded property's label (filters.js labelOf).
@@ -132,12 +175,12 @@ async function refresh(ctx, current) {
  * @returns {{refresh: function(): Promise, schedule: function()}} schedule: refresh once
  *   changes are quiet for a moment (every change may move the lists).
  */
-export function createBattlePanels({ root, projects, filters, label, onSelect, records = true }) {
+export function createBattlePanels({ root, layerId, projects, filters, label, onSelect, records = true }) {
   const node = (id) => root.querySelector(`[data-part="${id}"]`);
   const nodes = { root, period: node('period'), callouts: node('callouts'), calloutCount: node('callout-count') };
   Object.assign(nodes, { lagging: node('lagging'), laggingCount: node('lagging-count') });
   for (const name of ['county-red', 'county-black', 'unit-red', 'unit-black']) nodes[name] = node(name);
-  const ctx = { nodes, projects, filters, label, records, refreshes: 0 };
+  const ctx = { nodes, layerId, projects, filters, label, records, refreshes: 0 };
   openOnClick(root, onSelect);
   return refresher((current) => refresh(ctx, current), EVERY_MS);
 }

@@ -2,8 +2,36 @@
 // filled in one go (and cut to what fits its panel), rows that open their project (a
 // click, or Enter on a focused row), and the refresh of a panel: now, after changes, timed.
 
-import { filterQuery } from '../common/api.js';
+import { filterQuery, getJSON } from '../common/api.js';
 import { setHook } from '../common/dom.js';
+
+/** Whether the projects come from tiles: the page holds none, the server narrows the lists. */
+export function tiled(projects) {
+  return projects.mode?.() === 'tiles';
+}
+
+/** The page's filter as the battle lists' project scope, `&project.<name>=codes` ('' when
+ * none is set): the server keeps the records of those projects (docs/battle.md). */
+export function scopeQuery(filters) {
+  const scoped = Object.entries(filters).map(([name, codes]) => [`project.${name}`, codes]);
+  const query = filterQuery(Object.fromEntries(scoped));
+  return query ? `&${query}` : '';
+}
+
+/**
+ * Tile mode: the first `limit` records of `path` (a list URL with its own parameters) of
+ * the filter's projects, the most urgent first, with how many there are and how many of
+ * them are overdue (two bounded requests, whatever the city's size).
+ * @returns {Promise<{items: object[], total: number, overdue: number}>}
+ */
+export async function urgentRecords(path, limit, filters) {
+  const scope = scopeQuery(filters);
+  const [page, overdue] = await Promise.all([
+    getJSON(`${path}&sort=urgent&limit=${limit}${scope}`),
+    getJSON(`${path}&overdue=true&limit=1${scope}`),
+  ]);
+  return { items: page.items, total: page.numberMatched, overdue: overdue.numberMatched };
+}
 
 /** Whether any filter is set: then lists keep to the projects on the map. */
 export function filtered(filters) {

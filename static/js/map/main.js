@@ -85,12 +85,13 @@ function startControls({ app, layer, state }) {
 /** The panels of records (红黑榜, 点球, 滞后项目, 问题清单; 本期变化 while shown), refreshed
  * and scheduled together; `side` switches the right-hand column's view. */
 function listPanels({ layer, projects, state, apis, onSelect }) {
-  // they narrow to the projects the page holds: in tile mode it holds none, so they show all
-  const filters = () => (projects.mode() === 'tiles' ? {} : state.filters);
+  // they narrow to the projects the page holds; in tile mode it holds none, and the server
+  // narrows them to the filter instead (lists.js scopeQuery)
+  const filters = () => state.filters;
   const label = (p, n) => labelOf(layer.filters, p, n);
   const records = apis.has('records'); // else 登录后可见 (access.js)
   const panels = [
-    createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect, records }),
+    createBattlePanels({ root: byId('battle'), layerId: layer.id, projects, filters, label, onSelect, records }),
     records ? createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }) : lockedPanel(byId('problems')),
   ];
   const changes = apis.has('changes')

@@ -1,10 +1,11 @@
 // 问题清单: the open problems of the projects on the map, the overdue first, then by due
 // date (none last). A row opens its project; refreshed when problems or projects change.
+// In tile mode (no projects held) the server narrows and orders them: the first rows only.
 
 import { getJSON } from '../common/api.js';
 import { el, setHook, setText } from '../common/dom.js';
 import * as fmt from '../common/format.js';
-import { areaQuery, filtered, fitRows, openOnClick, projectRow, recordPanel, setList } from './lists.js';
+import { areaQuery, filtered, fitRows, openOnClick, projectRow, recordPanel, setList, tiled, urgentRecords } from './lists.js';
 
 const EVERY_MS = 5 * 60 * 1000;
 const MAX_ROWS = 12;
@@ -29,16 +30,27 @@ function problemRow(p) {
   ]);
 }
 
-function show(ctx, items) {
+/** The open problems of the projects the page holds (GeoJSON mode), in panel order. */
+function held(ctx, items) {
   const on = filtered(ctx.filters());
   const open = ordered(items.filter((p) => !on || ctx.projects.get(p.project)));
-  const overdue = open.filter((p) => p.overdue).length;
-  setList(ctx.list, open.slice(0, MAX_ROWS).map(problemRow), open.length);
+  return { items: open, total: open.length, overdue: open.filter((p) => p.overdue).length };
+}
+
+/** `items` in panel order (in tile mode the first rows only), `total` and `overdue` of all. */
+function show(ctx, { items, total, overdue }) {
+  setList(ctx.list, items.slice(0, MAX_ROWS).map(problemRow), total);
   fitRows(ctx.list, ctx.root);
-  setText(ctx.count, `${open.length} 项 · 逾期 ${overdue}`);
-  setHook('problem-count', open.length);
+  setText(ctx.count, `${total} 项 · 逾期 ${overdue}`);
+  setHook('problem-count', total);
   setHook('problem-overdue-count', overdue);
-  setHook('problem-ids', open.map((p) => p.id).join(','));
+  setHook('problem-ids', items.map((p) => p.id).join(','));
+}
+
+async function fetchProblems(ctx) {
+  const path = '/battle/problems?status=open';
+  if (tiled(ctx.projects)) return urgentRecords(path, MAX_ROWS, ctx.filters());
+  return held(ctx, (await getJSON(`${path}&limit=10000${areaQuery(ctx.filters())}`)).items);
 }
 
 /**
@@ -55,8 +67,8 @@ export function createProblemsPanel({ root, projects, filters, onSelect }) {
     root,
     layers: LAYERS,
     hook: 'problem-refreshes',
-    fetch: async () => (await getJSON(`/battle/problems?status=open&limit=10000${areaQuery(filters())}`)).items,
-    show: (items) => show(ctx, items),
+    fetch: () => fetchProblems(ctx),
+    show: (data) => show(ctx, data),
     everyMs: EVERY_MS,
   });
 }
