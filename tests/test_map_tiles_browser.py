@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
-from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
@@ -19,37 +17,25 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from mapserver.accounts import credentials, users
-from mapserver.settings import ROOT
 from mapserver.store.db import make_engine
 from tests import apps
 from tests.browser import (
-    assert_only_own_origin,
     hook,
     map_offset,
     open_page,
     serve,
-    severe_logs,
     wait_for,
 )
+from tests.tilemode import THRESHOLD, assert_clean, layers_dir, tiles_settled
 
 pytestmark = pytest.mark.browser
 
-THRESHOLD = 10
 # (query, SQL condition on projects) — the expected figures come from SQL, not from the app.
 FILTERS = [
     ("", "TRUE"),
     ("status=under_construction,suspended", "status IN ('under_construction', 'suspended')"),
     ("county=511602,511621", "county IN ('511602', '511621')"),
 ]
-
-
-def layers_dir(tmp: Path, tiles: str) -> Path:
-    """The project's layer files with `tiles:` set on projects."""
-    target = tmp / "layers"
-    shutil.copytree(ROOT / "layers", target)
-    with (target / "projects.yaml").open("a", encoding="utf-8") as f:
-        f.write(f"\ntiles: {tiles}\n")
-    return target
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +67,6 @@ def sited(engine, condition: str) -> tuple[int, int]:
             sa.text(f"SELECT count(*), count(geom) FROM projects WHERE {condition}")
         ).one()
     return row[0], row[1]
-
-
-def tiles_settled(driver) -> bool:
-    return hook(driver, "map-mode") == "tiles" and hook(driver, "tiles") == "loaded"
-
-
-def assert_clean(driver, base: str) -> None:
-    assert severe_logs(driver) == []
-    assert_only_own_origin(driver, base)
 
 
 @pytest.mark.parametrize(("query", "condition"), FILTERS, ids=[q or "all" for q, _ in FILTERS])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from mapserver import create_app
 from tests.browser import hook, open_page, serve, wait_for
-from tests.test_map_tiles_browser import THRESHOLD, assert_clean, layers_dir, tiles_settled
+from tests.tilemode import THRESHOLD, assert_clean, layers_dir, tiles_settled
 
 pytestmark = pytest.mark.browser
 
