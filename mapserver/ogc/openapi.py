@@ -147,6 +147,11 @@ def _names(names: list[str]) -> dict[str, Any]:
     return {"type": "array", "items": {"type": "string", "enum": names}}
 
 
+# ``q`` as the server takes it: something besides spaces, no control characters.
+SEARCH_PATTERN = (r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f]"
+                  r"[^\u0000-\u001f\u007f-\u009f]*$")  # fmt: skip
+
+
 def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
     params = [
         _query("bbox", "minx,miny,maxx,maxy in bbox-crs, its axis order (default CRS84 lon/lat)",
@@ -174,7 +179,7 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
         _query(SEARCH, "搜索 search: the id or one of "
                f"{', '.join(layer.search) or '(no other property)'} contains this text "
                "(case-insensitive; %, _ and \\ literal)",
-               {"type": "string", "minLength": 1, "maxLength": SEARCH_MAX}),
+               {"type": "string", "maxLength": SEARCH_MAX, "pattern": SEARCH_PATTERN}),
         *_code_params(layer, vocab),
     ]  # fmt: skip
     out = _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)
