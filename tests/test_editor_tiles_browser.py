@@ -31,7 +31,7 @@ from tests.browser import (
     severe_logs,
     wait_for,
 )
-from tests.conftest import new_database
+from tests.conftest import ARTIFACTS, new_database
 
 pytestmark = pytest.mark.browser
 
@@ -338,6 +338,10 @@ def test_wildcards_quotes_and_markup_are_literal_on_a_phone(site):
         assert got[0][1] == HOSTILE_NAME  # as text
         assert driver.find_elements(By.CSS_SELECTOR, "#search-results script") == []
         assert driver.execute_script("return window.hacked === undefined")
+        check_results(driver, engine, "GA-2")  # a screenful, for the screenshot
+        driver.execute_script("document.getElementById('search').scrollIntoView()")
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "editor-search-phone.png"))
         choose(driver, hostile, "edit")
         assert [e["message"] for e in severe_logs(driver)] == []
 
