@@ -40,6 +40,7 @@ LAYER_KEYS = {
     "deleted_column",
     "read",
     "tiles",
+    "search",
 }
 PROPERTY_KEYS = {"title", "values", "labels", "unit"}
 LABELS_KEYS = {"table", "key", "label"}
@@ -130,6 +131,8 @@ class Layer:
     map_properties: tuple[str, ...] | None = None
     read: ReadRule = PUBLIC  # who may read the layer (mapserver/accounts/access.py)
     tiles: TileSpec = TileSpec()
+    # What ``q`` searches besides the id (a substring, case-insensitive): text properties.
+    search: tuple[str, ...] = ()
     # column -> udt_name, filled in when the file is checked against the database
     types: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -202,6 +205,7 @@ def parse_layer(path: Path) -> Layer:
             else None
         ),
         read=where.read_rule(doc.get("read", "public"), "read"),
+        search=tuple(where.names(doc.get("search", []), "search", properties)),
     )
 
 

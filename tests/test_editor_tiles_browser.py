@@ -2,8 +2,9 @@
 against the demo's 100 projects), in a real headless Chromium: a county editor's list and
 GeoJSON hold only their county's projects, which stay editable; another county's project is
 drawn from the vector tiles, opens read-only on a click, is not in the list, and is redrawn
-where another user moves it; a city-wide admin lists nothing and edits from the tiles.
-Expected figures come from SQL."""
+where another user moves it; a city-wide admin lists nothing and edits from the tiles, or
+finds a project with the search box, which asks the server (``q``, the first 20 matches,
+opened editable or read-only as the user may). Expected figures come from SQL."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
@@ -29,7 +31,7 @@ from tests.browser import (
     severe_logs,
     wait_for,
 )
-from tests.conftest import new_database
+from tests.conftest import ARTIFACTS, new_database
 
 pytestmark = pytest.mark.browser
 
@@ -199,3 +201,164 @@ def test_a_city_wide_admin_lists_nothing_and_edits_from_the_tiles(site):
         wait_for(lambda: hook(driver, "editor-mode") == "edit")
         assert driver.find_element(By.CSS_SELECTOR, '#attributes [name="name"]').is_enabled()
         assert [e["message"] for e in severe_logs(driver)] == []
+
+
+# What the search box finds: a part of the code or name, taken literally, in the layer's order.
+SEARCH_SQL = """
+  SELECT p.code, p.name, c.name FROM projects p JOIN counties c ON c.adcode = p.county
+  WHERE p.deleted_at IS NULL
+    AND (strpos(lower(p.code), lower(:text)) > 0 OR strpos(lower(p.name), lower(:text)) > 0)
+  ORDER BY p.id LIMIT 20
+"""
+STATUS = {"reserve": "储备", "preparing": "前期", "under_construction": "在建",
+          "completed": "竣工", "suspended": "停缓建"}  # fmt: skip
+
+
+def search(driver, text: str) -> list[tuple[str, str, str, str]]:
+    """Type `text` into an emptied search box; the results once the server has answered
+    for it: (code, name, meta, editable) each."""
+    box = driver.find_element(By.ID, "search")
+    driver.execute_script(
+        "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'))", box
+    )
+    box.send_keys(text)
+    if not text.strip():
+        wait_for(lambda: hook(driver, "search-state") == "idle")
+        return []
+    wait_for(lambda: hook(driver, "search-state") == "done"
+             and hook(driver, "search-text") == text.strip(), 15)  # fmt: skip
+
+    def rows():
+        items = driver.find_elements(By.CSS_SELECTOR, "#search-results .project-item")
+        return [(i.get_attribute("data-code"), i.find_element(By.CLASS_NAME, "project-name").text,
+                 i.find_element(By.CLASS_NAME, "project-meta").text,
+                 i.get_attribute("data-editable")) for i in items]  # fmt: skip
+
+    return wait_for(lambda: _stable(rows), 10)[0]
+
+
+def _stable(read):
+    """``(read(),)``, or None when the list is rebuilt while it looks (a stale element)."""
+    try:
+        return (read(),)
+    except StaleElementReferenceException:
+        return None
+
+
+def expected_results(engine: sa.Engine, text: str) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(SEARCH_SQL), {"text": text})]
+
+
+def check_results(driver, engine: sa.Engine, text: str) -> list[tuple[str, str, str, str]]:
+    got = search(driver, text)
+    want = expected_results(engine, text)
+    assert [(code, name) for code, name, _, _ in got] == [(c, n) for c, n, _ in want], text
+    for (code, _, meta, _), (_, _, county) in zip(got, want):
+        assert meta.startswith(f"{code} · {county} · ") and meta.split(" · ")[2] in STATUS.values()
+    assert int(hook(driver, "search-count")) == len(want)
+    return got
+
+
+def choose(driver, code: str, mode: str) -> None:
+    driver.find_element(By.CSS_SELECTOR, f'#search-results [data-code="{code}"]').click()
+    wait_for(lambda: hook(driver, "selected") == code and hook(driver, "editor-mode") == mode)
+
+
+def site_inside_view(driver, engine: sa.Engine, code: str) -> bool:
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            sa.text("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) c "
+                    "FROM projects WHERE code = :c) s"), {"c": code}
+        ).one()  # fmt: skip
+    west, south, east, north = map(float, settled_bounds(driver).split(","))
+    return west < lon < east and south < lat < north
+
+
+def a_name_part(engine: sa.Engine, county_not: str = "") -> tuple[str, str]:
+    """(code, 3 characters from its name's middle) of a project with a site."""
+    with engine.connect() as conn:
+        code, name = conn.execute(
+            sa.text("SELECT code, name FROM projects WHERE deleted_at IS NULL AND geom IS NOT NULL"
+                    " AND county <> :c ORDER BY id DESC LIMIT 1"), {"c": county_not}
+        ).one()  # fmt: skip
+    return code, name[len(name) // 2 - 1 : len(name) // 2 + 2]
+
+
+def test_an_admin_searches_by_name_and_code_and_opens_a_result(site):
+    base, passwords, engine = site
+    with chromium(1600, 1000) as driver:
+        log_in(driver, base, "admin_k", passwords["admin_k"])
+        assert (
+            driver.find_element(By.ID, "search").get_attribute("placeholder")
+            == "搜索全市项目：名称或编码"
+        )
+        code, part = a_name_part(engine)
+        got = check_results(driver, engine, part)
+        assert code in [r[0] for r in got] and all(r[3] == "true" for r in got)
+        assert not driver.find_element(By.ID, "project-list").is_displayed()
+        choose(driver, code, "edit")
+        with engine.connect() as conn:
+            name = conn.execute(sa.text("SELECT name FROM projects WHERE code = :c"), {"c": code})
+            assert driver.find_element(By.CSS_SELECTOR, '#attributes [name="name"]').get_attribute(
+                "value") == name.scalar_one()  # fmt: skip
+        wait_for(lambda: site_inside_view(driver, engine, code), 15)
+        assert driver.find_element(
+            By.CSS_SELECTOR, f'#search-results [data-code="{code}"]').get_attribute(
+            "aria-current") == "true"  # fmt: skip
+        driver.find_element(By.ID, "close").click()
+        wait_for(lambda: hook(driver, "editor-mode") == "idle")
+        by_code = check_results(driver, engine, code[3:].lower())  # a part, in lower case
+        assert [r[0] for r in by_code] == [code]
+        many = check_results(driver, engine, "GA-")
+        assert len(many) == 20
+        assert "前 20 个" in driver.find_element(By.ID, "search-status").text
+        search(driver, " ")  # blank: the own list again
+        assert driver.find_element(By.ID, "project-list").get_attribute("hidden") is None
+        assert not driver.find_element(By.ID, "search-results").is_displayed()
+        assert [e["message"] for e in severe_logs(driver)] == []
+
+
+HOSTILE_NAME = "测试%_'\"<script>window.hacked=1</script>项目"
+
+
+def test_wildcards_quotes_and_markup_are_literal_on_a_phone(site):
+    base, passwords, engine = site
+    with engine.begin() as conn:
+        hostile = conn.execute(
+            sa.text("UPDATE projects SET name = :n WHERE id = (SELECT min(id) FROM projects"
+                    " WHERE deleted_at IS NULL) RETURNING code"), {"n": HOSTILE_NAME}
+        ).scalar_one()  # fmt: skip
+    with chromium(390, 844) as driver:
+        log_in(driver, base, "admin_k", passwords["admin_k"])
+        for text in ("%", "_", "'", '"', "%_", "<script>", HOSTILE_NAME, "%%", "a_b", "\\"):
+            got = check_results(driver, engine, text)
+            assert [r[0] for r in got] == ([hostile] if text in HOSTILE_NAME else []), text
+        got = check_results(driver, engine, "<script>")
+        assert got[0][1] == HOSTILE_NAME  # as text
+        assert driver.find_elements(By.CSS_SELECTOR, "#search-results script") == []
+        assert driver.execute_script("return window.hacked === undefined")
+        check_results(driver, engine, "GA-2")  # a screenful, for the screenshot
+        driver.execute_script("document.getElementById('search').scrollIntoView()")
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "editor-search-phone.png"))
+        choose(driver, hostile, "edit")
+        assert [e["message"] for e in severe_logs(driver)] == []
+
+
+def test_a_county_editor_opens_other_counties_results_read_only(editor, site):
+    _, _, engine = site
+    code, part = a_name_part(engine, county_not=COUNTY)
+    got = check_results(editor, engine, part)
+    with engine.connect() as conn:
+        counties = dict(conn.execute(sa.text("SELECT code, county FROM projects")).all())
+    assert {r[0]: r[3] for r in got} == {r[0]: str(counties[r[0]] == COUNTY).lower() for r in got}
+    choose(editor, code, "view")
+    assert not editor.find_element(By.CSS_SELECTOR, '#attributes [name="name"]').is_enabled()
+    mine = min(c for c, county in counties.items() if county == COUNTY)
+    assert [r[3] for r in check_results(editor, engine, mine)] == ["true"]
+    choose(editor, mine, "edit")
+    editor.find_element(By.ID, "close").click()
+    wait_for(lambda: hook(editor, "editor-mode") == "idle")
+    search(editor, " ")
+    assert [e["message"] for e in severe_logs(editor)] == []

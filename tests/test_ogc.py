@@ -118,7 +118,7 @@ def test_openapi_document(client):
     items = doc["paths"]["/collections/projects/items"]["get"]["parameters"]
     names = [p.get("name") for p in items]
     assert names[1:] == ["bbox", "bbox-crs", "limit", "offset", "datetime", None, "filter",
-                         "filter-lang", "filter-crs", "sortby", "properties", "working_group",
+                         "filter-lang", "filter-crs", "sortby", "properties", "q", "working_group",
                          "status", "county", "health", "overdue"]  # fmt: skip
     status = next(p for p in items if p.get("name") == "status")
     assert status["schema"]["items"]["enum"][0] == "reserve"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,9 @@ from mapserver.layers import Layer
 from mapserver.vocabulary import Vocabulary
 
 FILTERING = ("filter", "filter-lang", "filter-crs")  # OGC API – Features Part 3 (CQL2)
-PAGING = ("bbox", "limit", "offset", "count", "properties", "labels", *FILTERING)
+SEARCH = "q"  # a substring of the id or the layer's ``search`` properties
+PAGING = ("bbox", "limit", "offset", "count", "properties", "labels", SEARCH, *FILTERING)
+SEARCH_MAX = 100  # characters of ``q``
 FEATURE_ID = "id"  # the name sortby gives the feature id (the layer's id_column)
 TEMPORAL = "updated_at"  # the property ``datetime`` filters on, when a layer exposes it
 OPEN = {"", ".."}
@@ -52,6 +55,7 @@ class FeatureQuery:
     sortby: tuple[tuple[str, bool], ...] = ()  # (column, descending), before the layer's order
     properties: tuple[str, ...] | None = None  # only these properties (None: all)
     labels: bool = True  # coded properties with their ``_label`` (False: codes only)
+    search: str | None = None  # ``q``: a substring, matched case-insensitively, as typed
 
     def canonical(self) -> str:
         """A stable text of the query, for ETags."""
@@ -67,6 +71,7 @@ class FeatureQuery:
             "sortby": self.sortby or None,
             "properties": self.properties,
             "labels": None if self.labels else False,
+            "q": self.search,
         }
         key.append({k: v for k, v in extra.items() if v not in (None, ogc_crs.DEFAULT.key)})
         return json.dumps(key, separators=(",", ":"), ensure_ascii=False)
@@ -111,7 +116,25 @@ def parse(
         sortby=_sortby(layer, single["sortby"]) if "sortby" in single else (),
         properties=_selected(layer, single["properties"]) if "properties" in single else None,
         labels=single.get("labels") is None or _boolean("labels", single["labels"]),
+        search=_search(single[SEARCH]) if SEARCH in single else None,
     )
+
+
+def _search(raw: str) -> str:
+    """``q``: 1 to :data:`SEARCH_MAX` characters after trimming, no control characters
+    (PostgreSQL refuses a NUL in text: a 500 otherwise). Matched literally: see
+    :func:`mapserver.features.query_sql.search_sql`."""
+    text = raw.strip()
+    if not text:
+        raise InvalidParameter("q: empty search text", parameter=SEARCH)
+    if len(text) > SEARCH_MAX:
+        raise InvalidParameter(
+            f"q: at most {SEARCH_MAX} characters, got {len(text)}",
+            parameter=SEARCH, maximum=SEARCH_MAX,
+        )  # fmt: skip
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise InvalidParameter("q: control characters are not allowed", parameter=SEARCH)
+    return text
 
 
 def _limit(raw: str | None, limits: tuple[int, int], clamp: bool) -> int:

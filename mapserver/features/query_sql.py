@@ -46,7 +46,24 @@ def where_sql(q: FeatureQuery) -> tuple[str, dict]:
     if q.filter is not None:
         clauses.append(q.filter.sql)
         params.update(q.filter.params)
+    if q.search is not None:
+        clauses.append(search_sql(q.layer))
+        params["q"] = like_pattern(q.search)
     return " AND ".join(clauses), params
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` with LIKE's own characters (``\\``, ``%``, ``_``) escaped: matched literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_sql(layer: Layer) -> str:
+    """``q``: the id or one of the layer's ``search`` properties contains ``:q`` (a
+    :func:`like_pattern`), ignoring case. Columns from the layer file only."""
+    columns = [layer.id_column, *layer.search]
+    tests = [f't."{c}"::text ILIKE :q ' + r"ESCAPE '\'" for c in columns]
+    return f"({' OR '.join(tests)})"
 
 
 def properties_sql(

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from mapserver.errors import InvalidParameter, NotAcceptable, NotFound
 from mapserver.features.feed import GEOJSON
-from mapserver.features.query import FILTERING, FeatureQuery, temporal_column
+from mapserver.features.query import FILTERING, SEARCH, FeatureQuery, temporal_column
 from mapserver.features.query_sql import features_sql, live_sql
 from mapserver.geo import ogc_crs
 from mapserver.layers import Layer
@@ -60,7 +60,7 @@ REL_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 # OGC items parameters besides the layer's code filters
 PAGING = ("bbox", "bbox-crs", "limit", "offset", "datetime", "crs", *FILTERING, "sortby",
-          "properties")  # fmt: skip
+          "properties", SEARCH)  # fmt: skip
 FORMATS = ("json", "html")  # values of ``f``
 ITEMS_FORMATS = (*FORMATS, *downloads.FORMATS)  # items also come as files
 BY_MEDIA = {HTML: "html", **{d.media: d.name for d in downloads.FORMATS.values()}}

@@ -13,7 +13,13 @@ from typing import Any
 from mapserver.cql import syntax as cql
 from mapserver.editing.projects import EDITABLE
 from mapserver.features.feed import GEOJSON
-from mapserver.features.query import DATETIME, FEATURE_ID, temporal_column
+from mapserver.features.query import (
+    DATETIME,
+    FEATURE_ID,
+    SEARCH,
+    SEARCH_MAX,
+    temporal_column,
+)
 from mapserver.features.tiles import MATRIX_SET, MVT
 from mapserver.features.tilesets import FORMATS as TILESET_FORMATS
 from mapserver.geo import ogc_crs
@@ -141,6 +147,11 @@ def _names(names: list[str]) -> dict[str, Any]:
     return {"type": "array", "items": {"type": "string", "enum": names}}
 
 
+# ``q`` as the server takes it: something besides spaces, no control characters.
+SEARCH_PATTERN = (r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f]"
+                  r"[^\u0000-\u001f\u007f-\u009f]*$")  # fmt: skip
+
+
 def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
     params = [
         _query("bbox", "minx,miny,maxx,maxy in bbox-crs, its axis order (default CRS84 lon/lat)",
@@ -165,6 +176,10 @@ def _items(layer: Layer, vocab: Vocabulary) -> dict[str, Any]:
                {**_names(signed), "minItems": 1}, style="form", explode=False),
         _query("properties", "只返回这些属性 only these properties", _names(names),
                style="form", explode=False),
+        _query(SEARCH, "搜索 search: the id or one of "
+               f"{', '.join(layer.search) or '(no other property)'} contains this text "
+               "(case-insensitive; %, _ and \\ literal)",
+               {"type": "string", "maxLength": SEARCH_MAX, "pattern": SEARCH_PATTERN}),
         *_code_params(layer, vocab),
     ]  # fmt: skip
     out = _get(f"{layer.id}-items", f"{layer.title}：要素", GEOJSON, params)

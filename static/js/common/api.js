@@ -91,11 +91,13 @@ export async function fetchConfig({ signal } = {}) {
  * One layer's features: {collection, version, day}: X-Data-Version (null if absent) and
  * X-Data-Day, the day derived properties (health, overdue) are for.
  * `properties`: only these (and their labels); all when null. `labels`: false for codes only.
- * @param {{layerId: string, filters?: object, limit?: number, properties?: string[]|null, signal?: AbortSignal}} options
+ * `search`: `q`, a part of the id or name (the server takes it literally, docs/api.md).
+ * @param {{layerId: string, filters?: object, limit?: number, properties?: string[]|null, search?: string, signal?: AbortSignal}} options
  */
-export async function fetchFeatures({ layerId, filters = {}, limit, properties = null, labels = true, signal }) {
+export async function fetchFeatures({ layerId, filters = {}, limit, properties = null, labels = true, search = '', signal }) {
   const only = properties ? `properties=${properties.join(',')}` : '';
-  const params = [filterQuery(filters), limit ? `limit=${limit}` : '', only, labels ? '' : 'labels=false'];
+  const q = search ? `q=${encodeURIComponent(search)}` : '';
+  const params = [filterQuery(filters), limit ? `limit=${limit}` : '', only, labels ? '' : 'labels=false', q];
   const query = params.filter(Boolean).join('&');
   const url = withQuery(`/layers/${encodeURIComponent(layerId)}.geojson`, query);
   const response = await checked(

@@ -1,6 +1,6 @@
 // The project list on the left: the user's editable projects first, others greyed and
 // marked read-only; a search over names and codes; click to open one, or 填报 to report
-// on it (/fill).
+// on it (/fill). Tile mode searches the server instead (search.js), in the same look.
 
 import { el, setHook, setText } from '../common/dom.js';
 
@@ -10,7 +10,8 @@ function matches(feature, query) {
   return [String(feature.id), p.name, p.owner_unit].some((t) => String(t || '').toLowerCase().includes(query));
 }
 
-function item(feature, editable, selected) {
+/** One project as a list row: name, code · county · status, 只读/无位置 badges, 填报. */
+export function projectItem(feature, editable, selected) {
   const p = feature.properties;
   const meta = [String(feature.id), p.county_label || p.county, p.status_label || p.status].filter(Boolean).join(' · ');
   const attrs = { 'data-code': feature.id, 'data-editable': editable, tabindex: 0 };
@@ -35,23 +36,8 @@ function sorted(features, mayEdit) {
     || String(a.properties.name).localeCompare(String(b.properties.name), 'zh-CN'));
 }
 
-/**
- * @param {{element: HTMLElement, search: HTMLInputElement, onlyEditable: HTMLInputElement,
- *          summary: HTMLElement, mayEdit: function(object): boolean, onSelect: function(string),
- *          note?: string}} options  `note`: appended to the summary (tile mode: where the rest is)
- */
-export function createProjectList({ element, search, onlyEditable, summary, mayEdit, onSelect, note = '' }) {
-  const ctx = { features: [], selected: null };
-  const render = () => {
-    const query = search.value.trim().toLowerCase();
-    const shown = sorted(ctx.features, mayEdit)
-      .filter((f) => (!onlyEditable.checked || mayEdit(f.properties)) && matches(f, query));
-    element.replaceChildren(...shown.map((f) => item(f, mayEdit(f.properties), String(f.id) === ctx.selected)));
-    const editable = ctx.features.filter((f) => mayEdit(f.properties)).length;
-    setText(summary, `共 ${ctx.features.length} 个项目，可编辑 ${editable} 个${note}`);
-    setHook('project-count', ctx.features.length);
-    setHook('editable-count', editable);
-  };
+/** A click or Enter on a row of `element` opens its project (not on its 填报 link). */
+export function onChoose(element, onSelect) {
   const open = (event) => {
     const node = event.target.closest('.project-item');
     if (event.target.closest('a')) return; // 填报 opens the reporting page instead
@@ -59,7 +45,28 @@ export function createProjectList({ element, search, onlyEditable, summary, mayE
   };
   element.addEventListener('click', open);
   element.addEventListener('keydown', open);
-  search.addEventListener('input', render);
+}
+
+/**
+ * @param {{element: HTMLElement, search: HTMLInputElement|null, onlyEditable: HTMLInputElement,
+ *          summary: HTMLElement, mayEdit: function(object): boolean, onSelect: function(string),
+ *          note?: string}} options  `note`: appended to the summary (tile mode: where the rest is);
+ *          `search`: null when it searches the server instead (tile mode)
+ */
+export function createProjectList({ element, search, onlyEditable, summary, mayEdit, onSelect, note = '' }) {
+  const ctx = { features: [], selected: null };
+  const render = () => {
+    const query = search ? search.value.trim().toLowerCase() : '';
+    const shown = sorted(ctx.features, mayEdit)
+      .filter((f) => (!onlyEditable.checked || mayEdit(f.properties)) && matches(f, query));
+    element.replaceChildren(...shown.map((f) => projectItem(f, mayEdit(f.properties), String(f.id) === ctx.selected)));
+    const editable = ctx.features.filter((f) => mayEdit(f.properties)).length;
+    setText(summary, `共 ${ctx.features.length} 个项目，可编辑 ${editable} 个${note}`);
+    setHook('project-count', ctx.features.length);
+    setHook('editable-count', editable);
+  };
+  onChoose(element, onSelect);
+  search?.addEventListener('input', render);
   onlyEditable.addEventListener('change', render);
   return {
     setFeatures(features) {

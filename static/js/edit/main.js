@@ -19,6 +19,7 @@ import { createNotice } from './notice.js';
 import { createGeometryEditor } from './parts.js';
 import { createProblemView } from './problems.js';
 import { remove, restore, save } from './save.js';
+import { createProjectSearch } from './search.js';
 import { createSiteLayer } from './sites.js';
 import { createTabs } from './tabs.js';
 
@@ -58,12 +59,14 @@ function panels(ctx, { fields, roles, style }) {
   ctx.problems = createProblemView({ map, form: ctx.form, notice: ctx.notice });
   const onSelect = (code) => select(ctx, code);
   ctx.sites = createSiteLayer({ map, style, mayEdit: perms.mayEdit, onSelect, elsewhere: ctx.backdrop });
-  ctx.list = createProjectList({
-    ...elements({ element: 'project-list', search: 'search', onlyEditable: 'only-editable', summary: 'list-summary' }),
+  const list = createProjectList({
+    ...elements({ element: 'project-list', onlyEditable: 'only-editable', summary: 'list-summary' }),
+    search: ctx.backdrop ? null : byId('search'),
     mayEdit: perms.mayEdit,
     onSelect,
-    note: ctx.backdrop ? '；项目较多，其他项目请在地图上点选' : '',
+    note: ctx.backdrop ? '；项目较多，其他项目请在地图上点选或在上方搜索' : '',
   });
+  ctx.list = ctx.backdrop ? searchPanel(ctx, list, onSelect) : list;
   ctx.conflict = createConflictView({ element: byId('conflict'), map, fields });
   ctx.history = createHistoryPanel({
     element: byId('history-list'), status: byId('history-status'), map, roles,
@@ -72,6 +75,28 @@ function panels(ctx, { fields, roles, style }) {
   });
   const onShow = (name) => (name === 'history' ? refreshHistory(ctx) : ctx.history.hidePreview());
   ctx.tabs = createTabs({ root: byId('tabs'), onShow });
+}
+
+/** Tile mode: the search box asks the server (search.js); the list marks the open project too. */
+function searchPanel(ctx, list, onSelect) {
+  const { perms } = ctx;
+  const onlyEditable = byId('only-editable');
+  const search = createProjectSearch({
+    ...elements({ input: 'search', results: 'search-results', status: 'search-status' }),
+    list: [byId('project-list'), byId('list-summary')],
+    layerId: 'projects',
+    filters: () => (onlyEditable.checked && perms.county ? { county: [perms.county] } : {}),
+    mayEdit: perms.mayEdit,
+    onSelect,
+  });
+  onlyEditable.addEventListener('change', search.refresh);
+  return {
+    setFeatures: list.setFeatures,
+    select(code) {
+      list.select(code);
+      search.select(code);
+    },
+  };
 }
 
 function geometryEditor(ctx) {
