@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -232,3 +234,16 @@ def settled_bounds(driver, timeout: float = 15) -> str:
         last = now
         time.sleep(0.5)
     return now
+
+
+def log_in_through(driver, base: str, path: str, username: str, password: str) -> None:
+    """Open a page that needs a login, be sent to the form, log in, and wait until the page
+    is back and ready (its data-state hook)."""
+    driver.get(base + path)
+    wait_for(lambda: urlsplit(driver.current_url).path == "/login")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
+    wait_for(lambda: urlsplit(driver.current_url).path == urlsplit(path).path)
+    wait_for(lambda: hook(driver, "state") in ("ready", "error"), 20)
+    assert hook(driver, "state") == "ready"

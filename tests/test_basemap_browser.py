@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -15,7 +14,15 @@ from selenium.webdriver.common.by import By
 from mapserver.accounts import users
 from mapserver.store.db import make_engine
 from tests import apps, basemap_files
-from tests.browser import assert_only_own_origin, hook, open_page, serve, severe_logs, wait_for
+from tests.browser import (
+    assert_only_own_origin,
+    hook,
+    log_in_through,
+    open_page,
+    serve,
+    severe_logs,
+    wait_for,
+)
 from tests.conftest import new_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.gdal]  # gdal_translate makes the MBTiles
@@ -79,12 +86,7 @@ def test_the_editor_starts_on_imagery_offline(driver, site):
     base, password = site
     driver.get("about:blank")
     severe_logs(driver)
-    driver.get(base + "/edit")
-    wait_for(lambda: urlsplit(driver.current_url).path == "/login")
-    driver.find_element(By.NAME, "username").send_keys("editor_b")
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
-    wait_for(lambda: hook(driver, "state") == "ready", 20)
+    log_in_through(driver, base, "/edit", "editor_b", password)
     assert hook(driver, "basemap") == IMAGERY
     assert tiles_loaded(driver, IMAGERY) > 0
     switch_to(driver, VECTOR)

@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from mapserver.accounts import users
 from mapserver.store.db import make_engine
 from tests import apps, basemap_files
-from tests.browser import chromium, hook, serve, severe_logs, wait_for, wait_ready
+from tests.browser import chromium, hook, log_in_through, serve, severe_logs, wait_for, wait_ready
 from tests.conftest import ARTIFACTS, new_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.gdal]
@@ -72,12 +72,7 @@ def painted(driver, name: str) -> int:
 
 
 def open_editor(driver, base: str, password: str) -> None:
-    driver.get(base + "/edit")
-    wait_for(lambda: urlsplit(driver.current_url).path == "/login")
-    driver.find_element(By.NAME, "username").send_keys("editor_v")
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
-    wait_for(lambda: hook(driver, "state") == "ready", 20)
+    log_in_through(driver, base, "/edit", "editor_v", password)
 
 
 def open_in(driver, page: str, site) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from tests import apps
 from tests.browser import (
     chromium,
     hook,
+    log_in_through,
     map_offset,
     serve,
     settled_bounds,
@@ -70,13 +70,7 @@ def site(cluster, template_db, tmp_path_factory) -> Iterator[tuple[str, dict, sa
 
 
 def log_in(driver, base: str, username: str, password: str) -> None:
-    driver.get(base + "/edit")
-    wait_for(lambda: urlsplit(driver.current_url).path == "/login")
-    driver.find_element(By.NAME, "username").send_keys(username)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
-    wait_for(lambda: hook(driver, "state") in ("ready", "error"), 20)
-    assert hook(driver, "state") == "ready"
+    log_in_through(driver, base, "/edit", username, password)
 
 
 @pytest.fixture(scope="module")
