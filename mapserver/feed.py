@@ -166,6 +166,10 @@ def _collection(
         tail.update(members or {})
         tail["links"] = [*links(q, returned, more, page_url), *more_links]
         yield b"]," + json.dumps(tail, ensure_ascii=False)[1:].encode()
+        # A read ends with COMMIT: closing would ROLLBACK, and psycopg forgets its prepared
+        # statements on every ROLLBACK, so the page's statements were parsed and planned
+        # afresh on every request (mapserver.db's commit-on-return never saw this one).
+        conn.commit()
     finally:
         conn.close()
 
