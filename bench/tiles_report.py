@@ -129,12 +129,15 @@ def markdown(results: dict, args, facts: dict, command: str, elapsed: float) -> 
 
 
 def invalidation_lines(inv: list[dict]) -> list[str]:
-    rows = ["| tile | edits | shown in the next tile | p50 ms | max ms |", "|---|--:|--:|--:|--:|"]
+    rows = ["| tile | edits | new status drawn | p50 ms | max ms |", "|---|--:|--:|--:|--:|"]
     for r in inv:
         t = r["tile"]
         rows.append(f"| z{t.z} {t.x}/{t.y} | {r['edits']} | {r['shown']} | {r['p50']:.1f} "
                     f"| {r['max']:.1f} |")  # fmt: skip
     return ["Invalidation: a project the tile owns gets a new `status` by SQL (`UPDATE`, then "
             "`COMMIT`); the time runs from sending `COMMIT` until a GET of the tile has read the "
-            "re-rendered tile whole (`X-Tile-Cache: miss`, new ETag, the new status decoded).",
+            "tile rendered after it whole (`X-Tile-Cache: miss`: the commit deleted the cached "
+            "one); "
+            "*new status drawn* counts the tiles that draw the project, decoded, with its new "
+            "status (a clustered z10 tile draws it in a cluster's count).",
             "", *rows]  # fmt: skip
