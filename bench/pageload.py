@@ -227,16 +227,9 @@ def _p90(rows: list[dict], key: str) -> str:
 
 
 def markdown(args: argparse.Namespace, results: list[dict], facts: dict, command: str) -> str:
+    title = "Page load to first complete render (issue #3 §6)"
     lines = [
-        "## Page load to first complete render (issue #3 §6)",
-        "",
-        f"Run {facts['date']}. Command, from the repository root:",
-        "",
-        f"    {command}",
-        "",
-        bb.facts_table(facts)
-        + f"| server | gunicorn as `make run` ({args.workers} workers × {args.app_threads} "
-        "threads), private cluster, fresh database per size |",
+        *bb.section_head(title, facts, command, args, "private cluster, fresh database per size"),
         "",
         f"Each run: a fresh headless Chromium with a fresh profile (empty cache) opens `/`; "
         f"{args.runs} runs after {args.warmup} warm-up. **ready** = milliseconds from "
