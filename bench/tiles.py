@@ -184,6 +184,8 @@ def z10(ctx: dict, args) -> dict:
         with engine.connect() as conn:
             alone = bytes(conn.exec_driver_sql(statement).scalar() or b"")
         app = measure(base + tile_path(tile), args, 2, ctx["meter"], engine)
+    Client(base).get(tile_path(tile))  # now stored
+    cached = {c: measure(base + tile_path(tile), args, c, ctx["meter"], engine) for c in (2, 16)}
     pg = pgbench(statement, str(cluster.socketdir), cluster.port, dbname, args.duration, 2, 2,
                  "prepared", ctx["meter"])  # fmt: skip
     settle(engine)
@@ -192,7 +194,7 @@ def z10(ctx: dict, args) -> dict:
             "owned": int(headers.get("X-Tile-Owned", 0)), "bytes": len(body),
             "features": len(features), "clusters": sum(bool(f["properties"].get("cluster"))
                                                        for f in features),
-            "same": alone == body, "app": app, "pg": pg}  # fmt: skip
+            "same": alone == body, "app": app, "pg": pg, "cached": cached}  # fmt: skip
 
 
 def z14(ctx: dict, args, parent: TileId) -> dict:

@@ -37,6 +37,7 @@ def goals(results: dict) -> list[str]:
     z10, z14, inv = results["z10"], results["z14"], results["invalidation"]
     ratio = z10["app"].rps / z10["pg"].rps if z10["pg"].rps else 0
     u, c = z14["uncached"].rps, z14["cached"].rps
+    z10c = z10["cached"][2].rps
     worst = max(i["max"] for i in inv)
     rows = [
         "| goal | measured | met |",
@@ -46,8 +47,11 @@ def goals(results: dict) -> list[str]:
         f"| {_met(ratio >= GOALS['z10'] and z10['same'])} |",
         f"| z14 tiles, uncached, ≥ {GOALS['z14']} req/s at 16 connections | {u:.0f} req/s "
         f"| {_met(u >= GOALS['z14'])} |",
-        f"| cached ≥ {GOALS['cached']}× uncached (z14) | {c:.0f} / {u:.0f} = {c / u:.0f}× "
-        f"| {_met(c >= GOALS['cached'] * u)} |",
+        f"| cached ≥ {GOALS['cached']}× uncached: z10, 2 connections each "
+        f"| {z10c:.0f} / {z10['app'].rps:.2f} = {z10c / z10['app'].rps:.0f}× "
+        f"| {_met(z10c >= GOALS['cached'] * z10['app'].rps)} |",
+        f"| cached ≥ {GOALS['cached']}× uncached: z14, 16 connections each "
+        f"| {c:.0f} / {u:.0f} = {c / u:.0f}× | {_met(c >= GOALS['cached'] * u)} |",
         f"| invalidation: `COMMIT` → fresh tile served < {GOALS['invalidation_ms']} ms "
         f"| worst {worst:.0f} ms | {_met(worst < GOALS['invalidation_ms'])} |",
     ]
@@ -80,6 +84,7 @@ def runs(results: dict) -> list[str]:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
         _load_row(f"z10 {z10['tile'].x}/{z10['tile'].y}, app, uncached", 2, z10["app"], app),
         _load_row("z10, PostgreSQL alone (pgbench, the app's statement)", 2, z10["pg"], pg),
+        *(_load_row("z10, app, cached", c, load, app) for c, load in z10["cached"].items()),
         _load_row(f"z14, {z14['tiles']} distinct tiles, uncached", 16, z14["uncached"], app),
         _load_row(f"z14, {z14['tiles']} distinct tiles, cached", 16, z14["cached"], app),
     ]
