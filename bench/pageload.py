@@ -118,6 +118,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--cold-browser", action="store_true", help="measure in a browser that has just started"
     )
+    p.add_argument(
+        "--part",
+        default="pageload",
+        help="RESULTS.md sub-section to write (live:<part>): another keeps the first's readings",
+    )
     bb.add_server_options(p)
     args = p.parse_args(argv)
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -320,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(bench_size(cluster, n, args, Path(logs)))
     text = markdown(args, results, bb.machine_facts(), command)
     text += f"\nTook {time.monotonic() - started:.0f} s.\n"
-    bb.publish(args, text, "pageload")
+    bb.publish(args, text, args.part)
     return 0
 
 
