@@ -20,6 +20,8 @@ import statistics
 import time
 from pathlib import Path
 
+from selenium.webdriver.common.by import By
+
 from bench import browserbench as bb
 from bench.run import (
     app_server,
@@ -74,6 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pans", type=int, default=20, help="measured pans per pass")
     p.add_argument("--passes", type=int, default=2, help="passes over the same positions")
     p.add_argument("--timeout", type=float, default=30, help="seconds to wait for a redraw")
+    p.add_argument("--zoom-in", type=int, default=2, help="levels in from the first view ('+')")
     bb.add_server_options(p)
     return p.parse_args(argv)
 
@@ -121,6 +124,11 @@ def run(args: argparse.Namespace, logdir: Path) -> dict:
             while driver.execute_script(state) != "ready" and time.monotonic() < deadline:
                 time.sleep(0.05)
             mode = driver.execute_script("return document.documentElement.dataset.mapMode")
+            first = zoom_shown(driver)
+            for _ in range(args.zoom_in):
+                driver.find_element(By.CSS_SELECTOR, ".leaflet-container").send_keys("+")
+                time.sleep(0.5)  # the zoom animation
+                driver.execute_async_script(REDRAWN, args.timeout * 1000)
             width = driver.execute_script(
                 "return document.querySelector('.leaflet-container').clientWidth"
             )
@@ -134,7 +142,16 @@ def run(args: argparse.Namespace, logdir: Path) -> dict:
                 print(f"bench.pan: pass {n + 1}: p50 {statistics.median(times):.0f} ms, "
                       f"p95 {bb.percentile(times, 95):.0f} ms", flush=True)  # fmt: skip
                 passes.append(times)
-    return {"mode": mode, "width": width, "passes": passes}
+    return {"mode": mode, "width": width, "passes": passes, "zoom": (first, zoom_shown(driver))}
+
+
+def zoom_shown(driver) -> int | None:
+    """The zoom of the newest project tile the page requested."""
+    return driver.execute_script(
+        "const z = performance.getEntriesByType('resource').map((r) => r.name)"
+        "  .map((n) => /WebMercatorQuad\\/(\\d+)\\//.exec(n)).filter(Boolean);"
+        "return z.length ? Number(z[z.length - 1][1]) : null;"
+    )
 
 
 def markdown(args: argparse.Namespace, out: dict, facts: dict, command: str) -> str:
@@ -143,7 +160,9 @@ def markdown(args: argparse.Namespace, out: dict, facts: dict, command: str) -> 
     lines = [
         *bb.section_head(title, facts, command, args, server),
         "",
-        f"The page in `{out['mode']}` mode, {WIDTH}×{HEIGHT}; each pan drags the map by its "
+        f"The page in `{out['mode']}` mode, {WIDTH}×{HEIGHT}, zoomed in from its first view "
+        f"(tiles of zoom {out['zoom'][0]}) to zoom {out['zoom'][1]} by {args.zoom_in} '+' "
+        "keys; each pan drags the map by its "
         f"width ({out['width']} px), {args.pans // 2} to the left then back, per pass. "
         "Milliseconds from the drag's `mouseup` to the frame after every project tile in "
         "view is drawn (see `bench/pan.py`).",
