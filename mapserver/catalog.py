@@ -29,6 +29,11 @@ def describe(layer: Layer, vocab: Vocabulary, base: str) -> dict[str, Any]:
         "legend_title": layer.legend_title,
         "popup": list(layer.popup),
         "map_properties": None if layer.map_properties is None else list(layer.map_properties),
+        "tiles": {
+            "url": f"{base}/ogc/collections/{layer.id}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}",
+            "max_zoom": layer.tiles.max_zoom,
+            "screen_threshold": layer.tiles.screen_threshold,
+        },
         "links": [
             {
                 "rel": "self",

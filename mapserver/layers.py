@@ -47,7 +47,7 @@ LIMIT_KEYS = {"default", "max"}
 STYLE_KEYS = {"property", "default", "classes"}
 STATS_KEYS = {"group_by", "sums", "ratio"}
 RATIO_KEYS = {"name", "numerator", "denominator"}
-TILES_KEYS = {"max_zoom", "cluster_threshold", "cluster_pixels"}
+TILES_KEYS = {"max_zoom", "cluster_threshold", "cluster_pixels", "screen_threshold"}
 # Attributes every vector tile feature may carry besides the layer's (docs/tiles.md).
 TILE_ATTRIBUTES = ("id", "count", "cluster")
 NUMERIC = {"numeric", "int2", "int4", "int8", "float4", "float8"}
@@ -98,11 +98,13 @@ class StatsSpec:
 class TileSpec:
     """How a layer's vector tiles are built (docs/tiles.md): the deepest zoom served, and
     above how many features a tile owns its points are aggregated into clusters on a grid
-    of ``cluster_pixels`` (of a 256-pixel tile)."""
+    of ``cluster_pixels`` (of a 256-pixel tile); above how many features in its filter the
+    battle map draws the layer from tiles instead of loading it as GeoJSON."""
 
     max_zoom: int = 22
     cluster_threshold: int = 2000
     cluster_pixels: int = 32
+    screen_threshold: int = 5000
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ CASES = [
     ({"tiles": {"cluster_pixels": 48}}, "tiles.cluster_pixels", "power of two"),
     ({"tiles": {"max_zoom": 25}}, "tiles.max_zoom", "at most 24"),
     ({"tiles": {"cluster_threshold": 0}}, "tiles.cluster_threshold", "positive integer"),
+    ({"tiles": {"screen_threshold": 0}}, "tiles.screen_threshold", "positive integer"),
+    ({"tiles": {"screen_threshold": "many"}}, "tiles.screen_threshold", "positive integer"),
     ({"tiles": {"zoom": 3}}, "tiles.zoom", "unknown key"),
     ({"properties__count": {}}, "properties.count", "reserved"),
 ]  # fmt: skip
@@ -131,3 +133,14 @@ def test_read_rules_of_the_shipped_layers():
     assert layers["projects"].read.describe() == "public"  # the public battle map
     assert layers["photos"].read.describe() == "login"
     assert parse_rule(["screen", "dispatcher"]).describe() == ["dispatcher", "screen"]
+
+
+def test_screen_threshold_is_read_and_offered_to_the_battle_map(tmp_path: Path, app):
+    """The battle map draws a layer from tiles above `tiles.screen_threshold` features."""
+    path = tmp_path / "projects.yaml"
+    path.write_text(yaml.safe_dump(variant(tiles={"screen_threshold": 12})), encoding="utf-8")
+    assert parse_layer(path).tiles.screen_threshold == 12
+    assert load_layers(ROOT / "layers")["projects"].tiles.screen_threshold == 5000
+    described = app.test_client().get("/layers/projects").get_json()["tiles"]
+    assert described["screen_threshold"] == 5000
+    assert described["url"].endswith("/ogc/collections/projects/tiles/WebMercatorQuad/{z}/{y}/{x}")

@@ -15,10 +15,13 @@ export function sawVersion(id) {
   if (Number.isSafeInteger(id) && id > seenVersion) seenVersion = id;
 }
 
+/** The read-your-writes header (empty before any version is seen), for reads made elsewhere (vector tiles). */
+export function versionHeaders() {
+  return seenVersion ? { 'X-Data-Version': String(seenVersion) } : {};
+}
+
 function readHeaders(accept) {
-  const headers = { Accept: accept };
-  if (seenVersion) headers['X-Data-Version'] = String(seenVersion);
-  return headers;
+  return { Accept: accept, ...versionHeaders() };
 }
 
 async function checked(response) {

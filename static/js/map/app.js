@@ -1,11 +1,13 @@
 // The battle map's behaviour: load the filtered feed, follow the change stream, keep the
 // statistics equal to what the map shows.
 
-import { fetchFeature, fetchFeatures, fetchStats } from '../common/api.js';
+import { fetchFeature, fetchFeatures, fetchStats, filterQuery } from '../common/api.js';
 import { setHook, setText } from '../common/dom.js';
 import { markUpdated } from './clock.js';
 import { describe, matches } from './filters.js';
 import { fitTo } from './mapview.js';
+import { geometryBounds } from './projecttiles.js';
+import { modeFor } from './projectview.js';
 import { classStyle } from './projects.js';
 import { writeState } from './urlstate.js';
 
@@ -42,7 +44,7 @@ export function createApp(parts, state) {
     select: (code) => select(ctx, code),
     /** Open a project from a list: its details, and the map flown to it. */
     focus(code) {
-      if (!ctx.projects.get(code)) return;
+      if (!ctx.projects.get(code) && ctx.projects.mode() !== 'tiles') return;
       ctx.flyTo = code;
       select(ctx, code);
       bringIntoView(ctx.map.getContainer());
@@ -52,6 +54,12 @@ export function createApp(parts, state) {
      * no change logged, so a page that stays open for days reloads its feed then. */
     setDay(day) {
       if (ctx.day && day !== ctx.day) loadFeed(ctx, { fit: false });
+      else ctx.day = day; // tile mode: the feed did not say
+    },
+    /** A tile was drawn (tile mode): the counts follow what the tiles show. */
+    tilesDrawn() {
+      updateCounts(ctx);
+      ctx.symbology?.counted();
     },
     /** Statistics for a narrower scope than the map (kiosk: one county); {} for the map's. */
     setStatsScope(scope) {
@@ -79,6 +87,11 @@ function showNotice(ctx, kind, text) {
 function updateCounts(ctx) {
   setHook('feature-count', ctx.projects.size());
   setHook('drawn-count', ctx.projects.drawn());
+  if (ctx.projects.mode() === 'tiles') {
+    const drawn = ctx.projects.drawn(); // the tiles of the view: no per-feature filter here
+    ctx.stats.setMapCounts({ features: drawn, drawn });
+    return;
+  }
   if (!Object.keys(ctx.statsScope).length) {
     ctx.stats.setMapCounts({ features: ctx.projects.size(), drawn: ctx.projects.drawn() });
     return;
@@ -103,18 +116,26 @@ async function loadFeed(ctx, { fit = true } = {}) {
   try {
     const stats = refreshStats(ctx);
     stats.catch(() => {}); // awaited below, after the features are drawn
-    const [{ collection, version, day }, basemap] = await Promise.all([
-      fetchFeatures({
-        layerId: ctx.layer.id,
-        filters: ctx.state.filters,
-        limit: ctx.layer.limit.max,
-        properties: ctx.layer.map_properties,
-        labels: !ctx.layer.map_properties, // the page has the vocabulary (filters.js labelOf)
-        signal: abort.signal,
-      }),
-      ctx.basemapReady,
-    ]);
+    const feed = new AbortController(); // the feed starts at once; tiles abort it
+    abort.signal.addEventListener('abort', () => feed.abort());
+    const features = fetchFeatures({
+      layerId: ctx.layer.id,
+      filters: ctx.state.filters,
+      limit: Math.min(ctx.layer.limit.max, ctx.layer.tiles?.screen_threshold || Infinity), // more: tiles
+      properties: ctx.layer.map_properties,
+      labels: !ctx.layer.map_properties, // the page has the vocabulary (filters.js labelOf)
+      signal: feed.signal,
+    });
+    features.catch(() => {});
+    const matched = await mapCount(ctx, stats, abort.signal);
+    if (modeFor(ctx.layer, matched) === 'tiles') {
+      feed.abort();
+      await loadTiles(ctx, { fit, stats, matched, abort });
+      return;
+    }
+    const [{ collection, version, day }, basemap] = await Promise.all([features, ctx.basemapReady]);
     ctx.basemap = basemap;
+    ctx.projects.use('geojson');
     showNotice(ctx, 'feed', '');
     const battle = render(ctx, collection, { fit });
     setHook('data-version', version);
@@ -129,6 +150,30 @@ async function loadFeed(ctx, { fit = true } = {}) {
   }
 }
 
+/** How many features the map's filter matches: /stats' count (asked apart when the panel shows a narrower scope). */
+async function mapCount(ctx, stats, signal) {
+  if (Object.keys(ctx.statsScope).length) return (await fetchStats({ filters: ctx.state.filters, signal })).count;
+  return (await stats).count;
+}
+
+/**
+ * Above the layer's `tiles.screen_threshold`: the projects from vector tiles of the filter
+ * (docs/tiles.md), followed from the stats' data version; the rest of the page as for GeoJSON.
+ */
+async function loadTiles(ctx, { fit, stats, matched, abort }) {
+  ctx.basemap = await ctx.basemapReady;
+  const version = (await stats)?.version ?? null;
+  if (abort.signal.aborted) return;
+  ctx.projects.use('tiles', { query: filterQuery(ctx.state.filters), matched });
+  showNotice(ctx, 'feed', '');
+  const battle = render(ctx, { features: [] }, { fit });
+  setHook('data-version', version);
+  ctx.day = null; // the stream's day event sets it
+  ctx.live.start(version);
+  await battle;
+  if (!abort.signal.aborted) setHook('state', 'ready');
+}
+
 function failed(ctx, error) {
   setHook('state', 'error');
   showNotice(ctx, 'feed', `数据加载失败（${error.message}），${RETRY_MS / 1000} 秒后重试`);
@@ -136,7 +181,7 @@ function failed(ctx, error) {
 }
 
 function render(ctx, collection, { fit }) {
-  ctx.projects.replaceAll(collection.features);
+  if (ctx.projects.mode() !== 'tiles') ctx.projects.replaceAll(collection.features);
   updateCounts(ctx);
   ctx.symbology?.counted();
   const battle = ctx.battle?.refresh();
@@ -152,7 +197,7 @@ function render(ctx, collection, { fit }) {
 
 /** The filtered projects' extent; the whole city when nothing is filtered. */
 function fitFiltered(ctx) {
-  const filtered = Object.values(ctx.state.filters).some((codes) => codes.length);
+  const filtered = ctx.projects.mode() !== 'tiles' && Object.values(ctx.state.filters).some((codes) => codes.length);
   const city = ctx.basemap.bounds();
   fitTo(ctx.map, filtered ? ctx.projects.bounds() : city, city);
 }
@@ -166,10 +211,11 @@ function coveredBy(ctx) {
 
 /** Pan so that a selected project is not hidden behind the detail panel; after a click
  * in a list (`ctx.flyTo`), fly to it instead. */
-function keepInSight(ctx, code) {
+function keepInSight(ctx, code, feature) {
   const fly = ctx.flyTo === code;
   ctx.flyTo = null;
-  const bounds = ctx.projects.boundsOf(code);
+  // tile mode: a project not drawn in the loaded tiles is where its record says
+  const bounds = ctx.projects.boundsOf(code) || geometryBounds(feature?.geometry);
   if (!bounds || !bounds.isValid()) return;
   const margin = 24;
   const [right, bottom] = coveredBy(ctx);
@@ -191,10 +237,11 @@ function setFilters(ctx, filters) {
 }
 
 function select(ctx, code) {
-  const feature = code ? ctx.projects.get(code) : null;
+  // tile mode: the page holds no features, the record is fetched (a wrong code clears it)
+  const feature = code ? ctx.projects.get(code) || (ctx.projects.mode() === 'tiles' ? { id: code } : null) : null;
   ctx.state.selected = feature ? code : null;
   ctx.projects.select(ctx.state.selected);
-  if (feature && ctx.layer.map_properties) showAllProperties(ctx, code);
+  if (feature && (ctx.layer.map_properties || ctx.projects.mode() === 'tiles')) showAllProperties(ctx, code);
   else if (feature) {
     ctx.detail.show(feature);
     keepInSight(ctx, code);
@@ -213,11 +260,13 @@ async function showAllProperties(ctx, code) {
     const feature = await fetchFeature({ layerId: ctx.layer.id, id: code, signal: abort.signal });
     if (abort.signal.aborted || ctx.state.selected !== code) return;
     ctx.detail.show(feature);
-    keepInSight(ctx, code);
+    keepInSight(ctx, code, feature);
     showNotice(ctx, 'detail', '');
     setHook('detail', 'complete');
   } catch (error) {
-    if (!abort.signal.aborted) showNotice(ctx, 'detail', `项目详情加载失败（${error.message}）`);
+    if (abort.signal.aborted) return;
+    if (error.status === 404 && ctx.projects.mode() === 'tiles') select(ctx, null);
+    else showNotice(ctx, 'detail', `项目详情加载失败（${error.message}）`);
   }
 }
 
@@ -234,7 +283,10 @@ function applyChange(ctx, change, id) {
   const visible = Boolean(feature) && matches(feature, ctx.state.filters);
   if (visible) ctx.projects.upsert(feature);
   else ctx.projects.remove(code);
-  if (!before && !visible) return;
+  if (!before && !visible) {
+    if (ctx.projects.mode() === 'tiles') scheduleStats(ctx); // it may have been inside a cluster
+    return;
+  }
   updateCounts(ctx);
   ctx.symbology?.counted();
   markUpdated(ctx.nodes.updated);
@@ -285,6 +337,11 @@ async function fetchAndShowStats(ctx, signal) {
     setHook('stats-version', stats.version);
     showNotice(ctx, 'stats', '');
     ctx.afterStats?.();
+    if (ctx.projects.mode() === 'tiles' && !Object.keys(ctx.statsScope).length) {
+      ctx.projects.setMatched(stats.count);
+      updateCounts(ctx);
+    }
+    return stats;
   } catch (error) {
     if (signal.aborted) return ctx.statsPromise;
     showNotice(ctx, 'stats', `统计加载失败（${error.message}），稍后重试`);

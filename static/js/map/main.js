@@ -15,6 +15,8 @@ import { startKiosk } from './kiosk.js';
 import { createBasemap, createMap } from './mapview.js';
 import { createDetailPanel } from './panel.js';
 import { createProblemsPanel } from './problems.js';
+import { createProjectTiles } from './projecttiles.js';
+import { createProjectView } from './projectview.js';
 import { createProjectLayer } from './projects.js';
 import { createPulse } from './pulse.js';
 import { createSideViews } from './side.js';
@@ -83,14 +85,17 @@ function startControls({ app, layer, state }) {
 /** The panels of records (红黑榜, 点球, 滞后项目, 问题清单; 本期变化 while shown), refreshed
  * and scheduled together; `side` switches the right-hand column's view. */
 function listPanels({ layer, projects, state, apis, onSelect }) {
-  const filters = () => state.filters;
+  // they narrow to the projects the page holds: in tile mode it holds none, so they show all
+  const filters = () => (projects.mode() === 'tiles' ? {} : state.filters);
   const label = (p, n) => labelOf(layer.filters, p, n);
   const records = apis.has('records'); // else 登录后可见 (access.js)
   const panels = [
     createBattlePanels({ root: byId('battle'), projects, filters, label, onSelect, records }),
     records ? createProblemsPanel({ root: byId('problems'), projects, filters, onSelect }) : lockedPanel(byId('problems')),
   ];
-  const changes = apis.has('changes') ? createChangesPanel({ root: byId('changes'), filters, label, onSelect }) : null;
+  const changes = apis.has('changes')
+    ? createChangesPanel({ root: byId('changes'), filters: () => state.filters, label, onSelect })
+    : null;
   if (changes) panels.push(changes);
   const side = createSideViews({
     buttons: [...document.querySelectorAll('.side-switch')],
@@ -127,7 +132,11 @@ async function boot() {
   const state = initialState(layer, options);
   const handlers = {};
   const panels = buildPanels({ layer, handlers, user, apis });
-  const projects = createProjectLayer({ map, style: layer.style, onSelect: (code) => handlers.select(code) });
+  const onSelect = (code) => handlers.select(code);
+  const projects = createProjectView({
+    geojson: createProjectLayer({ map, style: layer.style, onSelect }),
+    tiles: createProjectTiles({ map, layer, onSelect, onDrawn: () => handlers.tilesDrawn() }),
+  });
   const live = createLiveStream({
     onChange: (change, id) => handlers.applyChange(change, id),
     onStatus: connectionIndicator(),

@@ -7,7 +7,7 @@ import { screenScale } from './mapview.js';
 import { SiteCanvas } from './sitecanvas.js';
 
 /** Pointer tolerance around a site, in CSS pixels at 1920 px wide (grows with the screen). */
-const TOLERANCE_PX = 4;
+export const TOLERANCE_PX = 4;
 
 /** The style of one feature: layer default, then its class (e.g. its status). */
 export function classStyle(style, properties) {
@@ -41,16 +41,24 @@ function kindStyles(base, scale, chosen) {
   return styles;
 }
 
-/** Path styles of a feature's class, normal and selected: computed once per class and shared. */
-function stylesFor(ctx, properties) {
-  const key = String(properties ? properties[ctx.style.property] : undefined);
-  let styles = ctx.styles.get(key);
+/**
+ * Path styles of a feature's class, normal and selected, per kind: computed once per class
+ * and kept in `cache` (a Map, emptied when the symbology changes). The tile mode draws with
+ * the same (projecttiles.js).
+ */
+export function classStyles(cache, style, properties, scale) {
+  const key = String(properties ? properties[style.property] : undefined);
+  let styles = cache.get(key);
   if (!styles) {
-    const base = classStyle(ctx.style, properties);
-    styles = { normal: kindStyles(base, ctx.scale, false), selected: kindStyles(base, ctx.scale, true) };
-    ctx.styles.set(key, styles);
+    const base = classStyle(style, properties);
+    styles = { normal: kindStyles(base, scale, false), selected: kindStyles(base, scale, true) };
+    cache.set(key, styles);
   }
   return styles;
+}
+
+function stylesFor(ctx, properties) {
+  return classStyles(ctx.styles, ctx.style, properties, ctx.scale);
 }
 
 function sameGeometry(a, b) {
@@ -73,20 +81,24 @@ function remove(ctx, code) {
   return true;
 }
 
-/** One tooltip for the whole layer: the project name under the pointer, as text. */
-function hoverNames(ctx, map) {
+/** One tooltip for a whole layer: `show(name, latlng)` the project name under the pointer, as text; null hides it. */
+export function nameTooltip(map) {
   const text = el('span');
   const tooltip = L.tooltip({ className: 'project-tip', direction: 'top', offset: [0, -8] }).setContent(text);
-  return (code, latlng) => {
-    const feature = code === null ? null : ctx.features.get(code);
-    if (!feature) {
+  return (name, latlng) => {
+    if (name === null || name === undefined) {
       map.closeTooltip(tooltip);
       return;
     }
-    text.textContent = feature.properties.name;
+    text.textContent = name;
     tooltip.setLatLng(latlng);
     if (!map.hasLayer(tooltip)) map.openTooltip(tooltip);
   };
+}
+
+function hoverNames(ctx, map) {
+  const show = nameTooltip(map);
+  return (code, latlng) => show(code === null ? null : ctx.features.get(code)?.properties.name, latlng);
 }
 
 /**

@@ -1,0 +1,314 @@
+// Mapbox Vector Tiles on a Leaflet canvas GridLayer: fetched from a URL template, decoded by
+// the vendored @mapbox/vector-tile + pbf (tileshapes.js), drawn with the caller's style.
+//
+//   const layer = vectorTileLayer(L, {
+//     url: '/ogc/collections/projects/tiles/WebMercatorQuad/{z}/{y}/{x}',
+//     query: 'status=building',          // or {status: 'building'}; appended to every tile URL
+//     style: (properties, kind, state) => ({color: '#f00', radius: 6}) | null,
+//     onClick: (hit, event) => …,        // hit: {id, properties, kind, layer, count, latlng}
+//   }).addTo(map);
+//
+// Options (besides L.GridLayer's: pane, minZoom, maxNativeZoom, bounds, …):
+// - url: template with {z} {x} {y}; query: string or object, appended.
+// - style(properties, kind, state): kind 'point' | 'line' | 'polygon' | 'cluster'; state
+//   {selected, layer}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
+//   fillOpacity, stroke, radius, dashArray) or null to skip the feature. A cluster
+//   (`cluster: true`, `count`) is a circle sized by its count (radius ignored) with its count.
+// - layers: MVT layer names to draw (null: all); idProperty: attribute holding the id ('id').
+// - tolerance: px around a feature that still hits it (4); scale: multiplies cluster sizes.
+// - onClick(hit, event): a click on a feature; a click on a cluster zooms in (zoomOnCluster).
+// - onHover(hit | null, event): the feature under the pointer (the cursor turns to a hand).
+// - buffer: the tiles' buffer as a share of the tile (256/4096), for redrawBBox.
+// - headers: request headers, or a function returning them (asked per tile request);
+//   fetchOptions: the rest of fetch()'s options (same-origin credentials by default).
+// Methods: setUrl(url, query), setQuery(query) (reload every tile), redrawBBox([w, s, e, n])
+// (reload the tiles a lon/lat box touches, e.g. a changed feature's old and new box; the
+// old drawing stays until the new one is ready), restyle() (redraw from the decoded tiles,
+// no fetch), setSelected(id), featureAt(latlng), tilesDrawn() (the current zoom's loaded tiles
+// as {coords, features}), sum(fn) (Σ fn(feature) over them; e.g. the owned `count`).
+// Events: 'tiledrawn' {coords, features} after each tile is drawn (also after a redrawBBox).
+// An empty tile may be 204 No Content. Nothing here knows what the features mean.
+
+import {
+  KIND_RANK,
+  clusterLabel,
+  clusterRadius,
+  decodeTile,
+  featureHit,
+  tileTouches,
+  tileUrl,
+} from './tileshapes.js';
+
+const TAU = Math.PI * 2;
+const PATH_DEFAULTS = { color: '#3388ff', weight: 3, opacity: 1, fillOpacity: 0.2, radius: 6 };
+const DEFAULTS = {
+  layers: null,
+  idProperty: 'id',
+  tolerance: 4,
+  scale: 1,
+  zoomOnCluster: true,
+  buffer: 256 / 4096,
+  query: '',
+  fetchOptions: { credentials: 'same-origin' },
+};
+const classes = new WeakMap();
+
+/** A Leaflet path style as canvas settings; null when the feature is not drawn. */
+function prepare(style, kind) {
+  if (!style) return null;
+  const s = { ...PATH_DEFAULTS, ...style };
+  const dash = typeof s.dashArray === 'string' ? s.dashArray.split(/[, ]+/).map(Number) : s.dashArray || [];
+  return {
+    fill: s.fill ?? kind !== 'line',
+    fillColor: s.fillColor || s.color,
+    fillOpacity: s.fillOpacity,
+    stroke: s.stroke !== false && s.weight > 0,
+    color: s.color,
+    opacity: s.opacity,
+    weight: s.weight,
+    dash: dash.some(Number.isNaN) ? [] : dash,
+    radius: s.radius,
+  };
+}
+
+function trace(ctx, feature, style) {
+  const polygon = feature.kind === 'polygon';
+  for (const ring of feature.rings) {
+    if (feature.kind === 'point' || feature.kind === 'cluster') {
+      for (let i = 0; i < ring.length; i += 2) {
+        ctx.moveTo(ring[i] + style.radius, ring[i + 1]);
+        ctx.arc(ring[i], ring[i + 1], style.radius, 0, TAU);
+      }
+      continue;
+    }
+    ctx.moveTo(ring[0], ring[1]);
+    for (let i = 2; i < ring.length; i += 2) ctx.lineTo(ring[i], ring[i + 1]);
+    if (polygon) ctx.closePath();
+  }
+}
+
+function paint(ctx, style) {
+  if (style.fill) {
+    ctx.fillStyle = style.fillColor;
+    ctx.globalAlpha = style.fillOpacity;
+    ctx.fill('evenodd');
+  }
+  if (style.stroke) {
+    ctx.strokeStyle = style.color;
+    ctx.lineWidth = style.weight;
+    ctx.setLineDash(style.dash);
+    ctx.globalAlpha = style.opacity;
+    ctx.stroke();
+  }
+}
+
+function label(ctx, feature, style) {
+  const text = clusterLabel(feature.count);
+  ctx.globalAlpha = 1;
+  ctx.font = `bold ${Math.round(style.radius * 0.9)}px sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = 'rgba(0, 0, 0, 0.65)';
+  ctx.fillStyle = '#ffffff';
+  const [x, y] = feature.rings[0];
+  ctx.strokeText(text, x, y);
+  ctx.fillText(text, x, y);
+}
+
+function defineClass(L) {
+  return L.GridLayer.extend({
+    initialize(options) {
+      L.GridLayer.prototype.initialize.call(this, { ...DEFAULTS, ...options });
+      this._selected = null;
+      this._generation = 0;
+    },
+
+    createTile(coords, done) {
+      const canvas = L.DomUtil.create('canvas', 'leaflet-tile vector-tile');
+      const size = this.getTileSize();
+      const ratio = window.devicePixelRatio || 1;
+      canvas.width = size.x * ratio;
+      canvas.height = size.y * ratio;
+      canvas._vt = { coords: { ...coords }, features: [], abort: null };
+      this._load(canvas, done);
+      return canvas;
+    },
+
+    _load(canvas, done = () => {}) {
+      const vt = canvas._vt;
+      vt.abort?.abort();
+      const abort = (vt.abort = new AbortController());
+      const url = tileUrl(this.options.url, vt.coords, this.options.query);
+      const headers = typeof this.options.headers === 'function' ? this.options.headers() : this.options.headers;
+      fetch(url, { ...this.options.fetchOptions, headers, signal: abort.signal })
+        .then((response) => {
+          if (!response.ok) throw new Error(`${response.status} ${url}`);
+          return response.status === 204 ? null : response.arrayBuffer();
+        })
+        .then((bytes) => {
+          if (abort.signal.aborted) return;
+          const size = this.getTileSize().x;
+          vt.features = decodeTile(bytes, { size, layers: this.options.layers, idProperty: this.options.idProperty });
+          vt.loaded = true;
+          this._draw(canvas);
+          done(null, canvas);
+          this.fire('tiledrawn', { coords: vt.coords, features: vt.features });
+        })
+        .catch((error) => {
+          if (!abort.signal.aborted) done(error, canvas);
+        });
+    },
+
+    _styleOf(feature) {
+      const state = { selected: feature.id !== null && feature.id === this._selected, layer: feature.layer };
+      const style = prepare(this.options.style(feature.properties, feature.kind, state), feature.kind);
+      if (style && feature.kind === 'cluster') style.radius = clusterRadius(feature.count, this.options.scale);
+      return style;
+    },
+
+    _draw(canvas) {
+      const ctx = canvas.getContext('2d');
+      const ratio = canvas.width / this.getTileSize().x;
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      let selected = null;
+      for (const feature of canvas._vt.features) {
+        const style = this._styleOf(feature);
+        if (!style) continue;
+        if (feature.id !== null && feature.id === this._selected) selected = [feature, style];
+        else this._drawOne(ctx, feature, style);
+      }
+      if (selected) this._drawOne(ctx, ...selected);
+    },
+
+    _drawOne(ctx, feature, style) {
+      ctx.beginPath();
+      trace(ctx, feature, style);
+      paint(ctx, style);
+      if (feature.kind === 'cluster') label(ctx, feature, style);
+    },
+
+    /** The loaded tiles of the zoom shown, as {coords, features}. */
+    tilesDrawn() {
+      return Object.values(this._tiles || {})
+        .map((tile) => tile.el._vt)
+        .filter((vt) => vt.loaded && vt.coords.z === this._tileZoom);
+    },
+
+    /** Σ fn(feature) over the tiles drawn at the zoom shown (fn defaults to the `count`). */
+    sum(fn = (feature) => feature.count) {
+      let total = 0;
+      for (const vt of this.tilesDrawn()) for (const feature of vt.features) total += fn(feature);
+      return total;
+    },
+
+    setUrl(url, query = this.options.query) {
+      this.options.url = url;
+      this.options.query = query;
+      return this.redraw();
+    },
+
+    setQuery(query) {
+      return this.setUrl(this.options.url, query);
+    },
+
+    /** Reload the tiles (of every zoom kept) that a lon/lat box touches; the number reloaded. */
+    redrawBBox(bbox) {
+      let reloaded = 0;
+      for (const tile of Object.values(this._tiles || {})) {
+        const { z, x, y } = tile.el._vt.coords;
+        if (!tileTouches(z, x, y, bbox, this.options.buffer)) continue;
+        this._load(tile.el);
+        reloaded += 1;
+      }
+      return reloaded;
+    },
+
+    /** Redraw every tile from its decoded features (a new style function or symbology). */
+    restyle(style = this.options.style) {
+      this.options.style = style;
+      for (const tile of Object.values(this._tiles || {})) if (tile.el._vt.loaded) this._draw(tile.el);
+      return this;
+    },
+
+    setSelected(id) {
+      if (id === this._selected) return this;
+      this._selected = id;
+      return this.restyle();
+    },
+
+    /** The topmost feature at a LatLng, or null: {id, properties, kind, layer, count, latlng}. */
+    featureAt(latlng) {
+      if (!this._map || this._tileZoom === undefined) return null;
+      const size = this.getTileSize();
+      const point = this._map.project(latlng, this._tileZoom);
+      const coords = { x: Math.floor(point.x / size.x), y: Math.floor(point.y / size.y), z: this._tileZoom };
+      const tile = this._tiles[this._tileCoordsToKey(coords)];
+      if (!tile || !tile.el._vt.loaded) return null;
+      const px = point.x - coords.x * size.x;
+      const py = point.y - coords.y * size.y;
+      const tolerance = this.options.tolerance / (this._map.getZoomScale(this._map.getZoom(), this._tileZoom) || 1);
+      const features = tile.el._vt.features;
+      let best = null;
+      for (let i = features.length - 1; i >= 0; i--) {
+        const feature = features[i];
+        if (best && KIND_RANK[feature.kind] < KIND_RANK[best.kind]) break;
+        const style = this._styleOf(feature);
+        if (style && featureHit(feature, style, px, py, tolerance)) {
+          if (feature.id !== null && feature.id === this._selected) return this._hit(feature, latlng);
+          best = best || feature;
+        }
+      }
+      return best ? this._hit(best, latlng) : null;
+    },
+
+    _hit(feature, latlng) {
+      const { id, properties, kind, layer, count } = feature;
+      return { id, properties, kind, layer, count, cluster: kind === 'cluster', latlng };
+    },
+
+    onAdd(map) {
+      L.GridLayer.prototype.onAdd.call(this, map);
+      map.on('click', this._onClick, this);
+      map.on('mousemove', this._onMouseMove, this);
+    },
+
+    onRemove(map) {
+      map.off('click', this._onClick, this);
+      map.off('mousemove', this._onMouseMove, this);
+      map.getContainer().classList.remove('vector-tile-hover');
+      L.GridLayer.prototype.onRemove.call(this, map);
+    },
+
+    _onClick(event) {
+      const hit = this.featureAt(event.latlng);
+      if (!hit) return;
+      if (hit.cluster && this.options.zoomOnCluster) {
+        this._map.setZoomAround(event.latlng, Math.min(this._map.getZoom() + 2, this._map.getMaxZoom()));
+      }
+      this.options.onClick?.(hit, event);
+    },
+
+    _onMouseMove(event) {
+      const hit = this.featureAt(event.latlng);
+      this._map.getContainer().classList.toggle('vector-tile-hover', Boolean(hit));
+      this.options.onHover?.(hit, event);
+    },
+
+    _removeTile(key) {
+      this._tiles[key]?.el._vt.abort?.abort();
+      L.GridLayer.prototype._removeTile.call(this, key);
+    },
+  });
+}
+
+/**
+ * A vector tile layer (see the header for the options and methods). `L` is the page's
+ * Leaflet (the ES module or the editor's UMD global): the class is built once per Leaflet.
+ */
+export function vectorTileLayer(L, options) {
+  if (!classes.has(L)) classes.set(L, defineClass(L));
+  const VectorTileLayer = classes.get(L);
+  return new VectorTileLayer(options);
+}

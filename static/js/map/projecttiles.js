@@ -1,0 +1,181 @@
+// The projects drawn from vector tiles (the big screen above `tiles.screen_threshold`
+// features, docs/tiles.md): the same colours per class as the GeoJSON layer (projects.js),
+// with the same methods, so the page keeps one `projects` whichever draws them
+// (projectview.js). The page holds no features: counts are the tiles' `count`, a click
+// gives the id (the panel fetches the record), a change redraws the tiles it touches.
+
+import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { versionHeaders } from '../common/api.js';
+import { setHook } from '../common/dom.js';
+import { vectorTileLayer } from '../common/vectortiles.js';
+import { screenScale } from './mapview.js';
+import { TOLERANCE_PX, classStyles, nameTooltip } from './projects.js';
+
+/** A cluster: its class's site colour, filled, with a dark rim so its count reads. */
+function clusterStyle(point) {
+  return { ...point, fillOpacity: 0.85, color: '#0b1f33', weight: 2, opacity: 0.9 };
+}
+
+function styleOf(ctx, properties, kind, state) {
+  const styles = classStyles(ctx.styles, ctx.style, properties, ctx.scale);
+  if (kind === 'cluster') return clusterStyle(styles.normal.point);
+  return (state.selected ? styles.selected : styles.normal)[kind];
+}
+
+/** A GeoJSON geometry's lon/lat box [w, s, e, n], or null. */
+export function geometryBox(geometry) {
+  if (!geometry) return null;
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      box[0] = Math.min(box[0], c[0]);
+      box[1] = Math.min(box[1], c[1]);
+      box[2] = Math.max(box[2], c[0]);
+      box[3] = Math.max(box[3], c[1]);
+    } else c.forEach(walk);
+  };
+  if (geometry.type === 'GeometryCollection') geometry.geometries.forEach((g) => walk(g.coordinates));
+  else walk(geometry.coordinates);
+  return box[0] <= box[2] ? box : null;
+}
+
+/** A GeoJSON geometry's extent as LatLngBounds, or null. */
+export function geometryBounds(geometry) {
+  const box = geometryBox(geometry);
+  return box ? L.latLngBounds([box[1], box[0]], [box[3], box[2]]) : null;
+}
+
+/** Where a feature is drawn in the loaded tiles of the zoom shown, as LatLngBounds (invalid if nowhere). */
+function drawnBounds(ctx, code) {
+  const bounds = L.latLngBounds([]);
+  const size = ctx.tiles.getTileSize().x;
+  for (const { coords, features } of ctx.tiles.tilesDrawn()) {
+    for (const feature of features) {
+      if (feature.id !== code) continue;
+      for (const ring of feature.rings) {
+        for (let i = 0; i < ring.length; i += 2) {
+          const point = L.point(coords.x * size + ring[i], coords.y * size + ring[i + 1]);
+          bounds.extend(ctx.map.unproject(point, coords.z));
+        }
+      }
+    }
+  }
+  return bounds;
+}
+
+function findFeature(ctx, code) {
+  for (const { features } of ctx.tiles.tilesDrawn()) {
+    const found = features.find((f) => f.id === code);
+    if (found) return { type: 'Feature', id: code, properties: found.properties, geometry: null };
+  }
+  return null;
+}
+
+/**
+ * Redraw what a change touches: the tiles of the feature's old box (where the loaded tiles
+ * draw it) and of its new one. A feature the page does not see (inside a cluster, or off
+ * the loaded tiles) has no old box here: then the tiles that hold clusters are redrawn too
+ * (the server invalidated exactly; unchanged tiles answer 304).
+ */
+function redrawChange(ctx, code, geometry) {
+  const before = drawnBounds(ctx, code);
+  if (before.isValid()) ctx.tiles.redrawBBox(before.toBBoxString().split(',').map(Number));
+  else {
+    for (const { coords, features } of ctx.tiles.tilesDrawn()) {
+      if (features.some((f) => f.kind === 'cluster')) ctx.tiles.redrawBBox(tileBox(ctx, coords));
+    }
+  }
+  const after = geometryBox(geometry);
+  if (after) {
+    ctx.tiles.redrawBBox(after);
+    ctx.recent.set(code, geometryBounds(geometry));
+  } else ctx.recent.delete(code);
+}
+
+/** A tile's lon/lat box shrunk a little, so that only the tile itself is reloaded. */
+function tileBox(ctx, coords) {
+  const size = ctx.tiles.getTileSize().x;
+  const nw = ctx.map.unproject(L.point(coords.x * size + 1, coords.y * size + 1), coords.z);
+  const se = ctx.map.unproject(L.point((coords.x + 1) * size - 1, (coords.y + 1) * size - 1), coords.z);
+  return [nw.lng, se.lat, se.lng, nw.lat];
+}
+
+/**
+ * The projects from tiles, not shown until `show(query)`.
+ * @param {{map: L.Map, layer: object, onSelect: function(string), onDrawn: function()}} options
+ *   layer: the projects layer from /layers (its `tiles.url`); onDrawn: after any tile is drawn.
+ */
+export function createProjectTiles({ map, layer, onSelect, onDrawn }) {
+  const scale = screenScale();
+  const ctx = { map, style: layer.style, styles: new Map(), scale, recent: new Map(), tiles: null, matched: 0 };
+  const tooltip = nameTooltip(map);
+  ctx.tiles = vectorTileLayer(L, {
+    url: layer.tiles.url,
+    layers: [layer.id],
+    pane: 'overlayPane',
+    maxNativeZoom: layer.tiles.max_zoom,
+    tolerance: TOLERANCE_PX * scale,
+    scale,
+    headers: versionHeaders,
+    style: (properties, kind, state) => styleOf(ctx, properties, kind, state),
+    onClick: (hit) => !hit.cluster && hit.id !== null && onSelect(String(hit.id)),
+    onHover: (hit, event) => tooltip(hit && !hit.cluster ? hit.properties.name : null, event.latlng),
+  });
+  let frame = null; // counting scans every loaded tile: once per frame, not once per tile
+  const drawn = () => {
+    frame = frame || requestAnimationFrame(() => {
+      frame = null;
+      setHook('tile-clusters', ctx.tiles.sum((f) => (f.kind === 'cluster' ? 1 : 0)));
+      onDrawn();
+    });
+  };
+  ctx.tiles.on('tiledrawn', drawn);
+  ctx.tiles.on('loading', () => setHook('tiles', 'loading'));
+  ctx.tiles.on('load', () => setHook('tiles', 'loaded'));
+  map.on('zoomend', () => map.hasLayer(ctx.tiles) && drawn());
+  return {
+    /** Draw the tiles of a filter (query string); `matched`: the filter's feature count (/stats). */
+    show(query, matched) {
+      ctx.matched = matched;
+      ctx.recent.clear();
+      if (map.hasLayer(ctx.tiles)) ctx.tiles.setQuery(query);
+      else ctx.tiles.setUrl(layer.tiles.url, query).addTo(map);
+    },
+    hide: () => ctx.tiles.remove(),
+    setMatched(matched) {
+      ctx.matched = matched;
+    },
+    upsert: (feature) => redrawChange(ctx, String(feature.id), feature.geometry),
+    remove: (code) => redrawChange(ctx, code, null),
+    replaceAll() {},
+    select: (code) => ctx.tiles.setSelected(code),
+    get: (code) => findFeature(ctx, code),
+    size: () => ctx.matched,
+    /** Features drawn at this zoom: Σ `count` over the loaded tiles (clusters count their members). */
+    drawn: () => ctx.tiles.sum(),
+    bounds: () => L.latLngBounds([]),
+    boundsOf(code) {
+      const drawn = drawnBounds(ctx, code);
+      return drawn.isValid() ? drawn : ctx.recent.get(code) || null;
+    },
+    features: () => [],
+    style: () => ctx.style,
+    setStyle(next) {
+      ctx.style = next;
+      ctx.styles.clear();
+      ctx.tiles.restyle();
+    },
+    /** Σ `count` by class over the loaded tiles; a cluster counts under its most common class. */
+    classCounts() {
+      const counts = {};
+      for (const { features } of ctx.tiles.tilesDrawn()) {
+        for (const f of features) {
+          if (!f.count) continue;
+          const key = String(f.properties[ctx.style.property]);
+          counts[key] = (counts[key] || 0) + f.count;
+        }
+      }
+      return counts;
+    },
+  };
+}
