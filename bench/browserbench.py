@@ -82,6 +82,21 @@ def facts_table(facts: dict[str, str]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def section_head(title: str, facts: dict, command: str, args, server: str) -> list[str]:
+    """A section's title, date, command and facts table, ending with gunicorn's row."""
+    return [
+        f"## {title}",
+        "",
+        f"Run {facts['date']}. Command, from the repository root:",
+        "",
+        f"    {command}",
+        "",
+        facts_table(facts)
+        + f"| server | gunicorn as `make run` ({args.workers} workers × {args.app_threads} "
+        f"threads), {server} |",
+    ]
+
+
 def write_live_part(path: Path, text: str, part: str) -> None:
     """Put ``text`` in RESULTS.md's live section, between ``bench:live:<part>`` markers.
 

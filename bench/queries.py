@@ -89,12 +89,17 @@ def pg_statement(engine: Engine, q: query.FeatureQuery) -> str:
     sends. Literals are rendered by psycopg itself (client-side binding).
     """
     sql, params = query_sql.features_sql(q)
-    params = {**params, "limit": q.limit}
+    text = literal_sql(engine, sql, {**params, "limit": q.limit})
+    return f"SELECT string_agg(f, ',') FROM ({text}) AS s(f)"
+
+
+def literal_sql(engine: Engine, sql: str, params: Mapping[str, object]) -> str:
+    """``sql`` with its ``:name`` parameters as literals, rendered by psycopg itself
+    (client-side binding): one statement pgbench can run."""
     compiled = sa.text(sql).compile(dialect=engine.dialect)
-    values = compiled.construct_params(params)
+    values = compiled.construct_params(dict(params))
     raw = engine.raw_connection()
     try:
-        text = psycopg.ClientCursor(raw.driver_connection).mogrify(compiled.string, values)
+        return psycopg.ClientCursor(raw.driver_connection).mogrify(compiled.string, values)
     finally:
         raw.close()
-    return f"SELECT string_agg(f, ',') FROM ({text}) AS s(f)"

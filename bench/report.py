@@ -231,12 +231,14 @@ def markdown(
         "`SELECT string_agg(f, ',') FROM (<feed SQL>) s(f)`, "
         "with `LIMIT` = the requested limit (the app asks for one row more to detect a next "
         "page). The harness checks that this value equals the `features` array the app sent, "
-        "byte for byte, before measuring. The app also runs, per request, a pool pre-ping, "
-        "`BEGIN ISOLATION LEVEL REPEATABLE READ`, the ETag's `max(id) FROM change_log` and, "
+        "byte for byte, before measuring. The app also runs, per request, "
+        "`BEGIN ISOLATION LEVEL REPEATABLE READ`, the ETag's `max(id) FROM change_log`, "
+        "`COMMIT` (and a ping of a connection idle for over a second), "
         "when more rows remain, `numberMatched` (a count on tables ≤ "
         "`MAPSERVER_COUNT_THRESHOLD` = 50,000 rows); PG alone runs only the feature statement.",
         "(e) is `limit=1&offset=n/2`: there is no single-feature endpoint on `/layers`; the "
-        "OGC `items/{id}` endpoint (issue #5) will replace it. Its cost is the offset scan.",
+        "OGC `items/{id}` endpoint is measured by `bench.tiles --tipg`. Its cost is the "
+        "offset scan.",
     ]
     return "\n".join(out) + "\n"
 

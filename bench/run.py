@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,22 +191,26 @@ def app_server(
         MAPSERVER_POOL_SIZE=str(settings.pool_size),
         **(extra or {}),
     )
-    log = (logdir / f"gunicorn-{settings.port}.log").open("wb")
-    proc = subprocess.Popen(
-        runner.gunicorn_command(settings),
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{settings.port}"
-    try:
-        _wait_http(base + "/layers", proc, Path(log.name))
-        yield base, proc.pid
-    finally:
-        _stop(proc)
-        log.close()
+    log = logdir / f"gunicorn-{settings.port}.log"
+    with served(runner.gunicorn_command(settings), ROOT, env, log, settings.port, "/layers") as up:
+        yield up
+
+
+@contextmanager
+def served(
+    cmd: list[str], cwd: Path, env: dict[str, str], log: Path, port: int, ready: str
+) -> Iterator[tuple[str, int]]:
+    """A server process in its own session, logging to ``log``, until ``ready`` (a path)
+    answers 200 on 127.0.0.1:``port``; stopped on exit. Yields its base URL and pid."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_http(base + ready, proc, log)
+            yield base, proc.pid
+        finally:
+            _stop(proc)
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -402,9 +406,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def entry(main: Callable[[], int]) -> None:
+    """Run a harness's ``main`` as a command: Ctrl-C says what it stopped."""
     try:
         sys.exit(main())
     except KeyboardInterrupt:
         print("\nbench: interrupted; everything it started has been stopped", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    entry(main)

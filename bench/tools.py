@@ -121,12 +121,14 @@ def wrk(
     threads: int,
     meter: CpuMeter | None = None,
     timeout: float = 30,
+    lua: str = "",
 ) -> Load:
-    """``wrk -c connections -t threads -d duration`` on one URL (127.0.0.1 only)."""
+    """``wrk -c connections -t threads -d duration`` on one URL (127.0.0.1 only);
+    ``lua``: more of wrk's script (say, a ``request`` function cycling through paths)."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"bench traffic goes to 127.0.0.1 only, not {url}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-") as script:
-        script.write(WRK_REPORT)
+        script.write(lua + WRK_REPORT)
         script.flush()
         cmd = [
             require("wrk", "wrk"),

@@ -361,7 +361,10 @@ def etag(version: int, fmt: str = "json") -> str:
     return f'"v{version}"' if fmt == "json" else f'"v{version}-{fmt}"'
 
 
+# A live project's version (``:c`` its code): also a scalar sub-query of the item read.
+VERSION_SQL = "SELECT version FROM projects WHERE code = :c AND deleted_at IS NULL"
+
+
 def version_of(conn: sa.Connection, code: str) -> int | None:
     """The current version of a live project, or None."""
-    sql = "SELECT version FROM projects WHERE code = :c AND deleted_at IS NULL"
-    return conn.execute(sa.text(sql), {"c": code}).scalar()
+    return conn.execute(sa.text(VERSION_SQL), {"c": code}).scalar()

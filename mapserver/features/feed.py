@@ -87,7 +87,7 @@ def _rows(conn: sa.Connection, q: FeatureQuery) -> Iterator[list[bytes]]:
     cursor, no sort, no per-feature str.
     """
     sql, params = features_sql(q)
-    text, compiled = _driver_sql(sql, conn.dialect)
+    text, compiled = driver_sql(sql, conn.dialect)
     values = compiled.construct_params(params)
     cur = conn.connection.driver_connection.cursor()
     cur.adapters.register_loader("text", _Utf8)
@@ -109,7 +109,9 @@ def _rows(conn: sa.Connection, q: FeatureQuery) -> Iterator[list[bytes]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _driver_sql(sql: str, dialect: sa.Dialect) -> tuple[str, Any]:
+def driver_sql(sql: str, dialect: sa.Dialect) -> tuple[str, Any]:
+    """``sql`` (``:name`` parameters) compiled once for psycopg: its text and the compiled
+    form (``construct_params`` orders a dict of values), for a driver cursor."""
     compiled = sa.text(sql).compile(dialect=dialect)
     return compiled.string, compiled
 
@@ -166,6 +168,10 @@ def _collection(
         tail.update(members or {})
         tail["links"] = [*links(q, returned, more, page_url), *more_links]
         yield b"]," + json.dumps(tail, ensure_ascii=False)[1:].encode()
+        # A read ends with COMMIT: closing would ROLLBACK, and psycopg forgets its prepared
+        # statements on every ROLLBACK, so the page's statements were parsed and planned
+        # afresh on every request (mapserver.store.db's commit-on-return never saw this one).
+        conn.commit()
     finally:
         conn.close()
 

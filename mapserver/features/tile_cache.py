@@ -56,21 +56,36 @@ def _key(q: FeatureQuery, tile: TileId) -> dict:
 
 
 def get(engine: Engine, q: FeatureQuery, tile: TileId) -> Tile:
-    """The tile from the cache, or rendered (in one snapshot) and stored."""
+    """The tile from the cache, or rendered (in one snapshot) and stored.
+
+    One connection for the three steps: the lookup outside a transaction (one round trip, a
+    statement psycopg keeps prepared), the render in a REPEATABLE READ transaction, the
+    store in a READ COMMITTED one (its check of the change log must see the newest commit).
+    """
+    key = _key(q, tile)
     with engine.connect() as conn:
-        row = conn.execute(LOOKUP, _key(q, tile)).first()
-    if row is not None:
-        return Tile(bytes(row.tile), row.etag, row.owned, True)
-    return store(engine, q, tile, *render(engine, q, tile))
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        row = conn.execute(LOOKUP, key).first()
+        if row is not None:
+            return Tile(bytes(row.tile), row.etag, row.owned, True)
+        conn.rollback()  # ends nothing on the server: there was no transaction
+        rendered = _render(conn.execution_options(isolation_level="REPEATABLE READ"), q, tile)
+        return _store(conn.execution_options(isolation_level="READ COMMITTED"), key, *rendered)
 
 
 def render(engine: Engine, q: FeatureQuery, tile: TileId) -> tuple[int, dt.date, int, bytes]:
     """The change-log version and day of the snapshot, and what :func:`tiles.render` gives."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        version, day = feed.snapshot(conn)
-        admission.admit(conn, q)
-        owned, data = tiles.render(conn, q, tile)
-        conn.rollback()
+        return _render(conn, q, tile)
+
+
+def _render(conn: sa.Connection, q: FeatureQuery, tile: TileId) -> tuple[int, dt.date, int, bytes]:
+    version, day = feed.snapshot(conn)
+    admission.admit(conn, q)
+    owned, data = tiles.render(conn, q, tile)
+    # COMMIT, not ROLLBACK (the same for a read): psycopg forgets its prepared statements on
+    # ROLLBACK, and planning a z14 tile's statement costs more than running it.
+    conn.commit()
     return version, day, owned, data
 
 
@@ -79,11 +94,18 @@ def store(
     data: bytes,
 ) -> Tile:  # fmt: skip
     """Keep a tile rendered at change-log ``version``, unless a change came after it."""
+    with engine.connect() as conn:
+        return _store(conn, _key(q, tile), version, day, owned, data)
+
+
+def _store(
+    conn: sa.Connection, key: dict, version: int, day: dt.date, owned: int, data: bytes
+) -> Tile:
     etag = hashlib.sha256(data).hexdigest()[:32]
     values = {"day": day, "tile": data, "etag": etag, "owned": owned, "version": version}
-    with engine.begin() as conn:
+    with conn.begin():
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_LOG_LOCK})
-        conn.execute(STORE, {**_key(q, tile), **values})
+        conn.execute(STORE, {**key, **values})
     return Tile(data, etag, owned, False)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from mapserver.errors import InvalidParameter, NotFound
+from mapserver.features.feed import driver_sql
 from mapserver.features.query import FeatureQuery
 from mapserver.features.query_sql import where_sql
 from mapserver.layers import Layer
@@ -92,7 +93,10 @@ def attribute_type(layer: Layer, name: str) -> str:
 
 
 BOX = "ST_TileEnvelope(:z, :x, :y)"
-SHAPE = f'ST_AsMVTGeom(ST_Simplify("t g", :tolerance, true), {BOX}, {EXTENT}, {BUFFER}, true)'
+# "t g" stays in EPSG:4326 until a feature is drawn one by one: a clustered tile never
+# transforms its features' whole geometries.
+SHAPE = (f'ST_AsMVTGeom(ST_Simplify(ST_Transform("t g", 3857), :tolerance, true), {BOX},'
+         f" {EXTENT}, {BUFFER}, true)")  # fmt: skip
 POINT = f'ST_AsMVTGeom("t p", {BOX}, {EXTENT}, {BUFFER}, true)'
 # Whether the tile owns a feature: its representative point's tile is this one.
 OWNS = """least(greatest(floor((ST_X("t p") + :origin) / :span), 0), :last) = :x
@@ -150,7 +154,7 @@ def tile_sql(q: FeatureQuery, tile: TileId) -> tuple[str, dict]:
     cols = "".join(f', t."{n}"::{attribute_type(layer, n)} AS "{n}"' for n in attributes(layer))
     sql = f"""
 WITH f AS (
-    SELECT t."{layer.id_column}"::text AS id{cols}, ST_Transform({geom}, 3857) AS "t g",
+    SELECT t."{layer.id_column}"::text AS id{cols}, {geom} AS "t g",
            ST_Transform(CASE WHEN GeometryType({geom}) = 'POINT' THEN {geom}
                              ELSE ST_PointOnSurface({geom}) END, 3857) AS "t p"
     FROM "{layer.table}" t
@@ -164,7 +168,13 @@ FROM n"""
 
 
 def render(conn: sa.Connection, q: FeatureQuery, tile: TileId) -> tuple[int, bytes]:
-    """The features ``tile`` owns, and the tile's bytes (empty: nothing to draw)."""
+    """The features ``tile`` owns, and the tile's bytes (empty: nothing to draw).
+
+    Prepared at once (psycopg waits for five uses): planning a dense zoom's statement costs
+    more than running it, and a prepared one is planned generically after a few runs.
+    """
     sql, params = tile_sql(q, tile)
-    owned, data = conn.execute(sa.text(sql), params).one()
+    text, compiled = driver_sql(sql, conn.dialect)
+    with conn.connection.driver_connection.cursor() as cur:
+        owned, data = cur.execute(text, compiled.construct_params(params), prepare=True).fetchone()
     return owned, bytes(data or b"")

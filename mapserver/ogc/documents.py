@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -257,8 +258,43 @@ def item(conn: sa.Connection, q: FeatureQuery, here: str, collection_url: str) -
     """One Feature as PostGIS renders it for the feed, plus ``links``."""
     sql, params = features_sql(q)
     text = conn.execute(sa.text(sql), params).scalar()
+    return with_links(found(q, text), q, here, collection_url)
+
+
+@dataclass(frozen=True)
+class ItemRead:
+    """What one feature's GET needs, read in one statement (so in one snapshot)."""
+
+    data_version: int  # the change log's newest id
+    day: date  # the day derived properties are for
+    version: int | None  # the feature's own version (``version_sql``), or None
+    text: str | None  # the Feature, or None: no such feature
+
+
+def item_read(conn: sa.Connection, q: FeatureQuery, version_sql: str | None) -> ItemRead:
+    """The change log's version and day, the feature's version and the Feature, in one
+    statement: no transaction to begin and end, one round trip, and a statement that
+    psycopg prepares after a few uses (a read-only transaction's ROLLBACK would drop it).
+    ``version_sql``: a scalar query of the feature's version, ``:c`` its id."""
+    sql, params = features_sql(q)
+    version = f"({version_sql})" if version_sql else "NULL::int"
+    statement = (
+        f"SELECT v.n, v.d, {version}, f.body FROM (SELECT coalesce(max(id), 0) AS n,"
+        f" mapserver_today() AS d FROM change_log) v LEFT JOIN ({sql}) f(body) ON true"
+    )
+    row = conn.execute(sa.text(statement), {**params, "c": q.ids[0]}).first()
+    return ItemRead(row[0], row[1], row[2], row[3])
+
+
+def found(q: FeatureQuery, text: str | None) -> str:
+    """The Feature text, or 404 naming the feature."""
     if text is None:
         raise NotFound(f"no feature {q.ids[0][:100]!r} in {q.layer.id!r}", parameter="featureId")
+    return text
+
+
+def with_links(text: str, q: FeatureQuery, here: str, collection_url: str) -> str:
+    """The Feature text with its ``links``: self, alternate (HTML), collection."""
     links = [
         link(f"{here}?f=json", "self", GEOJSON, "本要素 This feature"),
         link(f"{here}?f=html", "alternate", HTML, "本要素（网页）"),

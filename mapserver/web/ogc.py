@@ -37,7 +37,7 @@ from mapserver.web.reading import policy, readable_layer, readable_layers, requi
 from mapserver.web.replication import reads
 from mapserver.web.state import current
 from mapserver.web.streams import streamed
-from mapserver.web.versions import Versioned, versioned
+from mapserver.web.versions import Versioned, version_headers, versioned
 
 CACHE = "mapserver.ogc.documents.extents"
 
@@ -188,24 +188,30 @@ def _download(layer, args: dict[str, list[str]], fmt: str) -> Response:
 
 
 def item(collection_id: str, feature_id: str) -> Response:
+    """One feature in one statement outside a transaction (its own snapshot): the ETag's
+    versions and the body agree, in one round trip (ogc.item_read)."""
     layer = readable_layer(collection_id)
     args, fmt = _args(feed.GEOJSON)
     crs = ogc.item_crs(args)
     if fmt == "html":
         crs = ogc_crs.DEFAULT  # the page's map needs lon/lat
     q = ogc.item_query(layer, feature_id, crs)
-    v = _versioned(q, fmt, weak=False, primary=layer.id in editing.EDITABLE)
-    conn, headers, fresh = v.conn, v.headers, v.fresh
-    with conn:
-        if layer.id in editing.EDITABLE:  # the ETag If-Match takes: the project's version
-            version = editing.version_of(conn, feature_id)
-            variant = fmt if crs is ogc_crs.DEFAULT else f"{fmt}-{crs.key}"
-            headers["ETag"] = editing.etag(version or 0, variant)
-            fresh = headers["ETag"] in request.headers.get("If-None-Match", "")
-        if fresh:
-            return Response(status=304, headers=headers)
-        collection_url = f"{_root()}/collections/{layer.id}?f=json"
-        text = ogc.item(conn, q, request.base_url, collection_url)
+    editable = layer.id in editing.EDITABLE  # read on the primary: the If-Match version
+    engine = current().engine if editable else reads()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        read = ogc.item_read(conn, q, editing.VERSION_SQL if editable else None)
+    text = ogc.found(q, read.text)
+    tag = feed.etag(q, read.data_version, read.day, request.base_url + fmt)
+    crs_header = {"Content-Crs": f"<{q.crs.uri}>"}
+    headers = version_headers(tag, read.data_version, read.day, False, crs_header)
+    fresh = request.if_none_match.contains_weak(tag)
+    if editable:  # the ETag If-Match takes: the project's version
+        variant = fmt if crs is ogc_crs.DEFAULT else f"{fmt}-{crs.key}"
+        headers["ETag"] = editing.etag(read.version or 0, variant)
+        fresh = headers["ETag"] in request.headers.get("If-None-Match", "")
+    if fresh:
+        return Response(status=304, headers=headers)
+    text = ogc.with_links(text, q, request.base_url, f"{_root()}/collections/{layer.id}?f=json")
     if fmt == "html":
         return _out(fmt, json.loads(text), "item", layer=layer)
     return Response(text, mimetype=feed.GEOJSON, headers=headers)

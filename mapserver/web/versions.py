@@ -8,6 +8,7 @@ and downloads also tag the answer with the change log's version and the day, and
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from flask import Response, request
@@ -51,7 +52,15 @@ def versioned(
     except BaseException:
         conn.close()
         raise
+    headers = version_headers(tag, version, day, weak, extra)
+    return Versioned(conn, headers, request.if_none_match.contains_weak(tag))
+
+
+def version_headers(
+    tag: str, version: int, day: dt.date, weak: bool, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """``ETag`` (``tag``, weak or strong), ``Cache-Control`` and the data version and day."""
     headers = {"ETag": f'W/"{tag}"' if weak else f'"{tag}"', "Cache-Control": "no-cache",
                "X-Data-Version": str(version), "X-Data-Day": day.isoformat()}  # fmt: skip
     headers.update(extra or {})
-    return Versioned(conn, headers, request.if_none_match.contains_weak(tag))
+    return headers
