@@ -8,6 +8,7 @@ with OGC links and members added.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -282,8 +283,15 @@ def item_read(conn: sa.Connection, q: FeatureQuery, version_sql: str | None) -> 
         f"SELECT v.n, v.d, {version}, f.body FROM (SELECT coalesce(max(id), 0) AS n,"
         f" mapserver_today() AS d FROM change_log) v LEFT JOIN ({sql}) f(body) ON true"
     )
-    row = conn.execute(sa.text(statement), {**params, "c": q.ids[0]}).first()
+    row = conn.execute(_text(statement), {**params, "c": q.ids[0]}).first()
     return ItemRead(row[0], row[1], row[2], row[3])
+
+
+@functools.lru_cache(maxsize=64)
+def _text(statement: str) -> sa.TextClause:
+    """``sa.text`` once per distinct statement: it scans the text for ``:name`` binds with a
+    regular expression, a tenth of a millisecond a request on ``items/{id}``."""
+    return sa.text(statement)
 
 
 def found(q: FeatureQuery, text: str | None) -> str:

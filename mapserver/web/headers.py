@@ -81,8 +81,11 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _secure(response: Response) -> Response:
         h = response.headers
         nonce = g.get("csp_nonce")
-        own = f"style-src 'self' 'nonce-{nonce}'" if nonce else "style-src 'self'"
-        h["Content-Security-Policy"] = csp.replace("style-src 'self'", own, 1)
+        if nonce:  # a page with its own <style> block; every other response: the policy as is
+            own = f"style-src 'self' 'nonce-{nonce}'"
+            h["Content-Security-Policy"] = csp.replace("style-src 'self'", own, 1)
+        else:
+            h["Content-Security-Policy"] = csp
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "same-origin"
         if not framed:
