@@ -132,6 +132,23 @@ def test_single_item_in_a_crs(client, demo_engine):
     assert client.get(f"{ITEMS}/{code}?crs=EPSG:1").status_code == 400
 
 
+def test_item_statements_kept_apart(client, demo_engine):
+    """The item statement is built once per CRS and reused (ogc.documents._item_statement):
+    each later request still gets its own feature, in its own CRS."""
+    c = next(c for c in ogc_crs.SUPPORTED if c.key == "EPSG:4545")
+    for _ in range(2):
+        for code, lonlat in list(stored(demo_engine).items())[:3]:
+            _, feature = get(client, f"{ITEMS}/{code}?crs={c.uri}")
+            assert feature["id"] == code
+            got = flatten(feature["geometry"]["coordinates"])
+            for (gx, gy), (wx, wy) in zip(got, expected(lonlat, c)):
+                assert abs(gx - wx) <= 1e-3 and abs(gy - wy) <= 1e-3
+            _, plain = get(client, f"{ITEMS}/{code}")
+            assert plain["id"] == code
+            for (gx, gy), (wx, wy) in zip(flatten(plain["geometry"]["coordinates"]), lonlat):
+                assert abs(gx - wx) <= 1e-6 and abs(gy - wy) <= 1e-6
+
+
 def ids(body) -> list[str]:
     return [f["id"] for f in body["features"]]
 
