@@ -61,7 +61,8 @@ def few_projects() -> bool:
     """Whether the projects are few enough for GeoJSON mode whatever the filter (the
     planner's estimate, read once a minute): only then are the battle lists' first requests
     known before the page runs. In tile mode the page asks the server for the first rows
-    instead (docs/tiles.md), and a preload of every open record would be wasted."""
+    instead (docs/tiles.md), and a preload of every open record would be wasted; nor does
+    the page start the feed before /stats has said which mode (boot's ``many_projects``)."""
     layer = current().layer("projects")
     with current().engine.connect() as conn:
         return feed.cheap_count(conn, layer.table, layer.tiles.screen_threshold)
@@ -76,13 +77,14 @@ def battle_map() -> Response:
         return redirect("/login?next=/", 303)  # a server whose map is internal
     vocabulary, base = current().vocabulary, request.url_root.rstrip("/")
     layers = [catalog.describe(layer, vocabulary, base) for layer in reading.readable_layers()]
-    apis = offered_apis()
+    apis, few = offered_apis(), few_projects()
     html = Path(current_app.static_folder, "index.html").read_text(encoding="utf-8")
+    boot = {"layers": layers, "config": page_config(), "user": page_user(), "apis": apis}
     page = startpage.render(
         html,
-        {"layers": layers, "config": page_config(), "user": page_user(), "apis": apis},
+        {**boot, "many_projects": not few},
         startpage.first_requests(
-            layers, request.args.to_dict(flat=False), "records" in apis and few_projects()
+            layers, request.args.to_dict(flat=False), "records" in apis and few, many=not few
         ),
     )
     headers = {"Cache-Control": "no-cache", "Vary": "Cookie"}

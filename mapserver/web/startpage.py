@@ -37,10 +37,16 @@ def _filters(layer: Mapping[str, Any], args: Mapping[str, Sequence[str]]) -> lis
 
 
 def first_requests(
-    catalog: Sequence[Mapping[str, Any]], args: Mapping[str, Sequence[str]], records: bool = True
+    catalog: Sequence[Mapping[str, Any]],
+    args: Mapping[str, Sequence[str]],
+    records: bool = True,
+    many: bool = False,
 ) -> list[str]:
     """The URLs the page requests first for this page URL's query ``args`` (the battle
-    records' only if the reader may read them: ``records``)."""
+    records' only if the reader may read them: ``records``). With ``many`` projects (more
+    than the tile threshold, the boot data's ``many_projects``) the page waits for /stats
+    before it asks for any GeoJSON, and mostly asks for none (tile mode): no feed preload,
+    which would download a page of features only to drop it."""
     layers = {layer["id"]: layer for layer in catalog}
     urls = []
     for layer_id in BASEMAP_LAYERS:
@@ -56,7 +62,7 @@ def first_requests(
         limit = min(projects["limit"]["max"], threshold or projects["limit"]["max"])
         tail = [("limit", str(limit))]
         tail += [("properties", ",".join(only)), ("labels", "false")] if only else []
-        urls.append(f"/layers/projects.geojson?{_query([*filters, *tail])}")
+        urls += [] if many else [f"/layers/projects.geojson?{_query([*filters, *tail])}"]
         urls.append(f"/stats?{_query(filters)}" if filters else "/stats")
         urls += battle_requests(filters) if records else []
     return urls

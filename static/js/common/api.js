@@ -74,6 +74,7 @@ export function bootData(element) {
     config: { ...CONFIG_DEFAULTS, ...boot.config },
     user: boot.user || null,
     apis: new Set(boot.apis || []),
+    manyProjects: Boolean(boot.many_projects), // above the tile threshold: /stats first
   };
 }
 

@@ -18,7 +18,8 @@ const FOCUS_ZOOM = 13;
 
 /**
  * The controller. `parts`: {layer, map, basemap (a promise: it loads alongside the feed),
- * projects, stats, detail, live, ticker, pulse, nodes: {updated, notice}};
+ * projects, stats, detail, live, ticker, pulse, nodes: {updated, notice}, manyProjects
+ * (the server's estimate: more than the tile threshold, so /stats before any GeoJSON)};
  * `state`: {filters, selected, kiosk}.
  */
 export function createApp(parts, state) {
@@ -116,24 +117,18 @@ async function loadFeed(ctx, { fit = true } = {}) {
   try {
     const stats = refreshStats(ctx);
     stats.catch(() => {}); // awaited below, after the features are drawn
-    const feed = new AbortController(); // the feed starts at once; tiles abort it
-    abort.signal.addEventListener('abort', () => feed.abort());
-    const features = fetchFeatures({
-      layerId: ctx.layer.id,
-      filters: ctx.state.filters,
-      limit: Math.min(ctx.layer.limit.max, ctx.layer.tiles?.screen_threshold || Infinity), // more: tiles
-      properties: ctx.layer.map_properties,
-      labels: !ctx.layer.map_properties, // the page has the vocabulary (filters.js labelOf)
-      signal: feed.signal,
-    });
-    features.catch(() => {});
+    // few projects: the feed starts at once, beside /stats (tiles abort it); many: only
+    // once /stats has said GeoJSON mode, so that tile mode downloads no features at all
+    let features = ctx.manyProjects ? null : startFeatures(ctx, abort.signal);
     const matched = await mapCount(ctx, stats, abort.signal);
+    if (abort.signal.aborted) return; // a newer load took over
     if (modeFor(ctx.layer, matched) === 'tiles') {
-      feed.abort();
+      features?.abort();
       await loadTiles(ctx, { fit, stats, matched, abort });
       return;
     }
-    const [{ collection, version, day }, basemap] = await Promise.all([features, ctx.basemapReady]);
+    features ??= startFeatures(ctx, abort.signal);
+    const [{ collection, version, day }, basemap] = await Promise.all([features.promise, ctx.basemapReady]);
     ctx.basemap = basemap;
     ctx.projects.use('geojson');
     showNotice(ctx, 'feed', '');
@@ -148,6 +143,22 @@ async function loadFeed(ctx, { fit = true } = {}) {
     if (abort.signal.aborted) return;
     failed(ctx, error);
   }
+}
+
+/** The feed's request, {promise, abort}: ended by `abort()` or by the load's `signal`. */
+function startFeatures(ctx, signal) {
+  const feed = new AbortController();
+  signal.addEventListener('abort', () => feed.abort());
+  const promise = fetchFeatures({
+    layerId: ctx.layer.id,
+    filters: ctx.state.filters,
+    limit: Math.min(ctx.layer.limit.max, ctx.layer.tiles?.screen_threshold || Infinity), // more: tiles
+    properties: ctx.layer.map_properties,
+    labels: !ctx.layer.map_properties, // the page has the vocabulary (filters.js labelOf)
+    signal: feed.signal,
+  });
+  promise.catch(() => {});
+  return { promise, abort: () => feed.abort() };
 }
 
 /** How many features the map's filter matches: /stats' count (asked apart when the panel shows a narrower scope). */

@@ -126,7 +126,7 @@ async function boot() {
   const [catalog, config] = inline
     ? [inline.catalog, inline.config]
     : await Promise.all([fetchCatalog(), fetchConfig()]);
-  const { user, apis } = inline || { user: null, apis: new Set() };
+  const { user, apis, manyProjects } = inline || { user: null, apis: new Set(), manyProjects: false };
   const layer = catalog.get('projects');
   const map = createMap({ element: byId('map'), config });
   const basemap = loadBasemap(map, catalog);
@@ -155,7 +155,8 @@ async function boot() {
   const battle = listPanels({ layer, projects, state, apis, onSelect: (code) => handlers.focus(code) });
   const nodes = { updated: byId('updated'), notice: byId('notice') };
   const pulse = createPulse({ map });
-  const app = createApp({ layer, map, basemap, projects, live, pulse, nodes, battle, symbology, ...panels }, state);
+  const parts = { layer, map, basemap, projects, live, pulse, nodes, battle, symbology, manyProjects };
+  const app = createApp({ ...parts, ...panels }, state);
   Object.assign(handlers, app);
   followPageLifecycle({ app, live });
   if (options.kiosk) {
