@@ -115,6 +115,6 @@ def test_detail_shows_the_latest_site_photos(driver, site):
     assert all(src.startswith(url + "/") for _, src in loaded)
     wait_for(lambda: hook(driver, "connection") == "open")
     newest = upload(client, token, jpeg(lon, lat, "2026:12:01 09:00:00", (10, 10, 10)))
-    wait_for(lambda: shown(driver) and shown(driver)[0][0] == newest)  # no bound promised
-    assert len(shown(driver)) == 4
+    # One look per check: the list is rebuilt when a photo arrives (full, then empty, then full).
+    wait_for(lambda: (now := shown(driver)) and now[0][0] == newest and len(now) == 4)
     assert not severe_logs(driver)
