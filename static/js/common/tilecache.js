@@ -47,3 +47,20 @@ export class TileCache {
     return dropped;
   }
 }
+
+/**
+ * Fetch `jobs` ([{key, …}, …]) into `cache`, `parallel` at a time: load(job) → its entry
+ * ({coords, features, …}). Stops at the signal; a result is kept only while keep() holds (no invalidation
+ * since the fetch began). Resolves true when every job was tried, false when aborted.
+ */
+export async function fillCache(cache, jobs, { load, signal, parallel = 4, keep = () => true }) {
+  const queue = [...jobs];
+  const worker = async () => {
+    for (let job = queue.shift(); job && !signal.aborted; job = queue.shift()) {
+      const entry = await load(job).catch(() => null);
+      if (entry && !signal.aborted && keep()) cache.set(job.key, entry);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return !signal.aborted;
+}

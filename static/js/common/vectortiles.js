@@ -51,7 +51,7 @@ import {
   tileTouches,
   tileUrl,
 } from './tileshapes.js';
-import { TileCache } from './tilecache.js';
+import { TileCache, fillCache } from './tilecache.js';
 
 const TAU = Math.PI * 2;
 const PATH_DEFAULTS = { color: '#3388ff', weight: 3, opacity: 1, fillOpacity: 0.2, radius: 6 };
@@ -160,26 +160,37 @@ function defineClass(L) {
       this._selected = null;
       this._generation = 0; // bumped by every invalidation: older fetches are not cached
       this._cache = new TileCache(this.options.cacheSize);
+      this._styled = 0; // bumped by every restyle: a canvas drawn ahead before it is redrawn
       this._prefetching = null;
     },
 
     createTile(coords, done) {
+      const cached = this.options.prefetch ? this._cache.get(this._request(coords).key) : undefined;
+      if (!cached) {
+        const canvas = this._canvas(coords);
+        this._load(canvas, done);
+        return canvas;
+      }
+      // drawn ahead (once) with the style of now, or drawn here from the decoded features
+      const fresh = cached.canvas && cached.styled === this._styled;
+      const canvas = fresh ? cached.canvas : this._canvas(coords, cached.features);
+      cached.canvas = null;
+      if (!fresh) this._draw(canvas);
+      queueMicrotask(() => {
+        done(null, canvas); // Leaflet takes the tile as ready only once createTile returned
+        this.fire('tiledrawn', { coords: canvas._vt.coords, features: canvas._vt.features });
+      });
+      return canvas;
+    },
+
+    /** A tile's canvas, empty (features to come) or with its decoded features. */
+    _canvas(coords, features = null) {
       const canvas = L.DomUtil.create('canvas', 'leaflet-tile vector-tile');
       const size = this.getTileSize();
       const ratio = window.devicePixelRatio || 1;
       canvas.width = size.x * ratio;
       canvas.height = size.y * ratio;
-      canvas._vt = { coords: { ...coords }, features: [], abort: null };
-      const cached = this.options.prefetch ? this._cache.get(this._request(coords).key) : undefined;
-      if (cached) {
-        canvas._vt.features = cached.features;
-        canvas._vt.loaded = true;
-        this._draw(canvas);
-        queueMicrotask(() => {
-          done(null, canvas); // Leaflet takes the tile as ready only once createTile returned
-          this.fire('tiledrawn', { coords: canvas._vt.coords, features: canvas._vt.features });
-        });
-      } else this._load(canvas, done);
+      canvas._vt = { coords: { ...coords }, features: features || [], abort: null, loaded: Boolean(features) };
       return canvas;
     },
 
@@ -248,21 +259,20 @@ function defineClass(L) {
         .map(({ x, y }) => ({ x, y, z }))
         .filter((coords) => this._isValidTile(coords))
         .map((coords) => ({ coords, request: this._request(coords) }))
-        .filter(({ request }) => !this._cache.has(request.key));
+        .map((job) => ({ ...job, key: job.request.key }))
+        .filter(({ key }) => !this._cache.has(key));
       const abort = (this._prefetching = new AbortController());
       const generation = this._generation;
-      const count = queue.length;
-      this.fire('prefetching', { count });
-      const worker = async () => {
-        for (let next = queue.shift(); next && !abort.signal.aborted; next = queue.shift()) {
-          const features = await this._fetchFeatures(next.request, abort.signal, 'low').catch(() => null);
-          if (features && !abort.signal.aborted && generation === this._generation) {
-            this._cache.set(next.request.key, { coords: next.coords, features });
-          }
-        }
+      this.fire('prefetching', { count: queue.length });
+      const load = async ({ coords, request }) => {
+        const canvas = this._canvas(coords, await this._fetchFeatures(request, abort.signal, 'low'));
+        if (!abort.signal.aborted) this._draw(canvas); // drawn ahead: a pan only shows it
+        return { coords, features: canvas._vt.features, canvas, styled: this._styled };
       };
-      const workers = Array.from({ length: this.options.prefetchParallel }, worker);
-      Promise.all(workers).then(() => !abort.signal.aborted && this.fire('prefetched', { count }));
+      const options = { load, signal: abort.signal, parallel: this.options.prefetchParallel };
+      fillCache(this._cache, queue, { ...options, keep: () => generation === this._generation }).then(
+        (done) => done && this.fire('prefetched', { count: queue.length }),
+      );
     },
 
     _styleOf(feature) {
@@ -338,6 +348,7 @@ function defineClass(L) {
     /** Redraw every tile from its decoded features (a new style function or symbology). */
     restyle(style = this.options.style) {
       this.options.style = style;
+      this._styled += 1;
       for (const tile of Object.values(this._tiles || {})) if (tile.el._vt.loaded) this._draw(tile.el);
       return this;
     },
