@@ -47,11 +47,11 @@ import {
   clusterRadius,
   decodeTile,
   featureHit,
-  ringTiles,
   tileTouches,
   tileUrl,
 } from './tileshapes.js';
-import { TileCache, fillCache } from './tilecache.js';
+import { TileCache } from './tilecache.js';
+import { prefetchMethods } from './tileprefetch.js';
 
 const TAU = Math.PI * 2;
 const PATH_DEFAULTS = { color: '#3388ff', weight: 3, opacity: 1, fillOpacity: 0.2, radius: 6 };
@@ -155,6 +155,8 @@ function pointText(ctx, feature, style) {
 
 function defineClass(L) {
   return L.GridLayer.extend({
+    ...prefetchMethods,
+
     initialize(options) {
       L.GridLayer.prototype.initialize.call(this, { ...DEFAULTS, ...options });
       this._selected = null;
@@ -234,45 +236,6 @@ function defineClass(L) {
         .catch((error) => {
           if (!abort.signal.aborted) done(error, canvas);
         });
-    },
-
-    /** Forget cached tiles (those `test` picks, or all) and stop fetching more. */
-    _invalidate(test) {
-      this._generation += 1;
-      this._stopPrefetch();
-      this._cache.drop(test);
-    },
-
-    _stopPrefetch() {
-      this._prefetching?.abort();
-      this._prefetching = null;
-    },
-
-    /** The ring around the drawn view (see `prefetch`), a few at a time, into the cache. */
-    _prefetch() {
-      this._stopPrefetch();
-      if (!this.options.prefetch || !this._map || this._tileZoom === undefined) return;
-      const z = this._tileZoom;
-      const range = this._pxBoundsToTileRange(this._getTiledPixelBounds(this._map.getCenter()));
-      const view = { x0: range.min.x, y0: range.min.y, x1: range.max.x, y1: range.max.y };
-      const queue = ringTiles(view, z, this.options.prefetch)
-        .map(({ x, y }) => ({ x, y, z }))
-        .filter((coords) => this._isValidTile(coords))
-        .map((coords) => ({ coords, request: this._request(coords) }))
-        .map((job) => ({ ...job, key: job.request.key }))
-        .filter(({ key }) => !this._cache.has(key));
-      const abort = (this._prefetching = new AbortController());
-      const generation = this._generation;
-      this.fire('prefetching', { count: queue.length });
-      const load = async ({ coords, request }) => {
-        const canvas = this._canvas(coords, await this._fetchFeatures(request, abort.signal, 'low'));
-        if (!abort.signal.aborted) this._draw(canvas); // drawn ahead: a pan only shows it
-        return { coords, features: canvas._vt.features, canvas, styled: this._styled };
-      };
-      const options = { load, signal: abort.signal, parallel: this.options.prefetchParallel };
-      fillCache(this._cache, queue, { ...options, keep: () => generation === this._generation }).then(
-        (done) => done && this.fire('prefetched', { count: queue.length }),
-      );
     },
 
     _styleOf(feature) {
@@ -387,12 +350,6 @@ function defineClass(L) {
     _hit(feature, latlng) {
       const { id, properties, kind, layer, count } = feature;
       return { id, properties, kind, layer, count, cluster: kind === 'cluster', latlng };
-    },
-
-    /** Prefetch again once the view has been still for a moment (after a live redraw). */
-    _prefetchSoon() {
-      clearTimeout(this._prefetchTimer);
-      this._prefetchTimer = setTimeout(() => this._map && !this.isLoading() && this._prefetch(), 250);
     },
 
     onAdd(map) {
