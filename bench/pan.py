@@ -64,6 +64,24 @@ function drawn() {
   }
 })();
 """
+# Resolves when the page's prefetch of the ring around the view is done (data-tiles-prefetch,
+# vectortiles.js `prefetch`), at once on a page without it; the milliseconds waited.
+PREFETCHED = """
+const [timeoutMs, done] = arguments;
+const started = performance.now();
+const root = document.documentElement;
+(function check() {
+  const state = root.dataset.tilesPrefetch;
+  if (state === undefined || state === 'done' || performance.now() - started > timeoutMs) {
+    done(performance.now() - started);
+  } else setTimeout(check, 20);
+})();
+"""
+TILE_REQUESTS = (
+    "return performance.getEntriesByType('resource')"
+    "  .filter((r) => /WebMercatorQuad\\/\\d+\\//.test(r.name)).length;"
+)
+
 # Remembers when the drag's move reached the page: the view jumps by a screen then.
 ON_MOVE = (
     "window.__panUp = null; document.addEventListener('mousemove', "
@@ -77,6 +95,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pans", type=int, default=20, help="measured pans per pass")
     p.add_argument("--passes", type=int, default=2, help="passes over the same positions")
     p.add_argument("--timeout", type=float, default=30, help="seconds to wait for a redraw")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=30,
+        help="seconds to wait after each redraw for the page's prefetch of the ring (0: none)",
+    )
     p.add_argument("--zoom-in", type=int, default=2, help="levels in from the first view ('+')")
     bb.add_server_options(p)
     return p.parse_args(argv)
@@ -104,12 +128,14 @@ def drag(driver, dx: float) -> None:
     mouse(driver, "mouseReleased", x0 + dx, y0)
 
 
-def pan_once(driver, dx: float, timeout: float) -> float:
+def pan_once(driver, dx: float, timeout: float, settle: float) -> tuple[float, float]:
+    """(ms to the redraw, ms then waited for the prefetch before the next pan)."""
     drag(driver, dx)
     out = driver.execute_async_script(REDRAWN, timeout * 1000)
     if out["at"] is None or out["up"] is None:
         raise RuntimeError(f"the map was not redrawn within {timeout} s of a pan")
-    return out["at"] - out["up"]
+    waited = driver.execute_async_script(PREFETCHED, settle * 1000) if settle else 0.0
+    return out["at"] - out["up"], waited
 
 
 def run(args: argparse.Namespace, logdir: Path) -> dict:
@@ -119,6 +145,7 @@ def run(args: argparse.Namespace, logdir: Path) -> dict:
         with app_server(url, args, logdir) as (base, _pid), chromium(WIDTH, HEIGHT) as driver:
             driver.set_script_timeout(args.timeout + 10)
             driver.get(base + "/")
+            driver.execute_script("performance.setResourceTimingBufferSize(1000000)")
             deadline = time.monotonic() + args.timeout
             state = "return document.documentElement.dataset.state"
             while driver.execute_script(state) != "ready" and time.monotonic() < deadline:
@@ -132,18 +159,32 @@ def run(args: argparse.Namespace, logdir: Path) -> dict:
             width = driver.execute_script(
                 "return document.querySelector('.leaflet-container').clientWidth"
             )
-            passes = []
+            if args.settle:
+                driver.execute_async_script(PREFETCHED, args.settle * 1000)
+            passes, requests, settled = [], [], []
             for n in range(args.passes):
-                times = []
+                times, waits = [], []
+                before = driver.execute_script(TILE_REQUESTS)
                 for i in range(args.pans):
                     # out to the left for half the pans, then back: the same positions each pass
                     dx = width if i < args.pans // 2 else -width
-                    times.append(pan_once(driver, dx, args.timeout))
+                    took, waited = pan_once(driver, dx, args.timeout, args.settle)
+                    times.append(took)
+                    waits.append(waited)
+                requests.append(driver.execute_script(TILE_REQUESTS) - before)
+                settled.append(statistics.median(waits))
                 print(f"bench.pan: pass {n + 1}: p50 {statistics.median(times):.0f} ms, "
                       f"p95 {bb.percentile(times, 95):.0f} ms", flush=True)  # fmt: skip
                 passes.append(times)
             zooms = (first, zoom_shown(driver))
-    return {"mode": mode, "width": width, "passes": passes, "zoom": zooms}
+    return {
+        "mode": mode,
+        "width": width,
+        "passes": passes,
+        "zoom": zooms,
+        "requests": requests,
+        "settled": settled,
+    }
 
 
 def zoom_shown(driver) -> int | None:
@@ -166,17 +207,22 @@ def markdown(args: argparse.Namespace, out: dict, facts: dict, command: str) -> 
         f"the pans: zoom {out['zoom'][1]}); each pan drags the map by its "
         f"width ({out['width']} px), {args.pans // 2} to the left then back, per pass. "
         "Milliseconds from the drag's move (the view jumps by a screen) to the frame after "
-        "every project tile in view is drawn (see `bench/pan.py`).",
+        "every project tile in view is drawn (see `bench/pan.py`). Before each pan the "
+        f"harness waits (at most {args.settle:g} s) for the page's prefetch of the tiles around "
+        "its view (`data-tiles-prefetch`); *prefetch wait* is that wait's median, *tile requests "
+        "per pan* every tile the page requested in the pass (view and prefetch) over its pans.",
         "",
-        "| pass | server tile cache | pans | p50 ms | p95 ms | max ms | goal p95 | met |",
-        "|---|---|--:|--:|--:|--:|---|---|",
+        "| pass | server tile cache | pans | p50 ms | p95 ms | max ms | goal p95 | met "
+        "| prefetch wait p50 ms | tile requests per pan |",
+        "|---|---|--:|--:|--:|--:|---|---|--:|--:|",
     ]
     for i, times in enumerate(out["passes"], 1):
         p95 = bb.percentile(times, 95)
         lines.append(
             f"| {i} | {'cold at first' if i == 1 else 'warm'} | {len(times)} "
             f"| {statistics.median(times):.0f} | {p95:.0f} | {max(times):.0f} "
-            f"| ≤ {GOAL_P95_MS} ms | {'yes' if p95 <= GOAL_P95_MS else '**no**'} |"
+            f"| ≤ {GOAL_P95_MS} ms | {'yes' if p95 <= GOAL_P95_MS else '**no**'} "
+            f"| {out['settled'][i - 1]:.0f} | {out['requests'][i - 1] / len(times):.0f} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import sqlalchemy as sa
+from selenium.webdriver.common.by import By
+
 from mapserver.settings import ROOT
-from tests.browser import assert_only_own_origin, hook, severe_logs
+from tests.browser import assert_only_own_origin, hook, map_offset, severe_logs
 
 THRESHOLD = 10
 
@@ -28,3 +31,46 @@ def tiles_settled(driver) -> bool:
 def assert_clean(driver, base: str) -> None:
     assert severe_logs(driver) == []
     assert_only_own_origin(driver, base)
+
+
+def point_project(engine) -> tuple[str, float, float, str]:
+    """A project sited on a point far from others (so its pixels are its own)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT p.code, ST_X(p.geom), ST_Y(p.geom), p.status FROM projects p "
+                "WHERE GeometryType(p.geom) = 'POINT' ORDER BY ("
+                "  SELECT min(ST_Distance(p.geom::geography, q.geom::geography)) FROM projects q"
+                "  WHERE q.code <> p.code AND q.geom IS NOT NULL) DESC LIMIT 1"
+            )
+        ).one()
+    return row[0], row[1], row[2], row[3]
+
+
+# The pixel of the vector tile canvas under a page point (tiles take no pointer events, so
+# they are found by their boxes; the loaded tiles of the zoom shown are the only ones left).
+PIXEL = """
+const [x, y] = arguments;
+for (const node of document.querySelectorAll('canvas.vector-tile.leaflet-tile-loaded')) {
+  const box = node.getBoundingClientRect();
+  if (x < box.left || x >= box.right || y < box.top || y >= box.bottom) continue;
+  const k = node.width / box.width;
+  const at = [Math.floor((x - box.left) * k), Math.floor((y - box.top) * k)];
+  return [...node.getContext('2d').getImageData(at[0], at[1], 1, 1).data];
+}
+return null;
+"""
+
+
+def screen_point(driver, lon: float, lat: float) -> tuple[float, float]:
+    rect = driver.find_element(By.ID, "map").rect
+    dx, dy = map_offset(driver, lon, lat)
+    return rect["x"] + rect["width"] / 2 + dx, rect["y"] + rect["height"] / 2 + dy
+
+
+def hex_rgb(color: str) -> list[int]:
+    return [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def close_to(rgba, rgb) -> bool:
+    return bool(rgba) and rgba[3] > 0 and all(abs(a - b) <= 3 for a, b in zip(rgba[:3], rgb))

@@ -7,6 +7,7 @@ import {
   clusterRadius,
   decodeTile,
   featureHit,
+  ringTiles,
   ringsToPixels,
   tileBounds,
   tileFraction,
@@ -188,4 +189,23 @@ test('clusters grow with the log of their count and read in 万 from 10,000', ()
   assert.equal(clusterLabel(9999), '9999');
   assert.equal(clusterLabel(12345), '1.2万');
   assert.equal(clusterLabel(123456), '12万');
+});
+
+test('ring tiles: one screen around a 2×2 view is the 6×6 block less the view, nearest first', () => {
+  const ring = ringTiles({ x0: 10, y0: 20, x1: 11, y1: 21 }, 8, 1);
+  assert.equal(ring.length, 36 - 4);
+  const keys = new Set(ring.map(({ x, y }) => `${x}/${y}`));
+  assert.equal(keys.size, 32);
+  for (const [x, y] of [[10, 20], [11, 21]]) assert.ok(!keys.has(`${x}/${y}`), 'the view is not prefetched');
+  for (const [x, y] of [[8, 18], [13, 23], [9, 20], [12, 21]]) assert.ok(keys.has(`${x}/${y}`));
+  // the tiles touching the view come before the ring's outer corners
+  const at = (x, y) => ring.findIndex((t) => t.x === x && t.y === y);
+  assert.ok(at(9, 20) < at(8, 18));
+  assert.ok(at(12, 21) < at(13, 23));
+});
+
+test('ring tiles: clamped at the world edge, none beyond zoom 0', () => {
+  assert.deepEqual(ringTiles({ x0: 0, y0: 0, x1: 0, y1: 0 }, 0, 1), []);
+  const ring = ringTiles({ x0: 0, y0: 0, x1: 0, y1: 0 }, 2, 1);
+  assert.deepEqual(ring, [{ x: 1, y: 0 }, { x: 0, y: 1 }, { x: 1, y: 1 }]);
 });

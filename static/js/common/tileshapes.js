@@ -172,3 +172,22 @@ export function clusterLabel(count) {
   if (count < 10000) return String(count);
   return `${(count / 10000).toFixed(count < 100000 ? 1 : 0)}万`;
 }
+
+/**
+ * The tiles {x, y} of zoom z around a view's tile range {x0, y0, x1, y1} (inclusive), out to
+ * `screens` view sizes on each side, the view's own left out; nearest the view first (what a
+ * pan of one screen shows next). Rows and columns past the world's edge are dropped.
+ */
+export function ringTiles({ x0, y0, x1, y1 }, z, screens = 1) {
+  const last = 2 ** z - 1;
+  const dx = (x1 - x0 + 1) * screens;
+  const dy = (y1 - y0 + 1) * screens;
+  const tiles = [];
+  for (let y = Math.max(0, y0 - dy); y <= Math.min(last, y1 + dy); y++) {
+    for (let x = Math.max(0, x0 - dx); x <= Math.min(last, x1 + dx); x++) {
+      const away = Math.max((x0 - x) / dx, (x - x1) / dx, (y0 - y) / dy, (y - y1) / dy);
+      if (away > 0) tiles.push({ x, y, away });
+    }
+  }
+  return tiles.sort((a, b) => a.away - b.away).map(({ x, y }) => ({ x, y }));
+}

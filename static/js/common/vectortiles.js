@@ -26,6 +26,13 @@
 // - buffer: the tiles' buffer as a share of the tile (256/4096), for redrawBBox.
 // - headers: request headers, or a function returning them (asked per tile request);
 //   fetchOptions: the rest of fetch()'s options (same-origin credentials by default).
+// - prefetch: n > 0 (off by default): once the view is drawn ('load'), fetch the tiles of
+//   the zoom shown out to n screens around it (low priority, `prefetchParallel` at a time,
+//   aborted by the next move or zoom) into a cache of `cacheSize` decoded tiles (LRU, keyed
+//   by URL with its query and the data version asked for) that a new tile is drawn from
+//   without a request. redrawBBox and setUrl/setQuery drop what they touch, and a fetch
+//   begun before either is not cached, so a cached tile is never older than the page's
+//   last invalidation. Events 'prefetching' {count} and 'prefetched' {count} (not after an abort).
 // Methods: setUrl(url, query), setQuery(query) (reload every tile), redrawBBox([w, s, e, n])
 // (reload the tiles a lon/lat box touches, e.g. a changed feature's old and new box; the
 // old drawing stays until the new one is ready), restyle() (redraw from the decoded tiles,
@@ -43,6 +50,8 @@ import {
   tileTouches,
   tileUrl,
 } from './tileshapes.js';
+import { TileCache } from './tilecache.js';
+import { prefetchMethods } from './tileprefetch.js';
 
 const TAU = Math.PI * 2;
 const PATH_DEFAULTS = { color: '#3388ff', weight: 3, opacity: 1, fillOpacity: 0.2, radius: 6 };
@@ -57,6 +66,9 @@ const DEFAULTS = {
   order: null,
   interactive: true,
   fetchOptions: { credentials: 'same-origin' },
+  prefetch: 0,
+  prefetchParallel: 4,
+  cacheSize: 512,
 };
 const classes = new WeakMap();
 
@@ -143,41 +155,80 @@ function pointText(ctx, feature, style) {
 
 function defineClass(L) {
   return L.GridLayer.extend({
+    ...prefetchMethods,
+
     initialize(options) {
       L.GridLayer.prototype.initialize.call(this, { ...DEFAULTS, ...options });
       this._selected = null;
-      this._generation = 0;
+      this._generation = 0; // bumped by every invalidation: older fetches are not cached
+      this._cache = new TileCache(this.options.cacheSize);
+      this._styled = 0; // bumped by every restyle: a canvas drawn ahead before it is redrawn
+      this._prefetching = null;
     },
 
     createTile(coords, done) {
+      const cached = this.options.prefetch ? this._cache.get(this._request(coords).key) : undefined;
+      if (!cached) {
+        const canvas = this._canvas(coords);
+        this._load(canvas, done);
+        return canvas;
+      }
+      // drawn ahead (once) with the style of now, or drawn here from the decoded features
+      const fresh = cached.canvas && cached.styled === this._styled;
+      const canvas = fresh ? cached.canvas : this._canvas(coords, cached.features);
+      cached.canvas = null;
+      if (!fresh) this._draw(canvas);
+      queueMicrotask(() => {
+        done(null, canvas); // Leaflet takes the tile as ready only once createTile returned
+        this.fire('tiledrawn', { coords: canvas._vt.coords, features: canvas._vt.features });
+      });
+      return canvas;
+    },
+
+    /** A tile's canvas, empty (features to come) or with its decoded features. */
+    _canvas(coords, features = null) {
       const canvas = L.DomUtil.create('canvas', 'leaflet-tile vector-tile');
       const size = this.getTileSize();
       const ratio = window.devicePixelRatio || 1;
       canvas.width = size.x * ratio;
       canvas.height = size.y * ratio;
-      canvas._vt = { coords: { ...coords }, features: [], abort: null };
-      this._load(canvas, done);
+      canvas._vt = { coords: { ...coords }, features: features || [], abort: null, loaded: Boolean(features) };
       return canvas;
+    },
+
+    /** A tile's request: its URL, headers, and the cache key (URL and data version). */
+    _request(coords) {
+      const url = tileUrl(this.options.url, coords, this.options.query);
+      const headers = typeof this.options.headers === 'function' ? this.options.headers() : this.options.headers;
+      return { url, headers, key: `${url} ${JSON.stringify(headers || {})}` };
+    },
+
+    /** Fetch and decode a tile: its features, in drawing order. */
+    async _fetchFeatures({ url, headers }, signal, priority = 'auto') {
+      const response = await fetch(url, { ...this.options.fetchOptions, headers, signal, priority });
+      if (!response.ok) throw new Error(`${response.status} ${url}`);
+      const bytes = response.status === 204 ? null : await response.arrayBuffer();
+      const size = this.getTileSize().x;
+      const features = decodeTile(bytes, { size, layers: this.options.layers, idProperty: this.options.idProperty });
+      const { order } = this.options;
+      if (order) features.sort((a, b) => order(a) - order(b));
+      return features;
     },
 
     _load(canvas, done = () => {}) {
       const vt = canvas._vt;
       vt.abort?.abort();
       const abort = (vt.abort = new AbortController());
-      const url = tileUrl(this.options.url, vt.coords, this.options.query);
-      const headers = typeof this.options.headers === 'function' ? this.options.headers() : this.options.headers;
-      fetch(url, { ...this.options.fetchOptions, headers, signal: abort.signal })
-        .then((response) => {
-          if (!response.ok) throw new Error(`${response.status} ${url}`);
-          return response.status === 204 ? null : response.arrayBuffer();
-        })
-        .then((bytes) => {
+      const request = this._request(vt.coords);
+      const generation = this._generation;
+      this._fetchFeatures(request, abort.signal)
+        .then((features) => {
           if (abort.signal.aborted) return;
-          const size = this.getTileSize().x;
-          vt.features = decodeTile(bytes, { size, layers: this.options.layers, idProperty: this.options.idProperty });
-          const { order } = this.options;
-          if (order) vt.features.sort((a, b) => order(a) - order(b));
+          vt.features = features;
           vt.loaded = true;
+          if (this.options.prefetch && generation === this._generation) {
+            this._cache.set(request.key, { coords: vt.coords, features });
+          }
           this._draw(canvas);
           done(null, canvas);
           this.fire('tiledrawn', { coords: vt.coords, features: vt.features });
@@ -233,6 +284,7 @@ function defineClass(L) {
     },
 
     setUrl(url, query = this.options.query) {
+      this._invalidate();
       this.options.url = url;
       this.options.query = query;
       return this.redraw();
@@ -244,6 +296,7 @@ function defineClass(L) {
 
     /** Reload the tiles (of every zoom kept) that a lon/lat box touches; the number reloaded. */
     redrawBBox(bbox) {
+      this._invalidate(({ coords }) => tileTouches(coords.z, coords.x, coords.y, bbox, this.options.buffer));
       let reloaded = 0;
       for (const tile of Object.values(this._tiles || {})) {
         const { z, x, y } = tile.el._vt.coords;
@@ -251,12 +304,14 @@ function defineClass(L) {
         this._load(tile.el);
         reloaded += 1;
       }
+      if (this.options.prefetch && this._map) this._prefetchSoon();
       return reloaded;
     },
 
     /** Redraw every tile from its decoded features (a new style function or symbology). */
     restyle(style = this.options.style) {
       this.options.style = style;
+      this._styled += 1;
       for (const tile of Object.values(this._tiles || {})) if (tile.el._vt.loaded) this._draw(tile.el);
       return this;
     },
@@ -299,12 +354,22 @@ function defineClass(L) {
 
     onAdd(map) {
       L.GridLayer.prototype.onAdd.call(this, map);
+      if (this.options.prefetch) {
+        this.on('load', this._prefetch, this);
+        this.on('loading', this._stopPrefetch, this);
+        map.on('movestart zoomstart', this._stopPrefetch, this);
+      }
       if (!this.options.interactive) return;
       map.on('click', this._onClick, this);
       map.on('mousemove', this._onMouseMove, this);
     },
 
     onRemove(map) {
+      this.off('load', this._prefetch, this);
+      this.off('loading', this._stopPrefetch, this);
+      map.off('movestart zoomstart', this._stopPrefetch, this);
+      clearTimeout(this._prefetchTimer);
+      this._stopPrefetch();
       map.off('click', this._onClick, this);
       map.off('mousemove', this._onMouseMove, this);
       map.getContainer().classList.remove('vector-tile-hover');

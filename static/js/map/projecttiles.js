@@ -117,6 +117,7 @@ export function createProjectTiles({ map, layer, onSelect, onDrawn }) {
     tolerance: TOLERANCE_PX * scale,
     scale,
     headers: versionHeaders,
+    prefetch: 1, // a wall screen pans by screens: the ring around the view is fetched ahead
     style: (properties, kind, state) => styleOf(ctx, properties, kind, state),
     onClick: (hit) => !hit.cluster && hit.id !== null && onSelect(String(hit.id)),
     onHover: (hit, event) => tooltip(hit && !hit.cluster ? hit.properties.name : null, event.latlng),
@@ -130,8 +131,13 @@ export function createProjectTiles({ map, layer, onSelect, onDrawn }) {
     });
   };
   ctx.tiles.on('tiledrawn', drawn);
-  ctx.tiles.on('loading', () => setHook('tiles', 'loading'));
+  ctx.tiles.on('loading', () => {
+    setHook('tiles', 'loading');
+    setHook('tiles-prefetch', 'pending');
+  });
   ctx.tiles.on('load', () => setHook('tiles', 'loaded'));
+  ctx.tiles.on('prefetching', () => setHook('tiles-prefetch', 'running'));
+  ctx.tiles.on('prefetched', () => setHook('tiles-prefetch', 'done'));
   map.on('zoomend', () => map.hasLayer(ctx.tiles) && drawn());
   return {
     /** Draw the tiles of a filter (query string); `matched`: the filter's feature count (/stats). */
