@@ -16,8 +16,6 @@ import sqlalchemy as sa
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from mapserver.accounts import credentials, users
-from mapserver.store.db import make_engine
 from tests import apps
 from tests.browser import (
     hook,
@@ -35,6 +33,7 @@ from tests.tilemode import (
     layers_dir,
     point_project,
     screen_point,
+    served_in_tile_mode,
     tiles_settled,
 )
 
@@ -61,13 +60,8 @@ def clustered(demo_url, tmp_path_factory):
 @pytest.fixture
 def writable(fresh_url, tmp_path):
     """A private database served in tile mode (no clusters), an owner's engine, an admin token."""
-    layers = layers_dir(tmp_path, f"{{screen_threshold: {THRESHOLD}}}")
-    engine = make_engine(fresh_url, 2)
-    account, _ = users.create_user(engine, "tile_admin", "admin", None)
-    token = credentials.issue_token(engine, account.id, "test")[1]
-    with apps.built(database_url=fresh_url, layers_dir=layers) as app, serve(app) as url:
-        yield url, engine, token
-    engine.dispose()
+    with served_in_tile_mode(fresh_url, tmp_path, "tile_admin") as served:
+        yield served
 
 
 def sited(engine, condition: str) -> tuple[int, int]:

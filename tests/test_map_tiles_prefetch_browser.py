@@ -13,19 +13,15 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 
-from mapserver.accounts import credentials, users
-from mapserver.store.db import make_engine
-from tests import apps
-from tests.browser import hook, open_page, serve, wait_for
+from tests.browser import hook, open_page, wait_for
 from tests.tilemode import (
     PIXEL,
-    THRESHOLD,
     assert_clean,
     close_to,
     hex_rgb,
-    layers_dir,
     point_project,
     screen_point,
+    served_in_tile_mode,
     tiles_settled,
 )
 
@@ -39,13 +35,8 @@ REQUESTED = "return performance.getEntriesByType('resource').map((r) => r.name)"
 @pytest.fixture
 def writable(fresh_url, tmp_path):
     """A private database served in tile mode, an admin token."""
-    layers = layers_dir(tmp_path, f"{{screen_threshold: {THRESHOLD}}}")
-    engine = make_engine(fresh_url, 2)
-    account, _ = users.create_user(engine, "prefetch_admin", "admin", None)
-    token = credentials.issue_token(engine, account.id, "test")[1]
-    with apps.built(database_url=fresh_url, layers_dir=layers) as app, serve(app) as url:
-        yield url, engine, token
-    engine.dispose()
+    with served_in_tile_mode(fresh_url, tmp_path, "prefetch_admin") as served:
+        yield served
 
 
 def tiles_requested(driver, since: int = 0) -> list[tuple[int, int, int]]:

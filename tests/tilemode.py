@@ -3,14 +3,19 @@ demo's ~100 projects become "many"), and the page hooks that say the tiles are d
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
+from mapserver.accounts import credentials, users
 from mapserver.settings import ROOT
-from tests.browser import assert_only_own_origin, hook, map_offset, severe_logs
+from mapserver.store.db import make_engine
+from tests import apps
+from tests.browser import assert_only_own_origin, hook, map_offset, serve, severe_logs
 
 THRESHOLD = 10
 
@@ -74,3 +79,18 @@ def hex_rgb(color: str) -> list[int]:
 
 def close_to(rgba, rgb) -> bool:
     return bool(rgba) and rgba[3] > 0 and all(abs(a - b) <= 3 for a, b in zip(rgba[:3], rgb))
+
+
+@contextlib.contextmanager
+def served_in_tile_mode(database_url: str, tmp_path: Path, admin: str) -> Iterator[tuple]:
+    """A private database served in tile mode (no clusters): its URL, an owner's engine and
+    an API token of a new admin named `admin`."""
+    layers = layers_dir(tmp_path, f"{{screen_threshold: {THRESHOLD}}}")
+    engine = make_engine(database_url, 2)
+    account, _ = users.create_user(engine, admin, "admin", None)
+    token = credentials.issue_token(engine, account.id, "test")[1]
+    try:
+        with apps.built(database_url=database_url, layers_dir=layers) as app, serve(app) as url:
+            yield url, engine, token
+    finally:
+        engine.dispose()
