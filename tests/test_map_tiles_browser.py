@@ -31,6 +31,7 @@ from tests.tilemode import (
     close_to,
     hex_rgb,
     layers_dir,
+    patch_project,
     point_project,
     screen_point,
     served_in_tile_mode,
@@ -146,15 +147,7 @@ def test_an_edit_recolours_the_site_within_a_second(driver, writable):
         lambda: close_to(driver.execute_script(PIXEL, x, y), hex_rgb(classes[status]["color"]))
     )
     before = json.loads(hook(driver, "class-counts"))
-    item = f"{base}/ogc/collections/projects/items/{code}"
-    etag = requests.get(item, timeout=10).headers["ETag"]
-    body = json.dumps({"type": "Feature", "properties": {"status": new_status}})
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "If-Match": etag,
-        "Content-Type": "application/geo+json",
-    }
-    assert requests.patch(item, data=body, headers=headers, timeout=10).status_code in (200, 204)
+    patch_project(base, token, code, {"properties": {"status": new_status}})
     want = hex_rgb(classes[new_status]["color"])
     wait_for(lambda: close_to(driver.execute_script(PIXEL, x, y), want), timeout=1)
     expected = {**before, new_status: before.get(new_status, 0) + 1, status: before[status] - 1}
@@ -180,16 +173,8 @@ def test_a_move_clears_the_old_site_and_draws_the_new_within_a_second(driver, wr
     assert (driver.execute_script(PIXEL, *new) or [0, 0, 0, 0])[3] == 0, (
         "the new place must be empty"
     )
-    item = f"{base}/ogc/collections/projects/items/{code}"
-    etag = requests.get(item, timeout=10).headers["ETag"]
     point = {"type": "Point", "coordinates": [lon + 0.08, lat]}
-    body = json.dumps({"type": "Feature", "properties": {}, "geometry": point})
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "If-Match": etag,
-        "Content-Type": "application/geo+json",
-    }
-    assert requests.patch(item, data=body, headers=headers, timeout=10).status_code in (200, 204)
+    patch_project(base, token, code, {"properties": {}, "geometry": point})
     wait_for(lambda: close_to(driver.execute_script(PIXEL, *new), color), timeout=1)
     wait_for(lambda: (driver.execute_script(PIXEL, *old) or [0, 0, 0, 0])[3] == 0, timeout=1)
     assert_clean(driver, base)

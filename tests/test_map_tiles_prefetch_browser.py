@@ -5,7 +5,6 @@ is shown as edited after the pan (the cached tile was dropped, never drawn stale
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -19,6 +18,7 @@ from tests.tilemode import (
     assert_clean,
     close_to,
     hex_rgb,
+    patch_project,
     point_project,
     screen_point,
     served_in_tile_mode,
@@ -144,15 +144,7 @@ def test_an_edit_in_a_prefetched_tile_is_shown_after_the_pan(driver, writable):
     assert driver.execute_script(PIXEL, x, y) is None, "no tile of the page holds it"
     wait_for(lambda: prefetched(driver))
     heard = hook(driver, "last-event-id")
-    item = f"{base}/ogc/collections/projects/items/{code}"
-    etag = requests.get(item, timeout=10).headers["ETag"]
-    body = json.dumps({"type": "Feature", "properties": {"status": new_status}})
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "If-Match": etag,
-        "Content-Type": "application/geo+json",
-    }
-    assert requests.patch(item, data=body, headers=headers, timeout=10).status_code in (200, 204)
+    patch_project(base, token, code, {"properties": {"status": new_status}})
     wait_for(lambda: hook(driver, "last-event-id") != heard)  # the page has the edit
     drag(driver, -dx)
     x, y = screen_point(driver, lon, lat)

@@ -4,10 +4,12 @@ demo's ~100 projects become "many"), and the page hooks that say the tiles are d
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import requests
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 
@@ -94,3 +96,16 @@ def served_in_tile_mode(database_url: str, tmp_path: Path, admin: str) -> Iterat
             yield url, engine, token
     finally:
         engine.dispose()
+
+
+def patch_project(base: str, token: str, code: str, feature: dict) -> None:
+    """Change a project through the write API as a GIS client would (ETag, If-Match)."""
+    item = f"{base}/ogc/collections/projects/items/{code}"
+    etag = requests.get(item, timeout=10).headers["ETag"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "If-Match": etag,
+        "Content-Type": "application/geo+json",
+    }
+    body = json.dumps({"type": "Feature", **feature})
+    assert requests.patch(item, data=body, headers=headers, timeout=10).status_code in (200, 204)
