@@ -275,8 +275,9 @@ def item_read(conn: sa.Connection, q: FeatureQuery, version_sql: str | None) -> 
     """The change log's version and day, the feature's version and the Feature, in one
     statement: no transaction to begin and end, one round trip, and a statement that
     psycopg prepares after a few uses (a read-only transaction's ROLLBACK would drop it).
-    ``version_sql``: a scalar query of the feature's version, ``:c`` its id."""
-    statement, params = _item_statement(q, version_sql)
+    ``q`` comes from :func:`item_query`; ``version_sql``: a scalar query of the feature's
+    version, ``:c`` its id."""
+    statement, params = _item_statement(q.layer, q.crs, version_sql)
     row = conn.execute(statement, {**params, "ids": list(q.ids), "c": q.ids[0]}).first()
     return ItemRead(row[0], row[1], row[2], row[3])
 
@@ -284,29 +285,26 @@ def item_read(conn: sa.Connection, q: FeatureQuery, version_sql: str | None) -> 
 _ITEM_STATEMENTS: dict[tuple, tuple[Layer, sa.TextClause, dict]] = {}
 
 
-def _item_statement(q: FeatureQuery, version_sql: str | None) -> tuple[sa.TextClause, dict]:
+def _item_statement(
+    layer: Layer, crs: ogc_crs.OgcCrs, version_sql: str | None
+) -> tuple[sa.TextClause, dict]:
     """The statement of ``item_read`` and its parameters but the id, built once per layer,
     CRS and version query: building it (and ``sa.text`` scanning it for binds) was a fifth
-    of a millisecond of every request. Only for ``item_query``'s queries; others are built."""
-    key = (id(q.layer), q.crs.key, version_sql)
+    of a millisecond of every request."""
+    key = (id(layer), crs.key, version_sql)
     hit = _ITEM_STATEMENTS.get(key)
-    if hit is not None and hit[0] is q.layer and q == item_query(q.layer, q.ids[0], q.crs):
+    if hit is not None and hit[0] is layer:  # the same object: not a reloaded layer at its id
         return hit[1], hit[2]
-    sql, params = features_sql(q)
+    sql, params = features_sql(item_query(layer, "any", crs))  # the id is bound: ``ids``
     version = f"({version_sql})" if version_sql else "NULL::int"
     statement = sa.text(
         f"SELECT v.n, v.d, {version}, f.body FROM (SELECT coalesce(max(id), 0) AS n,"
         f" mapserver_today() AS d FROM change_log) v LEFT JOIN ({sql}) f(body) ON true"
     )
-    if q == item_query(q.layer, q.ids[0], q.crs):
-        if len(_ITEM_STATEMENTS) > 64:  # layers reloaded many times (tests): start afresh
-            _ITEM_STATEMENTS.clear()
-        _ITEM_STATEMENTS[key] = (
-            q.layer,
-            statement,
-            {k: v for k, v in params.items() if k != "ids"},
-        )
-    return statement, params
+    if len(_ITEM_STATEMENTS) > 64:  # layers reloaded many times (tests): start afresh
+        _ITEM_STATEMENTS.clear()
+    _ITEM_STATEMENTS[key] = (layer, statement, {k: v for k, v in params.items() if k != "ids"})
+    return _ITEM_STATEMENTS[key][1:]
 
 
 def found(q: FeatureQuery, text: str | None) -> str:
