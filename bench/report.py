@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mapserver.settings import ROOT
 from mapserver.store.cluster import Cluster
+from mapserver.store.db import OVERFLOW
 
 if TYPE_CHECKING:
     import argparse
@@ -170,7 +171,7 @@ def markdown(
         f"| PostGIS | {info['postgis']} |",
         f"| app | Python {info['python']}, gunicorn {info['gunicorn']} gthread, "
         f"{args.workers} workers × {args.app_threads} threads, pool {args.pool_size} "
-        f"(+{2 * args.pool_size} overflow) per worker, access log on — "
+        f"(+{OVERFLOW} overflow) per worker, access log on — "
         f"`mapserver.runner.gunicorn_command` as `make run` uses it |",
         f"| load | {info['wrk']}: `wrk -c{c} -t{t} -d<s>s` after {args.warmup:g} s warm-up; "
         f"`pgbench -c{c} -j{t} -T<s> --protocol={args.pgbench_protocol}` over the unix socket; "

@@ -47,7 +47,10 @@ class Settings:
     port: int = field(default=8000, metadata={"doc": "port to listen on"})
     workers: int = field(default=2, metadata={"doc": "gunicorn worker processes"})
     threads: int = field(default=32, metadata={"doc": "threads per worker (SSE streams hold one)"})
-    pool_size: int = field(default=8, metadata={"doc": "database connections per worker"})
+    pool_size: int = field(
+        default=16,
+        metadata={"doc": "database connections kept open per worker (4 more for a moment)"},
+    )
     count_threshold: int = field(
         default=50000,
         metadata={"doc": "tables up to this many rows always get numberMatched"},
