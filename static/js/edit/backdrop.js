@@ -56,6 +56,8 @@ export function createTileBackdrop({ map, layer, counties, own, onSelect }) {
   const query = others.length ? { county: others.join(',') } : '';
   const options = { url: layer.tiles.url, query, headers: versionHeaders, maxNativeZoom: layer.tiles.max_zoom };
   const tiles = vectorTileLayer(L, { ...options, pane: 'sites', style, onClick }).addTo(map);
+  tiles.on('loading', () => setHook('backdrop-tiles', 'loading'));
+  tiles.on('load', () => setHook('backdrop-tiles', 'loaded'));
   return {
     /** Whether a feature is drawn from the tiles rather than loaded as GeoJSON. */
     has: (feature) => !own || feature.properties.county !== own,
