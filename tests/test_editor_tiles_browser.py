@@ -6,7 +6,8 @@ where another user moves it; a city-wide admin lists nothing and edits from the 
 finds a project with the search box, which asks the server (``q``, the first 20 matches,
 opened editable or read-only as the user may). A change to a tile-drawn project reloads
 only the tiles it touches (its old and new place) and shows within a second; the search
-results follow renames, status changes and deletions. Expected figures come from SQL."""
+results follow renames, status changes and deletions; a project moved into the own county
+leaves the tiles for the list. Expected figures come from SQL."""
 
 from __future__ import annotations
 
@@ -489,4 +490,17 @@ def test_search_results_follow_renames_status_changes_and_deletions(editor, site
     searched = [u for u in editor.execute_script(RESOURCES) if "q=" in u]
     assert searched == []  # followed, not searched again
     search(editor, " ")
+    assert [e["message"] for e in severe_logs(editor)] == []
+
+
+def test_a_project_moved_into_the_own_county_leaves_the_tiles_for_the_list(editor, site, token):
+    base, _, engine = site
+    fresh_view(editor, base)
+    code, lon, lat = visible_lone_point(editor, engine, pixels=60)
+    where = screen_point(editor, lon, lat)
+    wait_for(lambda: painted(editor, where))
+    assert code not in listed(editor)
+    patch_project(base, token, code, {"properties": {"county": COUNTY}})
+    wait_for(lambda: listed(editor).get(code) == "true", 5)
+    wait_for(lambda: not painted(editor, where), 1)  # the tiles no longer draw it
     assert [e["message"] for e in severe_logs(editor)] == []
