@@ -4,21 +4,27 @@ GeoJSON hold only their county's projects, which stay editable; another county's
 drawn from the vector tiles, opens read-only on a click, is not in the list, and is redrawn
 where another user moves it; a city-wide admin lists nothing and edits from the tiles, or
 finds a project with the search box, which asks the server (``q``, the first 20 matches,
-opened editable or read-only as the user may). Expected figures come from SQL."""
+opened editable or read-only as the user may). A change to a tile-drawn project reloads
+only the tiles it touches (its old and new place) and shows within a second; the search
+results follow renames, status changes and deletions; a project moved into the own county
+leaves the tiles for the list. Expected figures come from SQL."""
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from mapserver.accounts import users
+from mapserver.accounts import credentials, users
 from mapserver.store.db import make_engine
 from tests import apps
 from tests.browser import (
@@ -26,12 +32,14 @@ from tests.browser import (
     hook,
     log_in_through,
     map_offset,
+    mercator_y,
     serve,
     settled_bounds,
     severe_logs,
     wait_for,
 )
 from tests.conftest import ARTIFACTS, new_database
+from tests.tilemode import PIXEL, patch_project, screen_point
 
 pytestmark = pytest.mark.browser
 
@@ -355,4 +363,144 @@ def test_a_county_editor_opens_other_counties_results_read_only(editor, site):
     editor.find_element(By.ID, "close").click()
     wait_for(lambda: hook(editor, "editor-mode") == "idle")
     search(editor, " ")
+    assert [e["message"] for e in severe_logs(editor)] == []
+
+
+# Changes made elsewhere, as the editor follows them (/events).
+
+
+@pytest.fixture(scope="module")
+def token(site) -> str:
+    """An API token of an admin, for changing projects as a GIS client would."""
+    _, _, engine = site
+    account, _ = users.create_user(engine, "gis_k", "admin")
+    return credentials.issue_token(engine, account.id, "test")[1]
+
+
+def fresh_view(driver, base: str) -> None:
+    """The editor reloaded: its first view, the backdrop's tiles loaded, the stream open."""
+    driver.get(f"{base}/edit")
+    wait_for(lambda: hook(driver, "state") == "ready" and hook(driver, "connection") == "open", 15)
+    settled_bounds(driver)
+    wait_for(lambda: hook(driver, "backdrop-tiles") == "loaded", 15)
+
+
+SERVER_BUFFER = 256 / 4096  # the tiles' buffer, as a share of a tile (docs/tiles.md)
+TILE_URL = re.compile(r"/ogc/collections/projects/tiles/WebMercatorQuad/(\d+)/(\d+)/(\d+)\?")
+RESOURCES = "return performance.getEntriesByType('resource').map((r) => r.name)"
+
+
+def tile_xy(lon: float, lat: float, z: int) -> tuple[float, float]:
+    """lon/lat as a fractional Web Mercator tile column and row."""
+    n = 2**z
+    return (lon + 180) / 360 * n, (1 - mercator_y(lat) / math.pi) / 2 * n
+
+
+def tiles_touching(box: list[float], z: int, buffer: float = 0.0) -> set[tuple[int, int]]:
+    """The tiles (x, y) of zoom z that a lon/lat box touches, each widened by `buffer`."""
+    fx0, fy1 = tile_xy(box[0], box[1], z)
+    fx1, fy0 = tile_xy(box[2], box[3], z)
+    xs = range(math.floor(fx0 - buffer - 1), math.floor(fx1 + buffer) + 1)
+    ys = range(math.floor(fy0 - buffer - 1), math.floor(fy1 + buffer) + 1)
+    return {(x, y) for x in xs for y in ys
+            if x - buffer <= fx1 and x + 1 + buffer >= fx0
+            and y - buffer <= fy1 and y + 1 + buffer >= fy0}  # fmt: skip
+
+
+def tile_requests(driver) -> list[tuple[int, int, int]]:
+    """The projects tiles requested since the resource timings were cleared: (z, x, y)."""
+    found = (TILE_URL.search(url) for url in driver.execute_script(RESOURCES))
+    return [(int(m[1]), int(m[3]), int(m[2])) for m in found if m]
+
+
+def painted(driver, point: tuple[float, float]) -> bool:
+    rgba = driver.execute_script(PIXEL, *point)
+    return bool(rgba) and rgba[3] > 0
+
+
+def test_a_change_reloads_only_the_tiles_it_touches_and_shows_within_a_second(editor, site, token):
+    base, _, engine = site
+    fresh_view(editor, base)
+    code, lon, lat = visible_lone_point(editor, engine, pixels=60)
+    west, south, east, north = map(float, hook(editor, "map-bounds").split(","))
+    width = editor.find_element(By.ID, "map").size["width"]
+    z = round(math.log2(width * 360 / (256 * (east - west))))  # Leaflet's zoom: whole levels
+    shift = 30 * degrees_per_pixel(editor) * (1 if lon < (west + east) / 2 else -1)
+    old, new = screen_point(editor, lon, lat), screen_point(editor, lon + shift, lat)
+    wait_for(lambda: painted(editor, old))
+    assert not painted(editor, new)
+    before = int(hook(editor, "backdrop-reloaded") or 0)
+    editor.execute_script("performance.clearResourceTimings()")
+    point = {"type": "Point", "coordinates": [lon + shift, lat]}
+    patch_project(base, token, code, {"properties": {}, "geometry": point})
+    wait_for(lambda: painted(editor, new) and not painted(editor, old), timeout=1)
+    reloaded = wait_for(lambda: int(hook(editor, "backdrop-reloaded") or 0) - before)
+    got = wait_for(lambda: len(r := tile_requests(editor)) >= reloaded and r)
+    # Expected: the tiles whose buffered extent holds the old or the new place (or lies
+    # between them); every one requested once; the other tiles on the screen not at all.
+    box = [min(lon, lon + shift), lat, max(lon, lon + shift), lat]
+    touched = tiles_touching(box, z, SERVER_BUFFER)
+    on_screen = tiles_touching([west, south, east, north], z)
+    assert len(got) == reloaded == len(set(got)), got
+    assert {t[0] for t in got} == {z}
+    xy = {(x, y) for _, x, y in got}
+    assert (
+        tiles_touching([lon, lat, lon, lat], z) | tiles_touching(point["coordinates"] * 2, z) <= xy
+    )
+    assert xy <= touched & on_screen
+    assert len(on_screen - touched) > 10  # most of the screen was left alone
+    assert [e["message"] for e in severe_logs(editor)] == []
+
+
+def result_rows(driver) -> dict[str, tuple[str, str]]:
+    items = driver.find_elements(By.CSS_SELECTOR, "#search-results .project-item")
+    return {i.get_attribute("data-code"): (i.find_element(By.CLASS_NAME, "project-name").text,
+                                           i.find_element(By.CLASS_NAME, "project-meta").text)
+            for i in items}  # fmt: skip
+
+
+def delete_project(base: str, token: str, code: str) -> None:
+    item = f"{base}/ogc/collections/projects/items/{code}"
+    etag = requests.get(item, timeout=10).headers["ETag"]
+    headers = {"Authorization": f"Bearer {token}", "If-Match": etag}
+    assert requests.delete(item, headers=headers, timeout=10).status_code == 204
+
+
+def test_search_results_follow_renames_status_changes_and_deletions(editor, site, token):
+    base, _, engine = site
+    with engine.begin() as conn:
+        first, second = conn.execute(
+            sa.text("UPDATE projects SET name = '跟随测试' || id WHERE code IN ("
+                    "  SELECT code FROM projects WHERE deleted_at IS NULL AND county <> :c"
+                    "  ORDER BY id LIMIT 2) RETURNING code, status"), {"c": COUNTY}
+        ).all()  # fmt: skip
+    fresh_view(editor, base)
+    got = check_results(editor, engine, "跟随测试")
+    assert {r[0] for r in got} == {first[0], second[0]}
+    status = "completed" if first[1] != "completed" else "suspended"
+    editor.execute_script("performance.clearResourceTimings()")
+    patch_project(base, token, first[0], {"properties": {"name": "跟随测试改名", "status": status}})
+    want = ("跟随测试改名", STATUS[status])
+    wait_for(lambda: (row := _stable(lambda: result_rows(editor).get(first[0]))) and row[0]
+             and (row[0][0], row[0][1].split(" · ")[2]) == want, 5)  # fmt: skip
+    delete_project(base, token, second[0])
+    wait_for(lambda: _stable(lambda: list(result_rows(editor))) == ([first[0]],), 5)
+    assert hook(editor, "search-count") == "1" and hook(editor, "search-text") == "跟随测试"
+    assert editor.find_element(By.ID, "search-status").text == "找到 1 个项目"
+    searched = [u for u in editor.execute_script(RESOURCES) if "q=" in u]
+    assert searched == []  # followed, not searched again
+    search(editor, " ")
+    assert [e["message"] for e in severe_logs(editor)] == []
+
+
+def test_a_project_moved_into_the_own_county_leaves_the_tiles_for_the_list(editor, site, token):
+    base, _, engine = site
+    fresh_view(editor, base)
+    code, lon, lat = visible_lone_point(editor, engine, pixels=60)
+    where = screen_point(editor, lon, lat)
+    wait_for(lambda: painted(editor, where))
+    assert code not in listed(editor)
+    patch_project(base, token, code, {"properties": {"county": COUNTY}})
+    wait_for(lambda: listed(editor).get(code) == "true", 5)
+    wait_for(lambda: not painted(editor, where), 1)  # the tiles no longer draw it
     assert [e["message"] for e in severe_logs(editor)] == []

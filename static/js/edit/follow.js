@@ -27,6 +27,7 @@ function apply(ctx, change) {
   if (change.feature) ctx.sites.upsert(change.feature);
   else ctx.sites.remove(code);
   relist(ctx);
+  ctx.list.follow?.(code, change.feature); // tile mode: the search results (search.js)
   if (ctx.current?.code === code) openChanged(ctx, code, change.feature);
 }
 

@@ -92,6 +92,7 @@ function searchPanel(ctx, list, onSelect) {
   onlyEditable.addEventListener('change', search.refresh);
   return {
     setFeatures: list.setFeatures,
+    follow: search.follow,
     select(code) {
       list.select(code);
       search.select(code);

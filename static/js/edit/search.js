@@ -1,7 +1,9 @@
 // Tile mode's search (docs/editor.md): the page holds only the user's own county's projects,
 // so the search box asks the server (`q`: a part of the code or name, taken literally) for
 // the first matches in the whole city, drawn like the list; choosing one opens it (editable
-// or read-only, as a click on the map would) and the editor flies the map to it.
+// or read-only, as a click on the map would) and the editor flies the map to it. The results
+// follow the change stream: a listed project changed elsewhere shows its new state, a
+// deleted one leaves the list.
 
 import { fetchFeatures } from '../common/api.js';
 import { setHook, setText } from '../common/dom.js';
@@ -76,6 +78,18 @@ export function createProjectSearch({ input, results, list, status, layerId, fil
   return {
     /** Search again (the filters changed). */
     refresh: changed,
+    /** Project `code` changed (follow.js): its row shows `feature`, or leaves when null (deleted). */
+    follow(code, feature) {
+      const at = state.features.findIndex((f) => String(f.id) === code);
+      if (at < 0) return;
+      const more = state.features.length > SHOWN; // the count beyond is unknown: the summary stays
+      if (feature) state.features[at] = feature;
+      else state.features.splice(at, 1);
+      render();
+      if (feature || more) return;
+      setText(status, summary(state.features.length));
+      setHook('search-count', state.features.length);
+    },
     /** Mark the open project among the results (null: none). */
     select(code) {
       state.selected = code;

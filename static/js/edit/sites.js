@@ -35,7 +35,9 @@ function draw(ctx, feature) {
 
 /**
  * @param {{map: L.Map, style: object, mayEdit: function(object): boolean, onSelect: function(string),
- *          elsewhere?: {has: function(object): boolean, changed: function(), hide: function(?string)}}} options
+ *          elsewhere?: {has: function(object): boolean, changed: function(string, ?object), left: function(string),
+ *                       hide: function(?string), setInteractive: function(boolean)}}} options
+ * `elsewhere` (backdrop.js): what draws the projects not kept here, told of their changes.
  */
 export function createSiteLayer({ map, style, mayEdit, onSelect, elsewhere = null }) {
   const ctx = { style, mayEdit, onSelect, renderer: L.svg({ pane: PANE, padding: 0.3 }), hidden: null };
@@ -46,7 +48,7 @@ export function createSiteLayer({ map, style, mayEdit, onSelect, elsewhere = nul
     if (entries.has(code)) group.removeLayer(entries.get(code).layer);
     if (elsewhere?.has(feature)) {
       entries.delete(code);
-      elsewhere.changed();
+      elsewhere.changed(code, feature.geometry);
       return;
     }
     const entry = { feature, layer: draw(ctx, feature) };
@@ -59,10 +61,14 @@ export function createSiteLayer({ map, style, mayEdit, onSelect, elsewhere = nul
       entries.clear();
       features.forEach(put);
     },
-    upsert: put,
+    upsert(feature) {
+      const code = String(feature.id);
+      if (elsewhere && !entries.has(code) && !elsewhere.has(feature)) elsewhere.left(code); // moved in from the tiles?
+      put(feature);
+    },
     remove(code) {
       if (entries.has(code)) group.removeLayer(entries.get(code).layer);
-      else elsewhere?.changed();
+      else elsewhere?.changed(code, null);
       entries.delete(code);
     },
     /** Take one project off the map while the editor draws it (null: none). */

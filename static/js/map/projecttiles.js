@@ -7,6 +7,7 @@
 import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
 import { versionHeaders } from '../common/api.js';
 import { setHook } from '../common/dom.js';
+import { drawnBox, drawnFeature, geometryBox, touchedBoxes } from '../common/tilechange.js';
 import { vectorTileLayer } from '../common/vectortiles.js';
 import { screenScale } from './mapview.js';
 import { TOLERANCE_PX, classStyles, nameTooltip } from './projects.js';
@@ -22,82 +23,33 @@ function styleOf(ctx, properties, kind, state) {
   return (state.selected ? styles.selected : styles.normal)[kind];
 }
 
-/** A GeoJSON geometry's lon/lat box [w, s, e, n], or null. */
-export function geometryBox(geometry) {
-  if (!geometry) return null;
-  const box = [Infinity, Infinity, -Infinity, -Infinity];
-  const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      box[0] = Math.min(box[0], c[0]);
-      box[1] = Math.min(box[1], c[1]);
-      box[2] = Math.max(box[2], c[0]);
-      box[3] = Math.max(box[3], c[1]);
-    } else c.forEach(walk);
-  };
-  if (geometry.type === 'GeometryCollection') geometry.geometries.forEach((g) => walk(g.coordinates));
-  else walk(geometry.coordinates);
-  return box[0] <= box[2] ? box : null;
-}
-
 /** A GeoJSON geometry's extent as LatLngBounds, or null. */
 export function geometryBounds(geometry) {
   const box = geometryBox(geometry);
   return box ? L.latLngBounds([box[1], box[0]], [box[3], box[2]]) : null;
 }
 
-/** Where a feature is drawn in the loaded tiles of the zoom shown, as LatLngBounds (invalid if nowhere). */
-function drawnBounds(ctx, code) {
-  const bounds = L.latLngBounds([]);
-  const size = ctx.tiles.getTileSize().x;
-  for (const { coords, features } of ctx.tiles.tilesDrawn()) {
-    for (const feature of features) {
-      if (feature.id !== code) continue;
-      for (const ring of feature.rings) {
-        for (let i = 0; i < ring.length; i += 2) {
-          const point = L.point(coords.x * size + ring[i], coords.y * size + ring[i + 1]);
-          bounds.extend(ctx.map.unproject(point, coords.z));
-        }
-      }
-    }
-  }
-  return bounds;
+/** The loaded tiles of the zoom shown and their pixel size: what tilechange.js reads. */
+function loaded(ctx) {
+  return { drawn: ctx.tiles.tilesDrawn(), size: ctx.tiles.getTileSize().x };
 }
 
-function findFeature(ctx, code) {
-  for (const { features } of ctx.tiles.tilesDrawn()) {
-    const found = features.find((f) => f.id === code);
-    if (found) return { type: 'Feature', id: code, properties: found.properties, geometry: null };
-  }
-  return null;
+/** Where a feature is drawn in the loaded tiles of the zoom shown, as LatLngBounds (invalid if nowhere). */
+function drawnBounds(ctx, code) {
+  const box = drawnBox({ ...loaded(ctx), code });
+  return box ? L.latLngBounds([box[1], box[0]], [box[3], box[2]]) : L.latLngBounds([]);
 }
 
 /**
- * Redraw what a change touches: the tiles of the feature's old box (where the loaded tiles
- * draw it) and of its new one. A feature the page does not see (inside a cluster, or off
- * the loaded tiles) has no old box here: then the tiles that hold clusters are redrawn too
- * (the server invalidated exactly; unchanged tiles answer 304).
+ * Redraw what a change touches (tilechange.js): the tiles of the feature's old box and of
+ * its new one, or the tiles that hold clusters when the page does not see it (the server
+ * invalidated exactly; unchanged tiles answer 304).
  */
 function redrawChange(ctx, code, geometry) {
-  const before = drawnBounds(ctx, code);
-  if (before.isValid()) ctx.tiles.redrawBBox(before.toBBoxString().split(',').map(Number));
-  else {
-    for (const { coords, features } of ctx.tiles.tilesDrawn()) {
-      if (features.some((f) => f.kind === 'cluster')) ctx.tiles.redrawBBox(tileBox(ctx, coords));
-    }
-  }
-  const after = geometryBox(geometry);
-  if (after) {
-    ctx.tiles.redrawBBox(after);
-    ctx.recent.set(code, geometryBounds(geometry));
-  } else ctx.recent.delete(code);
-}
-
-/** A tile's lon/lat box shrunk a little, so that only the tile itself is reloaded. */
-function tileBox(ctx, coords) {
-  const size = ctx.tiles.getTileSize().x;
-  const nw = ctx.map.unproject(L.point(coords.x * size + 1, coords.y * size + 1), coords.z);
-  const se = ctx.map.unproject(L.point((coords.x + 1) * size - 1, (coords.y + 1) * size - 1), coords.z);
-  return [nw.lng, se.lat, se.lng, nw.lat];
+  for (const box of touchedBoxes({ ...loaded(ctx), code, geometry })) ctx.tiles.redrawBBox(box);
+  const bounds = geometryBounds(geometry);
+  if (bounds) ctx.recent.set(code, bounds);
+  else ctx.recent.delete(code);
 }
 
 /**
@@ -155,7 +107,7 @@ export function createProjectTiles({ map, layer, onSelect, onDrawn }) {
     remove: (code) => redrawChange(ctx, code, null),
     replaceAll() {},
     select: (code) => ctx.tiles.setSelected(code),
-    get: (code) => findFeature(ctx, code),
+    get: (code) => drawnFeature(ctx.tiles.tilesDrawn(), code),
     size: () => ctx.matched,
     /** Features drawn at this zoom: Σ `count` over the loaded tiles (clusters count their members). */
     drawn: () => ctx.tiles.sum(),
