@@ -61,13 +61,14 @@ test('drawnBox: where the loaded tiles draw a feature, over every tile holding p
   assert.equal(drawnFeature(drawn, 'c'), null);
 });
 
-test('tileBox: inset by one pixel it touches the tile alone without a buffer; inset past the buffer, with it', () => {
+test('tileBox: by default inset past the buffer, so it touches the tile alone; inset by one pixel, all nine', () => {
   const coords = { z: 10, x: 830, y: 420 };
   const neighbours = [-1, 0, 1].flatMap((dx) => [-1, 0, 1].map((dy) => [coords.x + dx, coords.y + dy]));
   const touched = (box, buffer) => neighbours.filter(([x, y]) => tileTouches(10, x, y, box, buffer));
-  assert.deepEqual(touched(tileBox(coords, { size: SIZE }), 0), [[830, 420]]);
-  assert.equal(touched(tileBox(coords, { size: SIZE }), BUFFER).length, 9); // the buffer reaches 16 px out
-  assert.deepEqual(touched(tileBox(coords, { size: SIZE, inset: 17 }), BUFFER), [[830, 420]]);
+  assert.deepEqual(touched(tileBox(coords, { size: SIZE }), BUFFER), [[830, 420]]);
+  assert.deepEqual(touched(tileBox(coords, { size: 512 }), BUFFER), [[830, 420]]);
+  assert.deepEqual(touched(tileBox(coords, { size: SIZE, inset: 1 }), 0), [[830, 420]]);
+  assert.equal(touched(tileBox(coords, { size: SIZE, inset: 1 }), BUFFER).length, 9); // the buffer reaches 16 px out
 });
 
 test('touchedBoxes: the old box where the tiles draw it, then the new geometry', () => {

@@ -6,7 +6,7 @@
 // as tilesDrawn() gives them), boxes go out as lon/lat [west, south, east, north]; no
 // Leaflet, no DOM (node specs in tests/js).
 
-import { tileFraction } from './tileshapes.js';
+import { TILE_BUFFER, tileFraction } from './tileshapes.js';
 
 const DEG = 180 / Math.PI;
 
@@ -55,8 +55,12 @@ export function drawnBox({ drawn, size, code }) {
   return box[0] <= box[2] ? box : null;
 }
 
-/** A tile's lon/lat box shrunk by `inset` pixels on every side. */
-export function tileBox(coords, { size, inset = 1 }) {
+/**
+ * A tile's lon/lat box shrunk by `inset` pixels on every side; by default past the tiles'
+ * buffer, so that redrawing the box reloads the tile alone, not the neighbours whose
+ * buffer reaches into it.
+ */
+export function tileBox(coords, { size, inset = Math.floor(TILE_BUFFER * size) + 1 }) {
   const [west, north] = pixelLonLat(coords, inset, inset, size);
   const [east, south] = pixelLonLat(coords, size - inset, size - inset, size);
   return [west, south, east, north];

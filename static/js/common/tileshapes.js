@@ -27,6 +27,9 @@ export function tileFraction(lon, lat, z) {
   return [x, y];
 }
 
+/** The server's tile buffer (256 of a tile's 4096 units) as a share of the tile. */
+export const TILE_BUFFER = 256 / 4096;
+
 /**
  * Whether tile z/x/y, widened by `buffer` (a share of the tile: 256/4096 for the server's
  * tile buffer), touches a lon/lat box [west, south, east, north] (edges included): the same

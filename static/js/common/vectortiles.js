@@ -47,6 +47,7 @@ import {
   clusterRadius,
   decodeTile,
   featureHit,
+  TILE_BUFFER,
   tileTouches,
   tileUrl,
 } from './tileshapes.js';
@@ -61,7 +62,7 @@ const DEFAULTS = {
   tolerance: 4,
   scale: 1,
   zoomOnCluster: true,
-  buffer: 256 / 4096,
+  buffer: TILE_BUFFER,
   query: '',
   order: null,
   interactive: true,
