@@ -12,8 +12,9 @@
 // - url: template with {z} {x} {y}; query: string or object, appended.
 // - style(properties, kind, state): kind 'point' | 'line' | 'polygon' | 'cluster'; state
 //   {selected, layer, zoom}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
-//   fillOpacity, stroke, radius, dashArray; for a point, text: {text, size, color, halo}, its
-//   label beside it) or null to skip the feature. A cluster
+//   fillOpacity, stroke, radius, dashArray; for a point or a line, text: {text, size, color,
+//   halo, italic, rank, anchor}, its name, placed once the tile's features are drawn: see
+//   tilelabels.js) or null to skip the feature. A cluster
 //   (`cluster: true`, `count`) is a circle sized by its count (radius ignored) with its count.
 // - layers: MVT layer names to draw (null: all); idProperty: attribute holding the id ('id').
 // - order(feature): a number; features are drawn by it, lowest first (e.g. by MVT layer:
@@ -51,6 +52,7 @@ import {
   tileUrl,
 } from './tileshapes.js';
 import { TileCache } from './tilecache.js';
+import { drawLabels } from './tilelabels.js';
 import { prefetchMethods } from './tileprefetch.js';
 
 const TAU = Math.PI * 2;
@@ -134,23 +136,6 @@ function label(ctx, feature, style) {
   const [x, y] = feature.rings[0];
   ctx.strokeText(text, x, y);
   ctx.fillText(text, x, y);
-}
-
-/** A point's name beside it: style.text = {text, size, color, halo}. */
-function pointText(ctx, feature, style) {
-  const { text, size = 12, color = '#ffffff', halo = 'rgba(0, 0, 0, 0.7)' } = style.text;
-  ctx.globalAlpha = 1;
-  ctx.setLineDash([]);
-  ctx.font = `${size}px sans-serif`;
-  ctx.textAlign = 'left';
-  ctx.textBaseline = 'middle';
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = halo;
-  ctx.fillStyle = color;
-  const ring = feature.rings[0];
-  const x = ring[0] + (style.radius || 0) + 3;
-  ctx.strokeText(text, x, ring[1]);
-  ctx.fillText(text, x, ring[1]);
 }
 
 function defineClass(L) {
@@ -252,13 +237,16 @@ function defineClass(L) {
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       let selected = null;
+      const labels = [];
       for (const feature of canvas._vt.features) {
         const style = this._styleOf(feature);
         if (!style) continue;
+        if (style.text && feature.kind !== 'cluster') labels.push({ feature, style });
         if (feature.id !== null && feature.id === this._selected) selected = [feature, style];
         else this._drawOne(ctx, feature, style);
       }
       if (selected) this._drawOne(ctx, ...selected);
+      if (labels.length) drawLabels(ctx, labels, this.getTileSize().x);
     },
 
     _drawOne(ctx, feature, style) {
@@ -266,7 +254,6 @@ function defineClass(L) {
       trace(ctx, feature, style);
       paint(ctx, style);
       if (feature.kind === 'cluster') label(ctx, feature, style);
-      else if (style.text && feature.kind === 'point') pointText(ctx, feature, style);
     },
 
     /** The loaded tiles of the zoom shown, as {coords, features}. */
