@@ -217,6 +217,24 @@ def coloured(driver, rgb) -> list[list[float]]:
     return driver.execute_script(COLOURED, list(rgb), 40)
 
 
+def along(driver, rgb, points) -> tuple[int, int]:
+    """Pixels of a label colour within 12 px of a (lon, lat) line, and in all (waits for one)."""
+    line = screen_line(driver, points)
+    found = wait_for(lambda: coloured(driver, rgb), 20)
+    return sum(distance(p, line) <= 12 for p in found), len(found)
+
+
+def zoom_in(driver, at: tuple[float, float], zoom: float) -> None:
+    """Wheel the map in around `at` (lon, lat) to `zoom` or beyond (no click: a click may open
+    a project), until the vector basemap is drawn there."""
+    while zoom_of(driver) < zoom:
+        origin = ScrollOrigin.from_element(
+            driver.find_element(By.ID, "map"), *map_offset(driver, *at)
+        )
+        ActionChains(driver).scroll_from_origin(origin, 0, -200).perform()
+    wait_for(lambda: driver.execute_script(SETTLED), 20)
+
+
 def test_street_and_river_names_are_drawn_along_them(site):
     base, _ = site
     with chromium(1600, 1000) as driver:
@@ -226,20 +244,21 @@ def test_street_and_river_names_are_drawn_along_them(site):
         wait_for(lambda: driver.execute_script(SETTLED), 20)
         assert zoom_of(driver) < 12, "the big screen opens below the primary roads' names"
         assert coloured(driver, STREET_TEXT) == []
-        # wheel in (no click: a click may open a project) between the street and the river
-        while zoom_of(driver) < 13:
-            origin = ScrollOrigin.from_element(
-                driver.find_element(By.ID, "map"), *map_offset(driver, 106.6, 30.5)
-            )
-            ActionChains(driver).scroll_from_origin(origin, 0, -200).perform()
-        wait_for(lambda: driver.execute_script(SETTLED), 20)
+        zoom_in(driver, (106.6, 30.5), 13)  # between the street and the river
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "basemap-vector-names.png"))
-        street = screen_line(driver, basemap_files.STREET)
-        river = screen_line(driver, basemap_files.RIVER)
-        names = wait_for(lambda: coloured(driver, STREET_TEXT), 20)
-        near = [p for p in names if distance(p, street) <= 12]
-        assert len(near) >= 20 and len(near) == len(names), (len(near), len(names))
-        water = [p for p in coloured(driver, WATER_TEXT) if distance(p, river) <= 12]
-        assert len(water) >= 20
+        near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
+        assert near >= 20 and near == anywhere, (near, anywhere)
+        assert along(driver, WATER_TEXT, basemap_files.RIVER)[0] >= 20
+        # past the file's last zoom (14), tiles are cut from its z14 tiles and drawn at the
+        # zoom shown, not scaled up: the names keep their size
+        zoom_in(driver, (106.62, 30.47), 16)
+        driver.save_screenshot(str(ARTIFACTS / "basemap-vector-names-z16.png"))
+        widths = driver.execute_script(
+            "return [...document.querySelectorAll('.basemap-vector canvas.vector-tile')]"
+            ".map((c) => c.getBoundingClientRect().width)"
+        )
+        assert widths and max(widths) < 256 * 2**0.75 + 1
+        near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
+        assert near >= 20 and near == anywhere, (near, anywhere)
         assert severe_logs(driver) == []

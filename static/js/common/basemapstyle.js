@@ -70,7 +70,7 @@ const NAME_ONLY = { stroke: false, fill: false, radius: 0 };
 function nameText(p, zoom, byClass, fallback, extra) {
   const [from, rank] = byClass[p.class] || fallback;
   const text = zoom >= from ? featureName(p) : '';
-  return text ? { text, rank, size: rank <= 4 ? 13 : 12, ...extra } : null;
+  return text ? { text, rank, size: rank <= 4 ? 14 : 13, ...extra } : null;
 }
 
 const PAINT = {

@@ -25,6 +25,9 @@
 // - onClick(hit, event): a click on a feature; a click on a cluster zooms in (zoomOnCluster).
 // - onHover(hit | null, event): the feature under the pointer (the cursor turns to a hand).
 // - buffer: the tiles' buffer as a share of the tile (256/4096), for redrawBBox.
+// - maxDataZoom: the source's last zoom (null: none); deeper, a tile is cut from its
+//   ancestor's and drawn at the zoom shown (lines and names keep their size; Leaflet's
+//   maxNativeZoom would scale the canvas up).
 // - headers: request headers, or a function returning them (asked per tile request);
 //   fetchOptions: the rest of fetch()'s options (same-origin credentials by default).
 // - prefetch: n > 0 (off by default): once the view is drawn ('load'), fetch the tiles of
@@ -48,6 +51,7 @@ import {
   clusterRadius,
   decodeTile,
   featureHit,
+  overzoomed,
   tileTouches,
   tileUrl,
 } from './tileshapes.js';
@@ -71,6 +75,7 @@ const DEFAULTS = {
   prefetch: 0,
   prefetchParallel: 4,
   cacheSize: 512,
+  maxDataZoom: null,
 };
 const classes = new WeakMap();
 
@@ -181,20 +186,22 @@ function defineClass(L) {
       return canvas;
     },
 
-    /** A tile's request: its URL, headers, and the cache key (URL and data version). */
+    /** A tile's request: its URL, headers, the cache key (URL and data version), its part when overzoomed. */
     _request(coords) {
-      const url = tileUrl(this.options.url, coords, this.options.query);
+      const { source, scale, offset } = overzoomed(coords, this.options.maxDataZoom);
+      const url = tileUrl(this.options.url, source, this.options.query);
       const headers = typeof this.options.headers === 'function' ? this.options.headers() : this.options.headers;
-      return { url, headers, key: `${url} ${JSON.stringify(headers || {})}` };
+      const part = scale > 1 ? ` ${coords.z}/${coords.x}/${coords.y}` : '';
+      return { url, headers, key: `${url} ${JSON.stringify(headers || {})}${part}`, scale, offset };
     },
 
     /** Fetch and decode a tile: its features, in drawing order. */
-    async _fetchFeatures({ url, headers }, signal, priority = 'auto') {
+    async _fetchFeatures({ url, headers, scale, offset }, signal, priority = 'auto') {
       const response = await fetch(url, { ...this.options.fetchOptions, headers, signal, priority });
       if (!response.ok) throw new Error(`${response.status} ${url}`);
       const bytes = response.status === 204 ? null : await response.arrayBuffer();
-      const size = this.getTileSize().x;
-      const features = decodeTile(bytes, { size, layers: this.options.layers, idProperty: this.options.idProperty });
+      const { layers, idProperty } = this.options;
+      const features = decodeTile(bytes, { size: this.getTileSize().x, layers, idProperty, scale, offset });
       const { order } = this.options;
       if (order) features.sort((a, b) => order(a) - order(b));
       return features;
