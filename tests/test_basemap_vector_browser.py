@@ -227,11 +227,14 @@ def along(driver, rgb, points) -> tuple[int, int]:
 def zoom_in(driver, at: tuple[float, float], zoom: float) -> None:
     """Wheel the map in around `at` (lon, lat) to `zoom` or beyond (no click: a click may open
     a project), until the vector basemap is drawn there."""
-    while zoom_of(driver) < zoom:
+    for _ in range(12):
+        if zoom_of(driver) >= zoom:
+            break
         origin = ScrollOrigin.from_element(
             driver.find_element(By.ID, "map"), *map_offset(driver, *at)
         )
         ActionChains(driver).scroll_from_origin(origin, 0, -200).perform()
+    assert zoom_of(driver) >= zoom, "the wheel did not zoom the map in"
     wait_for(lambda: driver.execute_script(SETTLED), 20)
 
 
