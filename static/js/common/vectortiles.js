@@ -200,9 +200,8 @@ function defineClass(L) {
       const response = await fetch(url, { ...this.options.fetchOptions, headers, signal, priority });
       if (!response.ok) throw new Error(`${response.status} ${url}`);
       const bytes = response.status === 204 ? null : await response.arrayBuffer();
-      const { layers, idProperty } = this.options;
+      const { layers, idProperty, order } = this.options;
       const features = decodeTile(bytes, { size: this.getTileSize().x, layers, idProperty, scale, offset });
-      const { order } = this.options;
       if (order) features.sort((a, b) => order(a) - order(b));
       return features;
     },
