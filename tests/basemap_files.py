@@ -48,20 +48,26 @@ def line(*points: tuple[float, float]) -> dict:
     return {"type": "LineString", "coordinates": [list(p) for p in points]}
 
 
-# OpenMapTiles-schema layers over 广安区 (EXTENT), as the bundled style expects them, plus
-# a layer the style does not know (drawn by its fallback).
+# A named street (on the primary road) and a named river, as (lon, lat) vertices.
+STREET = ((106.6, 30.45), (106.7, 30.55))
+RIVER = ((106.55, 30.52), (106.65, 30.56), (106.75, 30.5))
+# OpenMapTiles-schema layers over 广安区 (EXTENT), as the bundled style expects them, with
+# names, plus a layer the style does not know (drawn by its fallback).
 VECTOR_LAYERS = {
     "landcover": [({"class": "wood"}, polygon(106.55, 30.4, 106.75, 30.6))],
     "landuse": [({"class": "residential"}, polygon(106.62, 30.44, 106.68, 30.5))],
     "park": [({"class": "park", "name": "公园"}, polygon(106.56, 30.55, 106.6, 30.59))],
     "water": [({"class": "lake"}, polygon(106.58, 30.41, 106.61, 30.44))],
-    "waterway": [({"class": "river"}, line((106.55, 30.52), (106.65, 30.56), (106.75, 30.5)))],
+    "waterway": [({"class": "river", "name": "渠江"}, line(*RIVER))],
     "transportation": [
         ({"class": "primary"}, line((106.55, 30.4), (106.75, 30.6))),
         ({"class": "minor"}, line((106.55, 30.6), (106.75, 30.4))),
     ],
     "transportation_name": [
-        ({"class": "primary", "name": "广安大道"}, line((106.6, 30.45), (106.7, 30.55)))
+        ({"class": "primary", "name": "Guang'an Dadao", "name:zh": "广安大道"}, line(*STREET))
+    ],
+    "water_name": [
+        ({"class": "lake", "name": "天池湖"}, {"type": "Point", "coordinates": [106.595, 30.425]})
     ],
     "building": [({}, polygon(106.64, 30.46, 106.642, 30.462))],
     "boundary": [({"admin_level": 6}, line((106.55, 30.47), (106.75, 30.47)))],

@@ -1,21 +1,37 @@
 """Vector and raster basemap files in a real headless Chromium (no internet here): the
 switcher on the big screen and the editor, on a desktop and a phone (390 × 844), swaps a
 vector MBTiles (ogr2ogr, drawn by vectortiles.js with the bundled style) and a raster one
-(gdal_translate); each draws non-blank pixels; and the editor on the vector basemap asks
-nothing of anyone but its own server (every request recorded from the page's start)."""
+(gdal_translate); each draws non-blank pixels; the editor on the vector basemap asks
+nothing of anyone but its own server (every request recorded from the page's start); and
+zoomed in, the street's and the river's names are drawn along them (pixels of the label
+colours next to each line, none of the street's colour before its names' zoom)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 from selenium.webdriver.common.by import By
 
 from mapserver.accounts import users
 from mapserver.store.db import make_engine
 from tests import apps, basemap_files
-from tests.browser import chromium, hook, log_in_through, serve, severe_logs, wait_for, wait_ready
+from tests.browser import (
+    chromium,
+    hook,
+    log_in_through,
+    map_offset,
+    serve,
+    settled_bounds,
+    severe_logs,
+    wait_for,
+    wait_ready,
+)
 from tests.conftest import ARTIFACTS, new_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.gdal]
@@ -39,6 +55,35 @@ PAINTED = """
   return imgs.filter((i) => painted(i, i.naturalWidth, i.naturalHeight)).length
     + canvases.filter((c) => painted(c, c.width, c.height)).length;
 """
+# Screen positions (CSS px) of the vector basemap's opaque pixels within `tolerance` (the
+# channels' differences summed) of a colour [r, g, b].
+COLOURED = """
+  const [rgb, tolerance] = arguments;
+  const found = [];
+  for (const tile of document.querySelectorAll('.basemap-vector canvas.vector-tile')) {
+    const c = document.createElement('canvas'); c.width = tile.width; c.height = tile.height;
+    const g = c.getContext('2d'); g.drawImage(tile, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const r = tile.getBoundingClientRect();
+    for (let i = 0; i < d.length; i += 4) {
+      const off = Math.abs(d[i] - rgb[0]) + Math.abs(d[i + 1] - rgb[1]) + Math.abs(d[i + 2] - rgb[2]);
+      if (d[i + 3] < 250 || off > tolerance) continue;
+      const p = i / 4;
+      found.push([r.left + ((p % c.width) + 0.5) * r.width / c.width,
+                  r.top + (Math.floor(p / c.width) + 0.5) * r.height / c.height]);
+    }
+  }
+  return found;
+"""
+# The vector basemap's tiles are all drawn, at one zoom (the previous zoom's are gone).
+SETTLED = """
+  const levels = [...document.querySelectorAll('.basemap-vector .leaflet-tile-container')]
+    .filter((level) => level.children.length);
+  const tiles = [...document.querySelectorAll('.basemap-vector canvas.vector-tile')];
+  return levels.length === 1 && tiles.length > 0 && tiles.every((t) => t.classList.contains('leaflet-tile-loaded'));
+"""
+# The label colours of the bundled style (basemapstyle.js): street names, water names.
+STREET_TEXT, WATER_TEXT = (0xF2, 0xE3, 0xBF), (0x8F, 0xD0, 0xFF)
 # Every resource the page fetches, recorded from its first request (the buffer is
 # enlarged before anything loads, so no entry is dropped).
 RECORD = """
@@ -139,4 +184,84 @@ def test_the_editor_on_a_vector_file_asks_only_its_own_server(site):
             "return [...document.querySelectorAll('[src], link[href]')].map((n) => n.src || n.href)"
         )
         assert [u for u in dom if not u.startswith((base + "/", "data:"))] == []
+        assert severe_logs(driver) == []
+
+
+def zoom_of(driver) -> float:
+    """The map's zoom, from its bounds and width (256 px tiles)."""
+    west, _, east, _ = map(float, settled_bounds(driver).split(","))
+    width = driver.find_element(By.ID, "map").size["width"]
+    return math.log2(width * 360 / 256 / (east - west))
+
+
+def screen_line(driver, points) -> list[tuple[float, float]]:
+    """(lon, lat) vertices as screen positions (CSS px), from the map's bounds hook."""
+    box = driver.execute_script(
+        "const r = document.getElementById('map').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];"
+    )
+    return [tuple(c + o for c, o in zip(box, map_offset(driver, *p), strict=True)) for p in points]
+
+
+def distance(point, line) -> float:
+    """Pixels from a point to a polyline."""
+    (px, py), best = point, math.inf
+    for (ax, ay), (bx, by) in pairwise(line):
+        dx, dy = bx - ax, by - ay
+        t = max(0, min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+        best = min(best, math.hypot(ax + t * dx - px, ay + t * dy - py))
+    return best
+
+
+def coloured(driver, rgb) -> list[list[float]]:
+    return driver.execute_script(COLOURED, list(rgb), 40)
+
+
+def along(driver, rgb, points) -> tuple[int, int]:
+    """Pixels of a label colour within 12 px of a (lon, lat) line, and in all (waits for one)."""
+    line = screen_line(driver, points)
+    found = wait_for(lambda: coloured(driver, rgb), 20)
+    return sum(distance(p, line) <= 12 for p in found), len(found)
+
+
+def zoom_in(driver, at: tuple[float, float], zoom: float) -> None:
+    """Wheel the map in around `at` (lon, lat) to `zoom` or beyond (no click: a click may open
+    a project), until the vector basemap is drawn there."""
+    for _ in range(12):
+        if zoom_of(driver) >= zoom:
+            break
+        origin = ScrollOrigin.from_element(
+            driver.find_element(By.ID, "map"), *map_offset(driver, *at)
+        )
+        ActionChains(driver).scroll_from_origin(origin, 0, -200).perform()
+    assert zoom_of(driver) >= zoom, "the wheel did not zoom the map in"
+    wait_for(lambda: driver.execute_script(SETTLED), 20)
+
+
+def test_street_and_river_names_are_drawn_along_them(site):
+    base, _ = site
+    with chromium(1600, 1000) as driver:
+        driver.get(base + "/")
+        wait_ready(driver, 20)
+        assert hook(driver, "basemap") == VECTOR
+        wait_for(lambda: driver.execute_script(SETTLED), 20)
+        assert zoom_of(driver) < 12, "the big screen opens below the primary roads' names"
+        assert coloured(driver, STREET_TEXT) == []
+        zoom_in(driver, (106.6, 30.5), 13)  # between the street and the river
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "basemap-vector-names.png"))
+        near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
+        assert near >= 20 and near == anywhere, (near, anywhere)
+        assert along(driver, WATER_TEXT, basemap_files.RIVER)[0] >= 20
+        # past the file's last zoom (14), tiles are cut from its z14 tiles and drawn at the
+        # zoom shown, not scaled up: the names keep their size
+        zoom_in(driver, (106.62, 30.47), 16)
+        driver.save_screenshot(str(ARTIFACTS / "basemap-vector-names-z16.png"))
+        widths = driver.execute_script(
+            "return [...document.querySelectorAll('.basemap-vector canvas.vector-tile')]"
+            ".map((c) => c.getBoundingClientRect().width)"
+        )
+        assert widths and max(widths) < 256 * 2**0.75 + 1
+        near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
+        assert near >= 20 and near == anywhere, (near, anywhere)
         assert severe_logs(driver) == []

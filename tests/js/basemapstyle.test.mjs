@@ -38,10 +38,10 @@ test('buildings only from zoom 13; boundaries below admin level 8 and not at sea
   assert.equal(basemapStyle('boundary', { admin_level: 2, maritime: 1 }, 'line', 8), null);
 });
 
-test('an unknown layer falls back to a faint style of its geometry type; label layers are not drawn', () => {
+test('an unknown layer falls back to a faint style of its geometry type; POIs are not drawn', () => {
   for (const type of ['point', 'line', 'polygon']) assert.ok(basemapStyle('city_roads', {}, type, 12), type);
-  assert.equal(basemapStyle('transportation_name', { name: '广安大道' }, 'line', 15), null);
   assert.equal(basemapStyle('poi', { name: '医院' }, 'point', 16), null);
+  assert.equal(basemapStyle('housenumber', { housenumber: '12' }, 'point', 18), null);
   assert.ok(basemapStyle('place', { class: 'city' }, 'point', 8));
   assert.equal(basemapStyle('place', { class: 'village' }, 'point', 8), null);
 });
@@ -55,11 +55,54 @@ test('places are dots with their Chinese name first', () => {
   assert.equal(featureName({}), '');
 });
 
+test('street names: only the name along the road (Chinese first), major roads from lower zooms', () => {
+  const street = (cls, zoom, extra = {}) =>
+    basemapStyle('transportation_name', { class: cls, name: 'Binhe Rd', 'name:zh': '滨河路', ...extra }, 'line', zoom);
+  const name = street('minor', 14);
+  assert.equal(name.text.text, '滨河路');
+  assert.equal(name.stroke, false);
+  assert.equal(name.fill, false);
+  assert.equal(street('minor', 13), null);
+  assert.ok(street('motorway', 10));
+  assert.equal(street('primary', 11), null);
+  assert.ok(street('primary', 12));
+  assert.ok(street('motorway', 10).text.rank < street('minor', 14).text.rank, 'major roads are placed first');
+  assert.ok(street('primary', 12).text.size > street('minor', 14).text.size);
+  assert.equal(street('minor', 16, { 'name:zh': '', name: '' }), null);
+  assert.equal(basemapStyle('transportation_name', { class: 'minor', name: '滨河路' }, 'point', 16), null);
+});
+
+test('river names along the drawn river; lake names on their point, in italic blue', () => {
+  const river = basemapStyle('waterway', { class: 'river', name: '渠江' }, 'line', 12);
+  assert.ok(river.stroke, 'the river is still drawn');
+  assert.equal(river.text.text, '渠江');
+  assert.ok(river.text.italic);
+  assert.equal(basemapStyle('waterway', { class: 'river', name: '渠江' }, 'line', 10).text, null);
+  assert.equal(basemapStyle('waterway', { class: 'stream', name: '小溪' }, 'line', 12).text, null);
+  assert.equal(basemapStyle('waterway', { class: 'river' }, 'line', 14).text, null);
+  const lake = basemapStyle('water_name', { class: 'lake', name: '天池湖' }, 'point', 12);
+  assert.equal(lake.text.text, '天池湖');
+  assert.equal(lake.text.anchor, 'center');
+  assert.equal(lake.text.color, river.text.color);
+  assert.equal(lake.fill, false);
+  assert.ok(basemapStyle('water_name', { class: 'lake', name: '天池湖' }, 'line', 12).text);
+  assert.equal(basemapStyle('water_name', { class: 'lake', name: '天池湖' }, 'point', 8), null);
+  assert.equal(basemapStyle('water_name', { class: 'lake' }, 'point', 12), null);
+});
+
+test('places are placed before roads, roads before water', () => {
+  const town = basemapStyle('place', { class: 'town', name: '协兴' }, 'point', 12).text.rank;
+  const road = basemapStyle('transportation_name', { class: 'primary', name: '广安大道' }, 'line', 12).text.rank;
+  const river = basemapStyle('waterway', { class: 'river', name: '渠江' }, 'line', 12).text.rank;
+  assert.ok(town < road && road < river);
+});
+
 test('layers are drawn water over land, roads over buildings, unknown layers before labels', () => {
   assert.ok(layerRank('landcover') < layerRank('water'));
   assert.ok(layerRank('water') < layerRank('transportation'));
   assert.ok(layerRank('building') < layerRank('transportation'));
   assert.ok(layerRank('transportation') < layerRank('city_roads'));
   assert.ok(layerRank('city_roads') < layerRank('place'));
+  assert.ok(layerRank('city_roads') < layerRank('water_name'));
   assert.equal(layerRank('city_roads'), BASEMAP_LAYER_ORDER.indexOf('*'));
 });

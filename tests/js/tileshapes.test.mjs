@@ -7,6 +7,7 @@ import {
   clusterRadius,
   decodeTile,
   featureHit,
+  overzoomed,
   ringTiles,
   ringsToPixels,
   tileBounds,
@@ -166,6 +167,29 @@ test('decoding: a 204 (no bytes) is no features; other layers can be left out; 5
   assert.deepEqual(decodeTile(SAMPLE, { layers: ['roads'] }), []);
   const point = decodeTile(SAMPLE, { size: 512 }).find((f) => f.kind === 'point');
   assert.deepEqual([...point.rings[0]], [128, 128]);
+});
+
+test('past the source\'s last zoom a tile is a part of its ancestor there', () => {
+  assert.deepEqual(overzoomed({ z: 16, x: 52166, y: 26929 }, 14), {
+    source: { z: 14, x: 13041, y: 6732 },
+    scale: 4,
+    offset: [2, 1],
+  });
+  assert.deepEqual(overzoomed({ z: 14, x: 5, y: 6 }, 14), { source: { z: 14, x: 5, y: 6 }, scale: 1, offset: [0, 0] });
+  assert.deepEqual(overzoomed({ z: 18, x: 5, y: 6 }), { source: { z: 18, x: 5, y: 6 }, scale: 1, offset: [0, 0] });
+});
+
+test('an overzoomed part: its ancestor\'s features scaled and shifted, those far from it left out', () => {
+  // the lower right quarter of SAMPLE at twice the size; the point is half a tile up and left
+  const features = decodeTile(SAMPLE, { scale: 2, offset: [1, 1] });
+  assert.deepEqual(features.map((f) => f.kind), ['polygon', 'line', 'cluster']);
+  const cluster = features.find((f) => f.kind === 'cluster');
+  assert.deepEqual([...cluster.rings[0]], [128, 128]);
+  assert.deepEqual([...features[1].rings[0]], [-256, 256, 256, 256]);
+  // the upper right quarter: the bottom line is a half tile away, the polygon touches
+  const upper = decodeTile(SAMPLE, { scale: 2, offset: [1, 0] });
+  assert.deepEqual(upper.map((f) => f.id), ['P3']);
+  assert.deepEqual([...decodeTile(SAMPLE, { scale: 4, offset: [1, 1] })[0].rings[0]].slice(0, 4), [-256, -256, 256, -256]);
 });
 
 test('hit tests: points by radius, lines by stroke, polygons inside or near the edge', () => {

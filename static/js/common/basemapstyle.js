@@ -2,11 +2,15 @@
 // OpenMapTiles schema (https://openmaptiles.org/schema/: water, waterway, landcover,
 // landuse, park, transportation, building, boundary, aeroway), and a faint fallback for
 // any other layer, so a file built from the city's own data with other layer names still
-// shows something. Of the label layers only `place` is drawn (dots with names: a point's
-// `text`); street, water and POI names (transportation_name, water_name, poi, …) are not. Styles are Leaflet path options (color, weight, dashArray,
-// fillColor, fillOpacity, radius); null: not drawn. The colours are dark, for the pages'
-// dark theme: land no layer covers is left transparent (the map's own dark background), so
-// tiles beyond the file's data show nothing rather than a square of colour.
+// shows something. Names (a feature's `text`, placed per tile by tilelabels.js, lowest rank
+// first, one overlapping an earlier one left out): places as dots with names; street names
+// (transportation_name) along their roads, major roads from lower zooms; river names
+// (waterway) along the river and lake and sea names (water_name, points or lines) in italic
+// blue. POIs, house numbers, peaks and airports (poi, housenumber, …) are not drawn. Styles
+// are Leaflet path options (color, weight, dashArray, fillColor, fillOpacity, radius); null:
+// not drawn. The colours are dark, for the pages' dark theme: land no layer covers is left
+// transparent (the map's own dark background), so tiles beyond the file's data show nothing
+// rather than a square of colour.
 
 const WATER = '#1a4b78';
 const ROAD = '#7d8ba0';
@@ -15,7 +19,7 @@ const RAIL = '#7a7f8a';
 /** Layers in drawing order (lowest first); '*': any layer not named here. */
 export const BASEMAP_LAYER_ORDER = [
   'landcover', 'landuse', 'park', 'water', 'waterway', 'aeroway', 'boundary', 'building', 'transportation', '*',
-  'transportation_name', 'place',
+  'transportation_name', 'water_name', 'place',
 ];
 
 const fill = (color, extra = {}) => ({ stroke: false, fill: true, fillColor: color, fillOpacity: 1, ...extra });
@@ -39,6 +43,16 @@ const ROADS = {
 
 /** From which zoom a place of each class is shown. */
 const PLACE_ZOOM = { city: 5, town: 9, village: 12, suburb: 12 };
+/** Street names by road class: [from zoom, rank (lower placed first)]; other classes [15, 8]. */
+const STREET_NAMES = {
+  motorway: [10, 3], trunk: [10, 3], primary: [12, 4], secondary: [13, 5], tertiary: [13, 6], minor: [14, 7],
+  service: [15, 8], track: [16, 8], path: [16, 8],
+};
+/** Water names by class: [from zoom, rank]: water_name's seas and lakes, waterway's rivers. */
+const WATER_NAMES = { ocean: [1, 3], sea: [3, 3], bay: [8, 4], strait: [8, 4], lake: [10, 4], river: [11, 5],
+  canal: [13, 7], stream: [14, 8] };
+const STREET_TEXT = { color: '#f2e3bf', halo: '#0b1626' };
+const WATER_TEXT = { color: '#8fd0ff', halo: '#06182c', italic: true };
 
 /** A feature's name: Chinese first (OpenMapTiles name:zh), then the local name. */
 export function featureName(properties) {
@@ -49,12 +63,34 @@ export function featureName(properties) {
 /** A width at zoom 14, narrower by √2 each zoom out (a road stays readable at city zooms). */
 const scaled = (width, zoom) => Math.max(0.75, width * 2 ** (Math.min(0, zoom - 14) / 2));
 
+/** Nothing drawn but the name (a label layer's line or point). */
+const NAME_ONLY = { stroke: false, fill: false, radius: 0 };
+
+/** A feature's name as a style's `text` from `[zoom, rank]` by class, or null (no name, too far out). */
+function nameText(p, zoom, byClass, fallback, extra) {
+  const [from, rank] = byClass[p.class] || fallback;
+  const text = zoom >= from ? featureName(p) : '';
+  return text ? { text, rank, size: rank <= 4 ? 14 : 13, ...extra } : null;
+}
+
 const PAINT = {
   landcover: (p) => fill(LANDCOVER[p.class] || '#dfe8cf'),
   landuse: (p) => fill(LANDUSE[p.class] || '#ebe6df'),
   park: () => fill('#163a29', { stroke: true, color: '#24553c', weight: 0.8 }),
   water: () => fill(WATER),
-  waterway: (p, zoom) => line('#1f5f8f', scaled(p.class === 'river' ? 3 : 1.2, zoom)),
+  waterway: (p, zoom) => {
+    const text = nameText(p, zoom, WATER_NAMES, [15, 8], WATER_TEXT);
+    return line('#1f5f8f', scaled(p.class === 'river' ? 3 : 1.2, zoom), { text });
+  },
+  // Lake and sea names: on the point, or along the line (OpenMapTiles' lake centrelines).
+  water_name: (p, zoom) => {
+    const text = nameText(p, zoom, WATER_NAMES, [10, 4], { ...WATER_TEXT, anchor: 'center' });
+    return text && { ...NAME_ONLY, text };
+  },
+  transportation_name: (p, zoom, type) => {
+    const text = type === 'line' && nameText(p, zoom, STREET_NAMES, [15, 8], STREET_TEXT);
+    return text ? { ...NAME_ONLY, text } : null;
+  },
   aeroway: (p, _, type) => (type === 'line' ? line('#3a4458', 2) : fill('#262c3a')),
   building: (_, zoom) => (zoom < 13 ? null : fill('#2a3850', { stroke: true, color: '#3a4d6b', weight: 0.6 })),
   boundary: (p) => {
@@ -74,7 +110,8 @@ const PAINT = {
     const text = featureName(p);
     const dot = { stroke: true, color: '#06182c', weight: 1.5, fill: true, fillColor: '#cfd8e3', fillOpacity: 1 };
     const size = p.class === 'city' ? 14 : 12;
-    return { ...dot, radius: 3, text: text ? { text, size, color: '#dfe6ee', halo: '#06182c' } : null };
+    const rank = p.class === 'city' ? 0 : p.class === 'town' ? 1 : 2;
+    return { ...dot, radius: 3, text: text ? { text, size, rank, color: '#dfe6ee', halo: '#06182c' } : null };
   },
 };
 
@@ -83,9 +120,8 @@ const FALLBACK = {
   line: line('#4f5f75', 0.8, { opacity: 0.8 }),
   polygon: fill('#1d2838', { fillOpacity: 0.6, stroke: true, color: '#334258', weight: 0.6 }),
 };
-/** Known layers that are only labels: not drawn. */
-const LABEL_ONLY = new Set(['transportation_name', 'water_name', 'poi', 'housenumber', 'mountain_peak',
-  'aerodrome_label']);
+/** Known label layers that are not drawn. */
+const LABEL_ONLY = new Set(['poi', 'housenumber', 'mountain_peak', 'aerodrome_label']);
 
 /**
  * How to draw one feature: Leaflet-style path options, or null (not drawn).

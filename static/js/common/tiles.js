@@ -25,10 +25,15 @@ function tileOptions(layer, attribution) {
   return options;
 }
 
-/** A vector file's tiles, drawn with the bundled style; looked at only (no hit tests). */
-function vectorLayer(L, layer, options) {
+/**
+ * A vector file's tiles, drawn with the bundled style; looked at only (no hit tests). Past
+ * the file's last zoom its tiles are cut and drawn at the zoom shown (maxDataZoom), not
+ * scaled up (maxNativeZoom): names and lines keep their size.
+ */
+function vectorLayer(L, layer, { maxNativeZoom, ...options }) {
   return vectorTileLayer(L, {
     ...options,
+    maxDataZoom: maxNativeZoom ?? null,
     url: layer.url,
     className: 'tiles basemap-vector',
     interactive: false,

@@ -64,25 +64,49 @@ export function tileUrl(template, { z, x, y }, query = '') {
 
 /**
  * MVT rings (arrays of {x, y} in tile units, 0…extent) → flat [x0, y0, x1, y1, …] arrays in
- * pixels of a `size`-pixel tile. Done once per tile, so that a restyle only redraws.
+ * pixels of a `size`-pixel tile, less `shift` [dx, dy] px. Done once per tile, so that a
+ * restyle only redraws.
  */
-export function ringsToPixels(rings, extent, size) {
+export function ringsToPixels(rings, extent, size, [dx, dy] = [0, 0]) {
   const k = size / extent;
   return rings.map((ring) => {
     const flat = new Float64Array(ring.length * 2);
     for (let i = 0; i < ring.length; i++) {
-      flat[2 * i] = ring[i].x * k;
-      flat[2 * i + 1] = ring[i].y * k;
+      flat[2 * i] = ring[i].x * k - dx;
+      flat[2 * i + 1] = ring[i].y * k - dy;
     }
     return flat;
   });
 }
 
+/**
+ * Where tile `coords` is cut from when the source has no zoom beyond `maxZoom` (null: none):
+ * {source: its ancestor at maxZoom (itself when not deeper), scale: 2^(z − maxZoom), offset:
+ * [column, row] of the tile inside the ancestor's scale × scale tiles}.
+ */
+export function overzoomed({ z, x, y }, maxZoom = null) {
+  const dz = maxZoom === null || z <= maxZoom ? 0 : z - maxZoom;
+  const scale = 2 ** dz;
+  const source = { z: z - dz, x: Math.floor(x / scale), y: Math.floor(y / scale) };
+  return { source, scale, offset: [x - source.x * scale, y - source.y * scale] };
+}
+
+/** Whether flat pixel rings come within `margin` px of a `size`-pixel tile (their bounding box). */
+function nearTile(rings, size, margin) {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const ring of rings) {
+    for (let i = 0; i < ring.length; i += 2) {
+      [x0, x1] = [Math.min(x0, ring[i]), Math.max(x1, ring[i])];
+      [y0, y1] = [Math.min(y0, ring[i + 1]), Math.max(y1, ring[i + 1])];
+    }
+  }
+  return x1 >= -margin && y1 >= -margin && x0 <= size + margin && y0 <= size + margin;
+}
+
 /** One decoded feature, ready to draw: kind, id, properties, flat pixel rings. */
-function shapeOf(feature, layerName, size, idProperty) {
+function shapeOf(feature, layerName, rings, idProperty) {
   const properties = feature.properties;
   const kind = properties.cluster === true ? 'cluster' : KINDS[feature.type];
-  const rings = ringsToPixels(feature.loadGeometry(), feature.extent, size);
   const id = properties[idProperty] ?? feature.id ?? null;
   return { kind, id, properties, layer: layerName, rings, count: Number(properties.count ?? 1) };
 }
@@ -90,17 +114,22 @@ function shapeOf(feature, layerName, size, idProperty) {
 /**
  * An MVT (ArrayBuffer or Uint8Array; empty for a 204) → its features in pixels of a
  * `size`-pixel tile, in drawing order (areas, lines, points, clusters; else as in the tile).
- * `layers`: the MVT layer names to keep, or null for all.
+ * `layers`: the MVT layer names to keep, or null for all. Overzoomed (see overzoomed), the
+ * part `offset` of a tile `scale` times larger: the features that reach within a quarter
+ * tile of that part.
  */
-export function decodeTile(bytes, { size = 256, layers = null, idProperty = 'id' } = {}) {
+export function decodeTile(bytes, { size = 256, layers = null, idProperty = 'id', scale = 1, offset = [0, 0] } = {}) {
   if (!bytes || !bytes.byteLength) return [];
   const tile = new VectorTile(new PbfReader(bytes));
   const features = [];
+  const shift = [offset[0] * size, offset[1] * size];
   for (const [name, layer] of Object.entries(tile.layers)) {
     if (layers && !layers.includes(name)) continue;
     for (let i = 0; i < layer.length; i++) {
       const feature = layer.feature(i);
-      if (KINDS[feature.type]) features.push(shapeOf(feature, name, size, idProperty));
+      if (!KINDS[feature.type]) continue;
+      const rings = ringsToPixels(feature.loadGeometry(), feature.extent, size * scale, shift);
+      if (scale === 1 || nearTile(rings, size, size / 4)) features.push(shapeOf(feature, name, rings, idProperty));
     }
   }
   return features.sort((a, b) => KIND_RANK[a.kind] - KIND_RANK[b.kind]);

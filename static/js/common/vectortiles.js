@@ -12,8 +12,9 @@
 // - url: template with {z} {x} {y}; query: string or object, appended.
 // - style(properties, kind, state): kind 'point' | 'line' | 'polygon' | 'cluster'; state
 //   {selected, layer, zoom}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
-//   fillOpacity, stroke, radius, dashArray; for a point, text: {text, size, color, halo}, its
-//   label beside it) or null to skip the feature. A cluster
+//   fillOpacity, stroke, radius, dashArray; for a point or a line, text: {text, size, color,
+//   halo, italic, rank, anchor}, its name, placed once the tile's features are drawn: see
+//   tilelabels.js) or null to skip the feature. A cluster
 //   (`cluster: true`, `count`) is a circle sized by its count (radius ignored) with its count.
 // - layers: MVT layer names to draw (null: all); idProperty: attribute holding the id ('id').
 // - order(feature): a number; features are drawn by it, lowest first (e.g. by MVT layer:
@@ -24,6 +25,9 @@
 // - onClick(hit, event): a click on a feature; a click on a cluster zooms in (zoomOnCluster).
 // - onHover(hit | null, event): the feature under the pointer (the cursor turns to a hand).
 // - buffer: the tiles' buffer as a share of the tile (256/4096), for redrawBBox.
+// - maxDataZoom: the source's last zoom (null: none); deeper, a tile is cut from its
+//   ancestor's and drawn at the zoom shown (lines and names keep their size; Leaflet's
+//   maxNativeZoom would scale the canvas up).
 // - headers: request headers, or a function returning them (asked per tile request);
 //   fetchOptions: the rest of fetch()'s options (same-origin credentials by default).
 // - prefetch: n > 0 (off by default): once the view is drawn ('load'), fetch the tiles of
@@ -47,11 +51,13 @@ import {
   clusterRadius,
   decodeTile,
   featureHit,
+  overzoomed,
   TILE_BUFFER,
   tileTouches,
   tileUrl,
 } from './tileshapes.js';
 import { TileCache } from './tilecache.js';
+import { drawLabels } from './tilelabels.js';
 import { prefetchMethods } from './tileprefetch.js';
 
 const TAU = Math.PI * 2;
@@ -70,6 +76,7 @@ const DEFAULTS = {
   prefetch: 0,
   prefetchParallel: 4,
   cacheSize: 512,
+  maxDataZoom: null,
 };
 const classes = new WeakMap();
 
@@ -137,23 +144,6 @@ function label(ctx, feature, style) {
   ctx.fillText(text, x, y);
 }
 
-/** A point's name beside it: style.text = {text, size, color, halo}. */
-function pointText(ctx, feature, style) {
-  const { text, size = 12, color = '#ffffff', halo = 'rgba(0, 0, 0, 0.7)' } = style.text;
-  ctx.globalAlpha = 1;
-  ctx.setLineDash([]);
-  ctx.font = `${size}px sans-serif`;
-  ctx.textAlign = 'left';
-  ctx.textBaseline = 'middle';
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = halo;
-  ctx.fillStyle = color;
-  const ring = feature.rings[0];
-  const x = ring[0] + (style.radius || 0) + 3;
-  ctx.strokeText(text, x, ring[1]);
-  ctx.fillText(text, x, ring[1]);
-}
-
 function defineClass(L) {
   return L.GridLayer.extend({
     ...prefetchMethods,
@@ -197,21 +187,22 @@ function defineClass(L) {
       return canvas;
     },
 
-    /** A tile's request: its URL, headers, and the cache key (URL and data version). */
+    /** A tile's request: its URL, headers, the cache key (URL and data version), its part when overzoomed. */
     _request(coords) {
-      const url = tileUrl(this.options.url, coords, this.options.query);
+      const { source, scale, offset } = overzoomed(coords, this.options.maxDataZoom);
+      const url = tileUrl(this.options.url, source, this.options.query);
       const headers = typeof this.options.headers === 'function' ? this.options.headers() : this.options.headers;
-      return { url, headers, key: `${url} ${JSON.stringify(headers || {})}` };
+      const part = scale > 1 ? ` ${coords.z}/${coords.x}/${coords.y}` : '';
+      return { url, headers, key: `${url} ${JSON.stringify(headers || {})}${part}`, scale, offset };
     },
 
     /** Fetch and decode a tile: its features, in drawing order. */
-    async _fetchFeatures({ url, headers }, signal, priority = 'auto') {
+    async _fetchFeatures({ url, headers, scale, offset }, signal, priority = 'auto') {
       const response = await fetch(url, { ...this.options.fetchOptions, headers, signal, priority });
       if (!response.ok) throw new Error(`${response.status} ${url}`);
       const bytes = response.status === 204 ? null : await response.arrayBuffer();
-      const size = this.getTileSize().x;
-      const features = decodeTile(bytes, { size, layers: this.options.layers, idProperty: this.options.idProperty });
-      const { order } = this.options;
+      const { layers, idProperty, order } = this.options;
+      const features = decodeTile(bytes, { size: this.getTileSize().x, layers, idProperty, scale, offset });
       if (order) features.sort((a, b) => order(a) - order(b));
       return features;
     },
@@ -253,13 +244,16 @@ function defineClass(L) {
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       let selected = null;
+      const labels = [];
       for (const feature of canvas._vt.features) {
         const style = this._styleOf(feature);
         if (!style) continue;
+        if (style.text && feature.kind !== 'cluster') labels.push({ feature, style });
         if (feature.id !== null && feature.id === this._selected) selected = [feature, style];
         else this._drawOne(ctx, feature, style);
       }
       if (selected) this._drawOne(ctx, ...selected);
+      if (labels.length) drawLabels(ctx, labels, this.getTileSize().x);
     },
 
     _drawOne(ctx, feature, style) {
@@ -267,7 +261,6 @@ function defineClass(L) {
       trace(ctx, feature, style);
       paint(ctx, style);
       if (feature.kind === 'cluster') label(ctx, feature, style);
-      else if (style.text && feature.kind === 'point') pointText(ctx, feature, style);
     },
 
     /** The loaded tiles of the zoom shown, as {coords, features}. */
