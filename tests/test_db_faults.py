@@ -27,13 +27,14 @@ from mapserver.demo import loader
 from mapserver.store import schema
 from mapserver.store.cluster import Cluster
 from mapserver.store.db import make_engine
-from tests.projects import GUANG_AN, SQUARE, new_project
+from tests.projects import GUANG_AN, OWN, SQUARE, new_project
 from tests.server import gunicorn
 
 ITEMS = "/ogc/collections/projects/items"
 READS = {
     "feed": "/layers/projects.geojson?limit=5",
     "items": ITEMS + "?limit=5",
+    "item": ITEMS + "/" + OWN,  # one feature: its statement runs on the driver's connection
     "stats": "/stats",
 }
 PACE = 0.1  # seconds between one client's requests
@@ -161,12 +162,13 @@ def outage(load: Load, cluster: Cluster, mode: str) -> None:
     down = load.mark()
     cluster.stop(mode)
     wait_for(answered(load, down, "feed", 503), 10, "the feed answering 503")
+    wait_for(answered(load, down, "item", 503), 10, "one feature answering 503")
     wait_for(answered(load, down, "readyz", 503), 10, "/readyz answering 503")
     wait_for(answered(load, down, "write", 503), 10, "a write answering 503")
     wait_for(answered(load, down, "events", 503), 10, "/events answering 503")
     cluster.start()
     up = load.mark()
-    for kind in ("feed", "items", "stats", "events"):
+    for kind in ("feed", "items", "item", "stats", "events"):
         wait_for(answered(load, up, kind, 200), 20, f"{kind} answering 200 again")
     wait_for(answered(load, up, "write", 201), 20, "writes succeeding again")
     wait_for(answered(load, up, "readyz", 200), 30, "/readyz ready again")
