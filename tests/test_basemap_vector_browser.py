@@ -144,6 +144,20 @@ def switcher_entry(driver, name: str):
     return entry
 
 
+# The basemap layers on the page: [vector?, CSS filter] each.
+FILTERS = """return [...document.querySelectorAll('.leaflet-layer.tiles')]
+  .map((e) => [e.classList.contains('basemap-vector'), getComputedStyle(e).filter]);"""
+
+
+def assert_dimmed_if_raster(driver) -> None:
+    """The big screen dims raster basemaps; a vector one is drawn dark already, and
+    dimming it again would grey its names."""
+    layers = driver.execute_script(FILTERS)
+    assert layers
+    for vector, css_filter in layers:
+        assert (css_filter == "none") == vector, layers
+
+
 @pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
 @pytest.mark.parametrize("page", ["bigscreen", "editor"])
 def test_the_switcher_swaps_vector_and_raster_files(site, page, size):
@@ -154,9 +168,13 @@ def test_the_switcher_swaps_vector_and_raster_files(site, page, size):
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / f"basemap-{page}-{size}.png"))
         assert painted(driver, first) > 0
+        if page == "bigscreen":
+            assert_dimmed_if_raster(driver)
         switcher_entry(driver, other).click()
         wait_for(lambda: hook(driver, "basemap") == other)
         assert painted(driver, other) > 0
+        if page == "bigscreen":
+            assert_dimmed_if_raster(driver)
         switcher_entry(driver, first).click()
         wait_for(lambda: hook(driver, "basemap") == first)
         assert painted(driver, first) > 0
