@@ -28,8 +28,8 @@ from tests.tilemode import (
     PIXEL,
     THRESHOLD,
     assert_clean,
+    class_colours,
     close_to,
-    hex_rgb,
     layers_dir,
     patch_project,
     point_project,
@@ -139,16 +139,14 @@ def test_an_edit_recolours_the_site_within_a_second(driver, writable):
     base, engine, token = writable
     code, lon, lat, status = point_project(engine)
     new_status = "completed" if status != "completed" else "suspended"
-    classes = requests.get(f"{base}/layers/projects", timeout=10).json()["style"]["classes"]
+    colours = class_colours(base)
     open_page(driver, f"{base}/")
     wait_for(lambda: tiles_settled(driver) and hook(driver, "connection") == "open")
     x, y = screen_point(driver, lon, lat)
-    wait_for(
-        lambda: close_to(driver.execute_script(PIXEL, x, y), hex_rgb(classes[status]["color"]))
-    )
+    wait_for(lambda: close_to(driver.execute_script(PIXEL, x, y), colours[status]))
     before = json.loads(hook(driver, "class-counts"))
     patch_project(base, token, code, {"properties": {"status": new_status}})
-    want = hex_rgb(classes[new_status]["color"])
+    want = colours[new_status]
     wait_for(lambda: close_to(driver.execute_script(PIXEL, x, y), want), timeout=1)
     expected = {**before, new_status: before.get(new_status, 0) + 1, status: before[status] - 1}
     expected = {k: v for k, v in expected.items() if v}
@@ -161,11 +159,7 @@ def test_a_move_clears_the_old_site_and_draws_the_new_within_a_second(driver, wr
     """The old position is known from the drawn tiles only: its tiles must be redrawn too."""
     base, engine, token = writable
     code, lon, lat, status = point_project(engine)
-    color = hex_rgb(
-        requests.get(f"{base}/layers/projects", timeout=10).json()["style"]["classes"][status][
-            "color"
-        ]
-    )
+    color = class_colours(base)[status]
     open_page(driver, f"{base}/")
     wait_for(lambda: tiles_settled(driver) and hook(driver, "connection") == "open")
     old, new = screen_point(driver, lon, lat), screen_point(driver, lon + 0.08, lat)

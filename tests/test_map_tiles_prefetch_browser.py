@@ -9,15 +9,14 @@ import math
 import re
 
 import pytest
-import requests
 from selenium.webdriver.common.by import By
 
 from tests.browser import hook, open_page, wait_for
 from tests.tilemode import (
     PIXEL,
     assert_clean,
+    class_colours,
     close_to,
-    hex_rgb,
     patch_project,
     point_project,
     screen_point,
@@ -130,7 +129,7 @@ def test_an_edit_in_a_prefetched_tile_is_shown_after_the_pan(driver, writable):
     base, engine, token = writable
     code, lon, lat, status = point_project(engine)
     new_status = "completed" if status != "completed" else "suspended"
-    classes = requests.get(f"{base}/layers/projects", timeout=10).json()["style"]["classes"]
+    colours = class_colours(base)
     open_page(driver, f"{base}/")
     wait_for(lambda: prefetched(driver) and hook(driver, "connection") == "open")
     # the project goes half a screen out of view, into the ring, off every tile Leaflet keeps
@@ -148,6 +147,6 @@ def test_an_edit_in_a_prefetched_tile_is_shown_after_the_pan(driver, writable):
     wait_for(lambda: hook(driver, "last-event-id") != heard)  # the page has the edit
     drag(driver, -dx)
     x, y = screen_point(driver, lon, lat)
-    want = hex_rgb(classes[new_status]["color"])
+    want = colours[new_status]
     wait_for(lambda: close_to(driver.execute_script(PIXEL, x, y), want), timeout=2)
     assert_clean(driver, base)

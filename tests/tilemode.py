@@ -79,6 +79,12 @@ def hex_rgb(color: str) -> list[int]:
     return [int(color[i : i + 2], 16) for i in (1, 3, 5)]
 
 
+def class_colours(base: str) -> dict[str, list[int]]:
+    """The layer's site colour of each status class, as [r, g, b] (what the page draws)."""
+    classes = requests.get(f"{base}/layers/projects", timeout=10).json()["style"]["classes"]
+    return {name: hex_rgb(c["color"]) for name, c in classes.items()}
+
+
 def close_to(rgba, rgb) -> bool:
     return bool(rgba) and rgba[3] > 0 and all(abs(a - b) <= 3 for a, b in zip(rgba[:3], rgb))
 
