@@ -8,7 +8,6 @@ with the file and key in the message.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +18,8 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 
-from mapserver.accounts.access import PUBLIC, ReadRule, parse_rule
+from mapserver.accounts.access import PUBLIC, ReadRule
+from mapserver.configfile import IDENTIFIER, Where
 from mapserver.errors import ConfigError
 
 LAYER_KEYS = {
@@ -61,7 +61,6 @@ PATH_OPTIONS = {
     "radius",
     "dashArray",
 }
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -240,7 +239,8 @@ def _style(where: Where, raw: Any, properties: dict[str, Property]) -> Mapping[s
     if raw is None:
         return MappingProxyType({"default": {}})
     raw = where.mapping(raw, "style", STYLE_KEYS)
-    style: dict[str, Any] = {"default": where.path_options(raw.get("default", {}), "style.default")}
+    default = _path_options(where, raw.get("default", {}), "style.default")
+    style: dict[str, Any] = {"default": default}
     if "property" in raw:
         style["property"] = where.names([raw["property"]], "style.property", properties, True)[0]
         prop = properties[style["property"]]
@@ -249,7 +249,7 @@ def _style(where: Where, raw: Any, properties: dict[str, Property]) -> Mapping[s
             if prop.values is not None and str(code) not in prop.values:
                 raise ConfigError(f"{where.path}: style.classes.{code}: not a value of {prop.name}")
         style["classes"] = {
-            str(k): where.path_options(v, f"style.classes.{k}") for k, v in classes.items()
+            str(k): _path_options(where, v, f"style.classes.{k}") for k, v in classes.items()
         }
     return MappingProxyType(style)
 
@@ -283,70 +283,8 @@ def _tiles(where: Where, raw: Any, properties: dict[str, Property]) -> TileSpec:
     return spec
 
 
-class Where:
-    """Typed accessors that name the file and key in every error."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key or 'top level'}: {message}")
-
-    def mapping(
-        self,
-        value: Any,
-        key: str,
-        allowed: set[str] | None = None,
-        required: set[str] = frozenset(),
-    ) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(key, "must be a mapping")
-        prefix = f"{key}." if key else ""
-        for k in value:
-            if allowed is not None and k not in allowed:
-                raise self.fail(
-                    f"{prefix}{k}",
-                    f"unknown key (allowed: {', '.join(sorted(allowed))})",
-                )
-        for k in sorted(required - set(value)):
-            raise self.fail(f"{prefix}{k}", "missing")
-        return value
-
-    def text(self, value: Any, key: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(key, "must be a string")
-        return value
-
-    def integer(self, value: Any, key: str) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise self.fail(key, "must be a positive integer")
-        return value
-
-    def identifier(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not IDENTIFIER.match(value):
-            raise self.fail(key, f"{value!r} is not a plain lower-case SQL name")
-        return value
-
-    def names(self, value: Any, key: str, properties: dict, coded: bool = False) -> list[str]:
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list of property names")
-        for name in value:
-            if name not in properties:
-                raise self.fail(key, f"{name!r} is not an exposed property")
-            if coded and not properties[name].coded:
-                raise self.fail(key, f"{name!r} has no values or labels to filter by")
-        return list(value)
-
-    def read_rule(self, value: Any, key: str) -> ReadRule:
-        if isinstance(value, str) and value not in ("public", "login"):
-            raise self.fail(key, "must be public, login or a list of roles")
-        try:
-            return parse_rule(value)
-        except ValueError as exc:
-            raise self.fail(key, str(exc)) from None
-
-    def path_options(self, value: Any, key: str) -> dict:
-        return dict(self.mapping(value, key, PATH_OPTIONS))
+def _path_options(where: Where, value: Any, key: str) -> dict:
+    return dict(where.mapping(value, key, PATH_OPTIONS))
 
 
 def _map_properties(

@@ -21,8 +21,8 @@ import yaml
 
 from mapserver.battle.health import HealthRules
 from mapserver.battle.ranking import COMPONENTS, TIE_KEYS, TRACKS, RankingRules, TrackRules
+from mapserver.configfile import Where
 from mapserver.errors import ConfigError
-from mapserver.layers import Where
 from mapserver.store.models import STATUSES
 
 RULES_FILE = Path("rules") / "battle.yaml"  # below the layers directory

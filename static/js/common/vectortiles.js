@@ -56,12 +56,12 @@ import {
   tileTouches,
   tileUrl,
 } from './tileshapes.js';
+import { canvasStyle, fillStroke } from './pathstyle.js';
 import { TileCache } from './tilecache.js';
 import { drawLabels } from './tilelabels.js';
 import { prefetchMethods } from './tileprefetch.js';
 
 const TAU = Math.PI * 2;
-const PATH_DEFAULTS = { color: '#3388ff', weight: 3, opacity: 1, fillOpacity: 0.2, radius: 6 };
 const DEFAULTS = {
   layers: null,
   idProperty: 'id',
@@ -80,23 +80,9 @@ const DEFAULTS = {
 };
 const classes = new WeakMap();
 
-/** A Leaflet path style as canvas settings; null when the feature is not drawn. */
+/** A Leaflet path style as canvas settings (radius 6 by default); null: not drawn. */
 function prepare(style, kind) {
-  if (!style) return null;
-  const s = { ...PATH_DEFAULTS, ...style };
-  const dash = typeof s.dashArray === 'string' ? s.dashArray.split(/[, ]+/).map(Number) : s.dashArray || [];
-  return {
-    fill: s.fill ?? kind !== 'line',
-    fillColor: s.fillColor || s.color,
-    fillOpacity: s.fillOpacity,
-    stroke: s.stroke !== false && s.weight > 0,
-    color: s.color,
-    opacity: s.opacity,
-    weight: s.weight,
-    dash: dash.some(Number.isNaN) ? [] : dash,
-    radius: s.radius,
-    text: s.text || null,
-  };
+  return style ? { ...canvasStyle(style, kind, 6), text: style.text || null } : null;
 }
 
 function trace(ctx, feature, style) {
@@ -112,21 +98,6 @@ function trace(ctx, feature, style) {
     ctx.moveTo(ring[0], ring[1]);
     for (let i = 2; i < ring.length; i += 2) ctx.lineTo(ring[i], ring[i + 1]);
     if (polygon) ctx.closePath();
-  }
-}
-
-function paint(ctx, style) {
-  if (style.fill) {
-    ctx.fillStyle = style.fillColor;
-    ctx.globalAlpha = style.fillOpacity;
-    ctx.fill('evenodd');
-  }
-  if (style.stroke) {
-    ctx.strokeStyle = style.color;
-    ctx.lineWidth = style.weight;
-    ctx.setLineDash(style.dash);
-    ctx.globalAlpha = style.opacity;
-    ctx.stroke();
   }
 }
 
@@ -259,7 +230,7 @@ function defineClass(L) {
     _drawOne(ctx, feature, style) {
       ctx.beginPath();
       trace(ctx, feature, style);
-      paint(ctx, style);
+      fillStroke(ctx, style);
       if (feature.kind === 'cluster') label(ctx, feature, style);
     },
 

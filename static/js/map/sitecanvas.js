@@ -3,49 +3,8 @@
 // arrays instead: each site is projected once, drawn by a loop and hit-tested by a scan.
 
 import * as L from '../../vendor/leaflet-1.9.4/leaflet-src.esm.js';
+import { drawAlone, drawPaths, drawPoints, prepareSet } from './sitepaint.js';
 import { boxesOverlap, shapeHit, shapesOf } from './siteshapes.js';
-
-const TAU = Math.PI * 2;
-
-/** Leaflet's path defaults, so a style means here what it meant for L.path. */
-const PATH_DEFAULTS = { color: '#3388ff', weight: 3, opacity: 1, fillOpacity: 0.2, radius: 10 };
-
-/**
- * Drawing order, bottom to top: areas, then lines, then points (and polygon markers), so a
- * point is never hidden under an area; within a kind, sites in the order they came.
- */
-const KIND_RANK = { polygon: 0, line: 1, point: 2 };
-
-/** A dash pattern as L.Canvas parses it ("6 4" or "6,4"); none if any part is not a number. */
-function dashOf(dashArray) {
-  if (Array.isArray(dashArray)) return dashArray;
-  const parts = typeof dashArray === 'string' ? dashArray.split(/[, ]+/).map(Number) : [];
-  return parts.some(Number.isNaN) ? [] : parts;
-}
-
-/** Canvas settings for one Leaflet path style, worked out once, not per site per frame. */
-function prepare(style, kind) {
-  const s = { ...PATH_DEFAULTS, ...style };
-  const stroke = s.stroke !== false && s.weight > 0;
-  const radius = kind === 'point' ? Math.max(Math.round(s.radius), 1) : 0;
-  return {
-    rank: KIND_RANK[kind],
-    fill: s.fill ?? kind !== 'line',
-    fillColor: s.fillColor || s.color,
-    fillOpacity: s.fillOpacity,
-    stroke,
-    color: s.color,
-    opacity: s.opacity,
-    weight: s.weight,
-    dash: dashOf(s.dashArray),
-    radius,
-    reach: radius + (stroke ? s.weight / 2 : 0),
-  };
-}
-
-function prepareSet(set) {
-  return Object.fromEntries(Object.keys(KIND_RANK).map((kind) => [kind, prepare(set[kind], kind)]));
-}
 
 /**
  * lon, lat → zoom-0 pixels of a CRS. Web Mercator (the map's) is worked out inline: one
@@ -61,92 +20,6 @@ function projectorFor(crs) {
     point.y = 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
     return point;
   };
-}
-
-/** Trace a line's or polygon's rings in canvas pixels: x × k − ox. */
-function traceRings(ctx, rings, closed, view) {
-  const { k, ox, oy } = view;
-  for (const ring of rings) {
-    ctx.moveTo(ring[0] * k - ox, ring[1] * k - oy);
-    for (let i = 2; i < ring.length; i += 2) ctx.lineTo(ring[i] * k - ox, ring[i + 1] * k - oy);
-    if (closed) ctx.closePath();
-  }
-}
-
-/** Fill and stroke the current path as L.Canvas does; `last` was applied before (no re-parsing). */
-function fillStroke(ctx, style, last) {
-  if (style.fill) {
-    if (style !== last) ctx.fillStyle = style.fillColor;
-    ctx.globalAlpha = style.fillOpacity;
-    ctx.fill('evenodd');
-  }
-  if (style.stroke) {
-    if (style !== last) {
-      ctx.strokeStyle = style.color;
-      ctx.lineWidth = style.weight;
-      ctx.setLineDash(style.dash);
-    }
-    ctx.globalAlpha = style.opacity;
-    ctx.stroke();
-  }
-}
-
-/** A circle as a vector path, centred on a whole pixel as Leaflet places a circle marker. */
-function traceCircle(ctx, shape, style, view) {
-  const x = Math.round(shape.x * view.k - view.ox);
-  const y = Math.round(shape.y * view.k - view.oy);
-  ctx.arc(x, y, style.radius, 0, TAU);
-}
-
-/**
- * Whether a polygon is so small at this zoom that its marker, drawn over it, hides it whole.
- * At city scale that is nearly every site: half the paths, not drawn, for the same picture.
- */
-function underMarker(shape, styles, k) {
-  const [x0, y0, x1, y1] = shape.box;
-  return (Math.hypot(x1 - x0, y1 - y0) * k) / 2 + styles.polygon.weight / 2 <= styles.point.reach;
-}
-
-/** Draw the given kind of shape of each site, in order ('polygon' or 'line'). */
-function drawPaths(ctx, sites, kind, view) {
-  let last = null;
-  for (const { site, styles } of sites) {
-    for (const shape of site.shapes) {
-      if (shape.kind !== kind || (kind === 'polygon' && underMarker(shape, styles, view.k))) continue;
-      ctx.beginPath();
-      traceRings(ctx, shape.rings, kind === 'polygon', view);
-      fillStroke(ctx, styles[kind], last);
-      last = styles[kind];
-    }
-  }
-}
-
-/**
- * Draw every point shape (points and polygon markers). As vectors: stamping a pre-drawn
- * circle image instead moved the rasterising cost into this call, rather than saving it.
- */
-function drawPoints(ctx, sites, view) {
-  let last = null;
-  for (const { site, styles } of sites) {
-    for (const shape of site.shapes) {
-      if (shape.kind !== 'point') continue;
-      ctx.beginPath();
-      traceCircle(ctx, shape, styles.point, view);
-      fillStroke(ctx, styles.point, last);
-      last = styles.point;
-    }
-  }
-}
-
-/** The selected site on top of everything, as vectors, its shapes in their own order. */
-function drawAlone(ctx, site, styles, view) {
-  for (const shape of site.shapes) {
-    const style = styles[shape.kind];
-    ctx.beginPath();
-    if (shape.kind === 'point') traceCircle(ctx, shape, style, view);
-    else traceRings(ctx, shape.rings, shape.kind === 'polygon', view);
-    fillStroke(ctx, style, null);
-  }
 }
 
 /** A site's extent in degrees, from the lon/lat box kept when it was projected. */
