@@ -45,7 +45,10 @@ class Settings:
     layers_dir: Path = field(default=ROOT / "layers", metadata={"doc": "layer YAML files"})
     host: str = field(default="127.0.0.1", metadata={"doc": "address to listen on"})
     port: int = field(default=8000, metadata={"doc": "port to listen on"})
-    workers: int = field(default=2, metadata={"doc": "gunicorn worker processes"})
+    # Two per core of the 2-core machine: a gthread worker runs its Python under one lock and
+    # waits on PostgreSQL and the network, and two workers left a third of a core idle
+    # (bench/RESULTS.md, items/{code}: 4 workers served 1.2-1.4x the requests of 2).
+    workers: int = field(default=4, metadata={"doc": "gunicorn worker processes"})
     threads: int = field(default=32, metadata={"doc": "threads per worker (SSE streams hold one)"})
     pool_size: int = field(
         default=16,
