@@ -47,7 +47,7 @@ class Settings:
     port: int = field(default=8000, metadata={"doc": "port to listen on"})
     # Two per core of the 2-core machine: a gthread worker runs its Python under one lock and
     # waits on PostgreSQL and the network, and two workers left a third of a core idle
-    # (bench/RESULTS.md, items/{code}: 4 workers served 1.2-1.4x the requests of 2).
+    # (bench/RESULTS.md, items/{code}: 4 workers a median 760 req/s against 633 for 2).
     workers: int = field(default=4, metadata={"doc": "gunicorn worker processes"})
     threads: int = field(default=32, metadata={"doc": "threads per worker (SSE streams hold one)"})
     pool_size: int = field(

@@ -90,8 +90,8 @@ def temporary_cluster(prefix: str = "mapserver-test-") -> Iterator[Cluster]:
     c.start()
     c.ensure_login_role(runner.LOGIN_ROLE)
     for name, value in NO_FLUSH.items():
-        c.psql(f"ALTER SYSTEM SET {name} = '{value}'")
-    c.psql("SELECT pg_reload_conf()")
+        admin_sql(c, f"ALTER SYSTEM SET {name} = '{value}'")
+    admin_sql(c, "SELECT pg_reload_conf()")
     try:
         yield c
     finally:
