@@ -316,3 +316,29 @@ def test_tokens_of_others_are_not_yours(app, client):
     admin, admin_csrf = admin_client(app)
     assert len(admin.get("/auth/tokens").get_json()["tokens"]) == 1
     assert admin.delete(f"/auth/tokens/{token_id}", headers=admin_csrf).status_code == 204
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [None, ("mapserver_seen", "12"), (COOKIE, "not a signed session"), ("remember_token", "x")],
+)
+def test_reads_vary_on_the_login_cookie(app, client, cookie):
+    """Who reads depends on the login cookie, present or not: every answer says so (a
+    shared cache must not hand one reader's answer to another); anonymous reads set none."""
+    if cookie:
+        client.set_cookie(*cookie)
+    response = read(client)
+    assert response.status_code == 200 and "Cookie" in response.headers.get("Vary", "")
+    assert "Set-Cookie" not in response.headers
+    assert me(client).status_code == 401
+    add_user(app, "reader", "viewer", None)
+    assert login(client, "reader").status_code == 303
+    response = read(client)
+    assert response.status_code == 200 and "Cookie" in response.headers.get("Vary", "")
+    assert me(client).get_json()["username"] == "reader"
+
+
+def read(client):
+    response = client.get("/ogc/collections/projects/items?limit=1")
+    response.get_data()  # a streamed body: read to its end, as a client would
+    return response

@@ -11,9 +11,9 @@ the request id too.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
-import uuid
 from collections.abc import Callable
 
 from pythonjsonlogger.json import JsonFormatter
@@ -35,7 +35,7 @@ def request_id(incoming: str | None) -> str:
     """The client's id if it is short and plain (a proxy's, a test's), else a fresh one."""
     if incoming and SANE_ID.match(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 hex digits as uuid4().hex gives, for less CPU
 
 
 def formatter(log_format: str) -> logging.Formatter:

@@ -105,9 +105,22 @@ def _find_actor() -> tuple[Actor | None, str | None]:
         if actor is None:
             raise Unauthorized("API 令牌无效或已撤销 API token invalid or revoked")
         return actor, "token"
+    if not _has_login_cookie():
+        # Most reads carry no cookie (GIS clients, public screens): anonymous without
+        # Flask-Login's per-request work. The answer still depended on the cookie's
+        # absence: ``Vary: Cookie``, as Flask-Login's reading of the session gives.
+        session.accessed = True
+        return None, None
     if current_user.is_authenticated:
         return current_user.actor, "session"
     return None, None
+
+
+def _has_login_cookie() -> bool:
+    """The session cookie, or Flask-Login's remember cookie (never set here)."""
+    names = (current_app.config["SESSION_COOKIE_NAME"], current_app.config.get(
+        "REMEMBER_COOKIE_NAME", "remember_token"))  # fmt: skip
+    return any(request.cookies.get(name) for name in names)
 
 
 def require_login(*, csrf: bool) -> Actor:
