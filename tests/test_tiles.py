@@ -4,6 +4,7 @@ invalidation, counts that add up to /stats, the seed command. docs/tiles.md."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import shutil
 import subprocess
@@ -434,6 +435,19 @@ def test_a_tile_rendered_before_a_change_is_never_stored(fresh_url):
     tile_cache.store(engine, q, place, *tile_cache.render(engine, q, place))
     assert cached(engine, 0, 0, 0) == 1
     engine.dispose()
+
+
+def test_the_store_refuses_a_repeatable_read_snapshot(fresh_url):
+    """Its check of the change log must see every commit made before its lock was granted:
+    in an older snapshot (REPEATABLE READ) it refuses, naming why."""
+    engine = make_engine(fresh_url, 1)
+    key = {"layer": "projects", "variant": "v", "z": 0, "x": 0, "y": 0}
+    values = {"day": dt.date.today(), "tile": b"x", "etag": "e", "owned": 1, "version": 0}
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        with pytest.raises(sa.exc.DBAPIError, match="needs READ COMMITTED"):
+            conn.execute(tile_cache.STORE, {**key, **values})
+    engine.dispose()
+    assert cached(engine, 0, 0, 0) == 0
 
 
 def test_seed_command_fills_the_cache(fresh_url, monkeypatch):
