@@ -125,12 +125,16 @@ def _clusters_sql(layer: Layer) -> str:
 
 def _plain_sql(layer: Layer) -> str:
     """Every feature reaching the tile, ``count`` 1 where owned; an owned feature that would
-    vanish at this zoom (a tiny polygon) is drawn as its representative point."""
+    vanish at this zoom (a tiny polygon) is drawn as its representative point.
+
+    ``OFFSET 0`` keeps ``geom IS NOT NULL`` outside the subquery: pushed into it, PostgreSQL
+    computed each feature's ``ST_AsMVTGeom`` twice, for the filter and for the row (a z14
+    tile took a fifth longer)."""
     columns = "".join(f', o."{n}"' for n in attributes(layer))
     return f"""SELECT ST_AsMVT(m, CAST(:name AS text), {EXTENT}, 'geom') FROM (
     SELECT o.id{columns}, CASE WHEN "t own" THEN 1 ELSE 0 END AS count,
            CASE WHEN "t own" THEN coalesce({SHAPE}, {POINT}) ELSE {SHAPE} END AS geom
-    FROM o) m WHERE m.geom IS NOT NULL"""
+    FROM o OFFSET 0) m WHERE m.geom IS NOT NULL"""
 
 
 def _params(layer: Layer, tile: TileId) -> dict:
