@@ -446,8 +446,8 @@ def test_the_store_refuses_a_repeatable_read_snapshot(fresh_url):
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         with pytest.raises(sa.exc.DBAPIError, match="needs READ COMMITTED"):
             conn.execute(tile_cache.STORE, {**key, **values})
-    engine.dispose()
     assert cached(engine, 0, 0, 0) == 0
+    engine.dispose()
 
 
 def test_seed_command_fills_the_cache(fresh_url, monkeypatch):
