@@ -15,8 +15,22 @@ export const prefetchMethods = {
   },
 
   _stopPrefetch() {
+    cancelAnimationFrame(this._prefetchFrame);
+    clearTimeout(this._prefetchAfter);
     this._prefetching?.abort();
     this._prefetching = null;
+  },
+
+  /**
+   * Prefetch once the drawn view is on screen: decoding and drawing the ring ahead takes the
+   * main thread for tens of milliseconds a tile, which would otherwise hold back the frame
+   * that shows the view (after a pan, tiles drawn from the cache are ready at once).
+   */
+  _prefetchAfterPaint() {
+    this._stopPrefetch();
+    this._prefetchFrame = requestAnimationFrame(() => {
+      this._prefetchAfter = setTimeout(() => this._prefetch(), 0); // after the frame's paint
+    });
   },
 
   /** The ring around the drawn view (see `prefetch`), a few at a time, into the cache. */

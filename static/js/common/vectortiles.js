@@ -30,13 +30,14 @@
 //   maxNativeZoom would scale the canvas up).
 // - headers: request headers, or a function returning them (asked per tile request);
 //   fetchOptions: the rest of fetch()'s options (same-origin credentials by default).
-// - prefetch: n > 0 (off by default): once the view is drawn ('load'), fetch the tiles of
-//   the zoom shown out to n screens around it (low priority, `prefetchParallel` at a time,
-//   aborted by the next move or zoom) into a cache of `cacheSize` decoded tiles (LRU, keyed
-//   by URL with its query and the data version asked for) that a new tile is drawn from
-//   without a request. redrawBBox and setUrl/setQuery drop what they touch, and a fetch
-//   begun before either is not cached, so a cached tile is never older than the page's
-//   last invalidation. Events 'prefetching' {count} and 'prefetched' {count} (not after an abort).
+// - prefetch: n > 0 (off by default): once the view is drawn ('load') and painted, fetch
+//   the tiles of the zoom shown out to n screens around it (low priority,
+//   `prefetchParallel` at a time, aborted by the next move or zoom) into a cache of
+//   `cacheSize` decoded tiles (LRU, keyed by URL with its query and the data version asked
+//   for) that a new tile is drawn from without a request. redrawBBox and setUrl/setQuery
+//   drop what they touch, and a fetch begun before either is not cached, so a cached tile
+//   is never older than the page's last invalidation. Events 'prefetching' {count} and
+//   'prefetched' {count} (not after an abort).
 // Methods: setUrl(url, query), setQuery(query) (reload every tile), redrawBBox([w, s, e, n])
 // (reload the tiles a lon/lat box touches, e.g. a changed feature's old and new box; the
 // old drawing stays until the new one is ready), restyle() (redraw from the decoded tiles,
@@ -320,7 +321,7 @@ function defineClass(L) {
     onAdd(map) {
       L.GridLayer.prototype.onAdd.call(this, map);
       if (this.options.prefetch) {
-        this.on('load', this._prefetch, this);
+        this.on('load', this._prefetchAfterPaint, this);
         this.on('loading', this._stopPrefetch, this);
         map.on('movestart zoomstart', this._stopPrefetch, this);
       }
@@ -330,7 +331,7 @@ function defineClass(L) {
     },
 
     onRemove(map) {
-      this.off('load', this._prefetch, this);
+      this.off('load', this._prefetchAfterPaint, this);
       this.off('loading', this._stopPrefetch, this);
       map.off('movestart zoomstart', this._stopPrefetch, this);
       clearTimeout(this._prefetchTimer);
