@@ -154,16 +154,8 @@ def load_layers(directory: Path, engine: Engine | None = None) -> Mapping[str, L
 
 
 def parse_layer(path: Path) -> Layer:
-    text = path.read_text(encoding="utf-8")
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    text, doc = _read_document(path)
     where = Where(path)
-    if not IDENTIFIER.match(path.stem):
-        raise ConfigError(
-            f"{path}: the file name is the layer id and must match {IDENTIFIER.pattern}"
-        )
     doc = where.mapping(
         doc,
         "",
@@ -171,11 +163,7 @@ def parse_layer(path: Path) -> Layer:
         required={"title", "table", "id_column", "geometry_column", "properties"},
     )
     properties = _properties(where, doc["properties"])
-    limit = where.mapping(doc.get("limit", {}), "limit", LIMIT_KEYS)
-    default_limit = where.integer(limit.get("default", 100), "limit.default")
-    max_limit = where.integer(limit.get("max", 10000), "limit.max")
-    if default_limit > max_limit:
-        raise ConfigError(f"{path}: limit.default is larger than limit.max")
+    default_limit, max_limit = _limits(where, doc.get("limit", {}))
     filters = tuple(where.names(doc.get("filters", []), "filters", properties, coded=True))
     popup = tuple(where.names(doc.get("popup", []), "popup", properties))
     style = _style(where, doc.get("style"), properties)
@@ -206,6 +194,29 @@ def parse_layer(path: Path) -> Layer:
         read=where.read_rule(doc.get("read", "public"), "read"),
         search=tuple(where.names(doc.get("search", []), "search", properties)),
     )
+
+
+def _read_document(path: Path) -> tuple[str, Any]:
+    """The file's text (its digest tells caches apart) and its YAML, named by the file."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not IDENTIFIER.match(path.stem):
+        raise ConfigError(
+            f"{path}: the file name is the layer id and must match {IDENTIFIER.pattern}"
+        )
+    return text, doc
+
+
+def _limits(where: Where, raw: Any) -> tuple[int, int]:
+    limit = where.mapping(raw, "limit", LIMIT_KEYS)
+    default_limit = where.integer(limit.get("default", 100), "limit.default")
+    max_limit = where.integer(limit.get("max", 10000), "limit.max")
+    if default_limit > max_limit:
+        raise ConfigError(f"{where.path}: limit.default is larger than limit.max")
+    return default_limit, max_limit
 
 
 def _properties(where: Where, raw: Any) -> dict[str, Property]:

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -299,6 +299,20 @@ def follow(
         notifier.streaming(-1)
 
 
+def _opening(engine: Engine, since: int) -> Generator[str, None, tuple[dt.date, int]]:
+    """The stream's first events; returns the day sent and the id to follow from."""
+    yield "retry: 2000\n\n"
+    day = today(engine)
+    yield day_event(day)
+    newest = latest_id(engine)
+    if since > newest or 0 < since < latest_epoch(engine):
+        # The client saw a history this database does not have (restored or replaced):
+        # it must reload everything rather than wait for ids that will never come.
+        yield reset_event(newest)
+        since = newest
+    return day, since
+
+
 def _follow(
     engine: Engine,
     layers: Mapping[str, Layer],
@@ -309,15 +323,7 @@ def _follow(
     allowed: Callable[[], bool],
 ) -> Iterator[str]:
     notifier.start()
-    yield "retry: 2000\n\n"
-    day = today(engine)
-    yield day_event(day)
-    newest = latest_id(engine)
-    if since > newest or 0 < since < latest_epoch(engine):
-        # The client saw a history this database does not have (restored or replaced):
-        # it must reload everything rather than wait for ids that will never come.
-        yield reset_event(newest)
-        since = newest
+    day, since = yield from _opening(engine, since)
     generation, checked, revocations = notifier.generation, time.monotonic(), -1
     while True:
         if notifier.revocations != revocations:
