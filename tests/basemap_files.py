@@ -51,6 +51,9 @@ def line(*points: tuple[float, float]) -> dict:
 # A named street (on the primary road) and a named river, as (lon, lat) vertices.
 STREET = ((106.6, 30.45), (106.7, 30.55))
 RIVER = ((106.55, 30.52), (106.65, 30.56), (106.75, 30.5))
+# A village 2 px (at zoom 13; 4 px at 14) east of a tile edge: in the buffer of the tile to
+# its west too, so both tiles have its dot.
+EDGE_VILLAGE = (106.611328125 + 2 * 360 / 8192 / 256, 30.48)
 # OpenMapTiles-schema layers over 广安区 (EXTENT), as the bundled style expects them, with
 # names, plus a layer the style does not know (drawn by its fallback).
 VECTOR_LAYERS = {
@@ -72,7 +75,11 @@ VECTOR_LAYERS = {
     "building": [({}, polygon(106.64, 30.46, 106.642, 30.462))],
     "boundary": [({"admin_level": 6}, line((106.55, 30.47), (106.75, 30.47)))],
     "place": [
-        ({"class": "town", "name": "广安"}, {"type": "Point", "coordinates": [106.65, 30.5]})
+        ({"class": "town", "name": "广安"}, {"type": "Point", "coordinates": [106.65, 30.5]}),
+        (
+            {"class": "village", "name": "界牌村"},
+            {"type": "Point", "coordinates": list(EDGE_VILLAGE)},
+        ),
     ],
     "mystery": [({}, line((106.56, 30.58), (106.74, 30.42)))],
 }

@@ -4,7 +4,8 @@ vector MBTiles (ogr2ogr, drawn by vectortiles.js with the bundled style) and a r
 (gdal_translate); each draws non-blank pixels; the editor on the vector basemap asks
 nothing of anyone but its own server (every request recorded from the page's start); and
 zoomed in, the street's and the river's names are drawn along them (pixels of the label
-colours next to each line, none of the street's colour before its names' zoom)."""
+colours next to each line, none of the street's colour before its names' zoom); a
+village's name by a tile's edge is drawn once, on one side of its dot."""
 
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ SETTLED = """
 """
 # The label colours of the bundled style (basemapstyle.js): street names, water names.
 STREET_TEXT, WATER_TEXT = (0xF2, 0xE3, 0xBF), (0x8F, 0xD0, 0xFF)
+PLACE_TEXT = (0xDF, 0xE6, 0xEE)
 # Every resource the page fetches, recorded from its first request (the buffer is
 # enlarged before anything loads, so no entry is dropped).
 RECORD = """
@@ -231,8 +233,8 @@ def distance(point, line) -> float:
     return best
 
 
-def coloured(driver, rgb) -> list[list[float]]:
-    return driver.execute_script(COLOURED, list(rgb), 40)
+def coloured(driver, rgb, tolerance: int = 40) -> list[list[float]]:
+    return driver.execute_script(COLOURED, list(rgb), tolerance)
 
 
 def along(driver, rgb, points) -> tuple[int, int]:
@@ -282,4 +284,29 @@ def test_street_and_river_names_are_drawn_along_them(site):
         assert widths and max(widths) < 256 * 2**0.75 + 1
         near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
         assert near >= 20 and near == anywhere, (near, anywhere)
+        assert severe_logs(driver) == []
+
+
+def test_a_name_by_a_tile_edge_is_drawn_once(site):
+    """The village's dot is in two tiles (its own and, in the buffer, its western
+    neighbour's); only its own tile names it, so its name is on one side of the dot only
+    (before, the neighbour put a second one on the other side)."""
+    base, _ = site
+    with chromium(1600, 1000) as driver:
+        driver.get(base + "/")
+        wait_ready(driver, 20)
+        zoom_in(driver, basemap_files.EDGE_VILLAGE, 13)
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "basemap-vector-edge-name.png"))
+        ((x, y),) = screen_line(driver, [basemap_files.EDGE_VILLAGE])
+
+        def sides() -> tuple[int, int] | None:
+            # a 12 px name's thin strokes: few pixels of its very colour, so a wider tolerance
+            found = [p for p in coloured(driver, PLACE_TEXT, 90) if abs(p[1] - y) <= 10]
+            left = sum(-80 <= p[0] - x < -6 for p in found)
+            right = sum(6 < p[0] - x <= 80 for p in found)
+            return (left, right) if left + right >= 10 else None
+
+        left, right = wait_for(sides, 20)
+        assert min(left, right) == 0, (left, right)
         assert severe_logs(driver) == []

@@ -8,6 +8,8 @@ import {
   boxesOverlap,
   clipLine,
   lineLabelBoxes,
+  ownsPoint,
+  placePointLabel,
   pointLabelBoxes,
   straightStretches,
   uprightAngle,
@@ -106,7 +108,7 @@ test('boxes overlap by their rotated shapes, not their bounding squares', () => 
   assert.equal(boxesOverlap(c, { ...c, angle: 90 * DEG }), true); // a cross
 });
 
-test('a tile takes the first free box inside it; a point label may be cut rather than lost', () => {
+test('a tile takes the first free box wholly inside it', () => {
   const placed = new PlacedLabels({ size: 256 });
   const first = { x: 100, y: 100, hw: 30, hh: 7, angle: 0 };
   assert.equal(placed.take([first]), first);
@@ -114,7 +116,50 @@ test('a tile takes the first free box inside it; a point label may be cut rather
   const below = { ...first, y: 120 };
   assert.equal(placed.take([{ ...first, x: 110 }, below]), below);
   const edge = { x: 250, y: 30, hw: 20, hh: 6, angle: 0 };
-  assert.equal(placed.take([edge]), null);
-  assert.equal(placed.take([edge], { cut: true }), edge);
-  assert.equal(placed.boxes.length, 3);
+  assert.equal(placed.take([edge]), null); // the tile's edge would cut it
+  assert.equal(placed.boxes.length, 2);
+});
+
+test('a tile owns the points of its own square, not those of its buffer', () => {
+  assert.equal(ownsPoint(0, 0, 256), true);
+  assert.equal(ownsPoint(255.9, 128, 256), true);
+  assert.equal(ownsPoint(256, 128, 256), false); // the next tile's x = 0
+  assert.equal(ownsPoint(-0.5, 128, 256), false);
+  assert.equal(ownsPoint(128, 256, 256), false);
+});
+
+test('a name beside a dot near the top or bottom edge moves into the tile, beside the dot', () => {
+  const [right, left] = pointLabelBoxes(100, 2, 40, 14, { offset: 6, size: 256 });
+  assert.deepEqual([right.y, left.y], [7, 7]);
+  assert.equal(pointLabelBoxes(100, 255, 40, 14, { offset: 6, size: 256 })[0].y, 249);
+  // a lake's name on its point moves in any way
+  assert.deepEqual(pointLabelBoxes(250, 3, 60, 14, { anchor: 'center', size: 256 })[0], {
+    x: 226, y: 7, hw: 30, hh: 7, angle: 0,
+  });
+});
+
+/** Where the two tiles side by side (left: x 0…256, right: 256…512) name a dot at x, y. */
+function namedInBoth(x, y, width, options) {
+  const left = placePointLabel(new PlacedLabels({ size: 256 }), x, y, width, 15, options);
+  const right = placePointLabel(new PlacedLabels({ size: 256 }), x - 256, y, width, 15, options);
+  return [left, right];
+}
+
+test('a dot near the edge between two tiles is named once, by its own tile, uncut', () => {
+  // 3 px into the right tile: the left has it in its buffer (and would have room on its left)
+  const [left, right] = namedInBoth(259, 100, 60, { offset: 6 });
+  assert.equal(left, null);
+  assert.deepEqual(right, { x: 39, y: 100, hw: 30, hh: 7.5, angle: 0 }); // on its right
+  for (let x = 240; x < 272; x += 0.5) {
+    for (const options of [{ offset: 6 }, { anchor: 'center' }]) {
+      const boxes = namedInBoth(x, 1, 60, options).filter(Boolean);
+      assert.equal(boxes.length, 1, `x ${x} ${JSON.stringify(options)}`);
+      assert.ok(boxInside(boxes[0], 256), JSON.stringify(boxes[0]));
+    }
+  }
+});
+
+test('a name with no room inside its own tile is left out, not drawn in the neighbour', () => {
+  // 220 px wide beside a dot in the middle of the tile: neither side holds it
+  assert.deepEqual(namedInBoth(384, 100, 220, { offset: 6 }), [null, null]);
 });

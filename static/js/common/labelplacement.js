@@ -1,8 +1,10 @@
 // Where a name goes in one vector tile (the pure half of tilelabels.js: no DOM; node specs in
 // tests/js). Along a line: the longest straight-enough stretches that hold the text, kept a
 // margin inside the tile so that no tile edge cuts it, turned to read left to right. At a
-// point: beside its dot (right, else left) or centred on it. And a tile's placed labels, so
-// that one overlapping an earlier one is left out. A box is a rotated rectangle in tile
+// point: only in the tile that owns the point (not one that has it in its buffer), beside its
+// dot (right, else left) or centred on it, wholly inside that tile: so a name is never drawn
+// twice nor cut at a tile's edge. And a tile's placed labels, so that one overlapping an
+// earlier one is left out. A box is a rotated rectangle in tile
 // pixels: {x, y, hw, hh, angle}: its centre, half its length and height, and the angle of
 // its length (radians, clockwise on the screen, in (-π/2, π/2]).
 
@@ -117,17 +119,44 @@ export function lineLabelBoxes(rings, width, height, { size = 256, margin = 2, t
 }
 
 /**
- * Boxes for a text `width` × `height` px at a point, best first: for anchor 'side', beside
- * it `offset` px to the right, then to the left (a dot's name); for 'center', on it.
+ * Whether a tile owns a point at (x, y) px: the point lies in the tile's own `size` px square,
+ * [0, size)², not in the buffer around it. A point near a tile's edge comes in both tiles; only
+ * the owner names it, so the two tiles never name it twice (say, on either side of its dot).
  */
-export function pointLabelBoxes(x, y, width, height, { anchor = 'side', offset = 0 } = {}) {
+export function ownsPoint(x, y, size) {
+  return x >= 0 && x < size && y >= 0 && y < size;
+}
+
+/** The centre `c` of a length `2h` moved, when it can, so that the length lies in [0, size]. */
+const within = (c, h, size) => (2 * h > size ? c : Math.min(Math.max(c, h), size - h));
+
+/**
+ * Boxes for a text `width` × `height` px at a point, best first: for anchor 'side', beside
+ * it `offset` px to the right, then to the left (a dot's name); for 'center', on it. With
+ * `size`, each box is moved into the `size` px tile where it can be: a name beside a dot near
+ * the top or bottom edge up or down (by at most half its height, so it stays beside the dot);
+ * a name on a point (a lake's) any way, since the point is only somewhere in the lake.
+ */
+export function pointLabelBoxes(x, y, width, height, { anchor = 'side', offset = 0, size = null } = {}) {
   const hw = width / 2;
   const hh = height / 2;
-  if (anchor === 'center') return [{ x, y, hw, hh, angle: 0 }];
+  const fit = size ? within : (c) => c;
+  if (anchor === 'center') return [{ x: fit(x, hw, size), y: fit(y, hh, size), hw, hh, angle: 0 }];
+  const row = fit(y, hh, size);
   return [
-    { x: x + offset + hw, y, hw, hh, angle: 0 },
-    { x: x - offset - hw, y, hw, hh, angle: 0 },
+    { x: x + offset + hw, y: row, hw, hh, angle: 0 },
+    { x: x - offset - hw, y: row, hw, hh, angle: 0 },
   ];
+}
+
+/**
+ * A point's name placed in a tile (`placed`, a PlacedLabels) at (x, y) px of it: the first
+ * free box of pointLabelBoxes inside the tile, or null when the tile does not own the point
+ * or finds no room.
+ */
+export function placePointLabel(placed, x, y, width, height, { anchor = 'side', offset = 0 } = {}) {
+  if (!ownsPoint(x, y, placed.size)) return null;
+  return placed.take(pointLabelBoxes(x, y, width, height, { anchor, offset, size: placed.size }));
 }
 
 /** Whether two boxes overlap, or come closer than `pad` px (separating axes). */
@@ -171,13 +200,9 @@ export class PlacedLabels {
     return !this.boxes.some((placed) => boxesOverlap(placed, box, this.pad));
   }
 
-  /**
-   * The first of `boxes` (best first) that is free and inside the tile, else (with
-   * `cut`: true) the first free one; it is placed. Null when none is taken.
-   */
-  take(boxes, { cut = false } = {}) {
-    const free = boxes.filter((box) => this.free(box));
-    const box = free.find((b) => boxInside(b, this.size)) || (cut ? free[0] : null) || null;
+  /** The first of `boxes` (best first) that is free and wholly inside the tile; it is placed. Null: none. */
+  take(boxes) {
+    const box = boxes.find((b) => boxInside(b, this.size) && this.free(b)) || null;
     if (box) this.boxes.push(box);
     return box;
   }

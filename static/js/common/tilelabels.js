@@ -2,10 +2,12 @@
 // whose style has `text` {text, size, color, halo, italic, rank, anchor} gets its name where
 // labelplacement.js finds room, lowest `rank` first: along a line (the longest straight
 // stretch, rotated, never upside down, never cut by the tile's edge; a line's name once per
-// tile), beside a point's dot (anchor 'side', the default) or on the point ('center'). A
-// name that would overlap one placed before it in the tile is left out. Filled with a halo.
+// tile), beside a point's dot (anchor 'side', the default) or on the point ('center'), by
+// the one tile that owns the point (a neighbour with the point in its buffer draws the dot,
+// not the name) and wholly inside it. A name that would overlap one placed before it in the
+// tile is left out. Filled with a halo.
 
-import { PlacedLabels, lineLabelBoxes, pointLabelBoxes } from './labelplacement.js';
+import { PlacedLabels, lineLabelBoxes, placePointLabel } from './labelplacement.js';
 
 const HALO = 3;
 
@@ -20,11 +22,9 @@ function boxOf(feature, style, width, placed) {
   if (feature.kind === 'line') {
     return placed.take(lineLabelBoxes(feature.rings, width + HALO, height, { size: placed.size }));
   }
-  const ring = feature.rings[0];
+  const [x, y] = feature.rings[0];
   const offset = text.anchor === 'center' ? 0 : (style.radius || 0) + 3;
-  return placed.take(pointLabelBoxes(ring[0], ring[1], width + HALO, height, { anchor: text.anchor, offset }), {
-    cut: true,
-  });
+  return placePointLabel(placed, x, y, width + HALO, height, { anchor: text.anchor, offset });
 }
 
 function drawText(ctx, text, box) {
