@@ -54,6 +54,8 @@ RIVER = ((106.55, 30.52), (106.65, 30.56), (106.75, 30.5))
 # A village 2 px (at zoom 13; 4 px at 14) east of a tile edge: in the buffer of the tile to
 # its west too, so both tiles have its dot.
 EDGE_VILLAGE = (106.611328125 + 2 * 360 / 8192 / 256, 30.48)
+# A hospital (an important POI: rank 1), its name drawn from zoom 15.
+POI = (106.617, 30.472)
 # OpenMapTiles-schema layers over 广安区 (EXTENT), as the bundled style expects them, with
 # names, plus a layer the style does not know (drawn by its fallback).
 VECTOR_LAYERS = {
@@ -80,6 +82,12 @@ VECTOR_LAYERS = {
             {"class": "village", "name": "界牌村"},
             {"type": "Point", "coordinates": list(EDGE_VILLAGE)},
         ),
+    ],
+    "poi": [
+        (
+            {"class": "hospital", "rank": 1, "name": "广安市人民医院"},
+            {"type": "Point", "coordinates": list(POI)},
+        )
     ],
     "mystery": [({}, line((106.56, 30.58), (106.74, 30.42)))],
 }

@@ -5,7 +5,8 @@ vector MBTiles (ogr2ogr, drawn by vectortiles.js with the bundled style) and a r
 nothing of anyone but its own server (every request recorded from the page's start); and
 zoomed in, the street's and the river's names are drawn along them (pixels of the label
 colours next to each line, none of the street's colour before its names' zoom); a
-village's name by a tile's edge is drawn once, on one side of its dot."""
+village's name by a tile's edge is drawn once, on one side of its dot; a POI's name only from
+zoom 15."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ SETTLED = """
 """
 # The label colours of the bundled style (basemapstyle.js): street names, water names.
 STREET_TEXT, WATER_TEXT = (0xF2, 0xE3, 0xBF), (0x8F, 0xD0, 0xFF)
-PLACE_TEXT = (0xDF, 0xE6, 0xEE)
+PLACE_TEXT, POI_TEXT = (0xDF, 0xE6, 0xEE), (0xD9, 0xC8, 0xFF)
 # Every resource the page fetches, recorded from its first request (the buffer is
 # enlarged before anything loads, so no entry is dropped).
 RECORD = """
@@ -258,6 +259,14 @@ def zoom_in(driver, at: tuple[float, float], zoom: float) -> None:
     wait_for(lambda: driver.execute_script(SETTLED), 20)
 
 
+def beside(driver, rgb, lon_lat, tolerance: int = 90) -> int:
+    """Pixels of a colour on the right of a (lon, lat) point, where its name goes (12 px names
+    have few pixels of their very colour: a wide tolerance)."""
+    ((x, y),) = screen_line(driver, [lon_lat])
+    found = coloured(driver, rgb, tolerance)
+    return sum(6 < px - x <= 120 and abs(py - y) <= 10 for px, py in found)
+
+
 def test_street_and_river_names_are_drawn_along_them(site):
     base, _ = site
     with chromium(1600, 1000) as driver:
@@ -267,12 +276,14 @@ def test_street_and_river_names_are_drawn_along_them(site):
         wait_for(lambda: driver.execute_script(SETTLED), 20)
         assert zoom_of(driver) < 12, "the big screen opens below the primary roads' names"
         assert coloured(driver, STREET_TEXT) == []
+        assert beside(driver, POI_TEXT, basemap_files.POI) == 0
         zoom_in(driver, (106.6, 30.5), 13)  # between the street and the river
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "basemap-vector-names.png"))
         near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
         assert near >= 20 and near == anywhere, (near, anywhere)
         assert along(driver, WATER_TEXT, basemap_files.RIVER)[0] >= 20
+        assert beside(driver, POI_TEXT, basemap_files.POI) == 0, "a POI's name before zoom 15"
         # past the file's last zoom (14), tiles are cut from its z14 tiles and drawn at the
         # zoom shown, not scaled up: the names keep their size
         zoom_in(driver, (106.62, 30.47), 16)
@@ -284,6 +295,7 @@ def test_street_and_river_names_are_drawn_along_them(site):
         assert widths and max(widths) < 256 * 2**0.75 + 1
         near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
         assert near >= 20 and near == anywhere, (near, anywhere)
+        wait_for(lambda: beside(driver, POI_TEXT, basemap_files.POI) >= 10, 20)
         assert severe_logs(driver) == []
 
 

@@ -38,9 +38,8 @@ test('buildings only from zoom 13; boundaries below admin level 8 and not at sea
   assert.equal(basemapStyle('boundary', { admin_level: 2, maritime: 1 }, 'line', 8), null);
 });
 
-test('an unknown layer falls back to a faint style of its geometry type; POIs are not drawn', () => {
+test('an unknown layer falls back to a faint style of its geometry type; house numbers are not drawn', () => {
   for (const type of ['point', 'line', 'polygon']) assert.ok(basemapStyle('city_roads', {}, type, 12), type);
-  assert.equal(basemapStyle('poi', { name: '医院' }, 'point', 16), null);
   assert.equal(basemapStyle('housenumber', { housenumber: '12' }, 'point', 18), null);
   assert.ok(basemapStyle('place', { class: 'city' }, 'point', 8));
   assert.equal(basemapStyle('place', { class: 'village' }, 'point', 8), null);
@@ -90,11 +89,34 @@ test('river names along the drawn river; lake names on their point, in italic bl
   assert.equal(basemapStyle('water_name', { class: 'lake' }, 'point', 12), null);
 });
 
-test('places are placed before roads, roads before water', () => {
+test('POIs: small violet dots with their Chinese name, important ones from zoom 15, the rest from 16', () => {
+  const names = { name: 'Guang\'an People\'s Hospital', 'name:zh': '广安市人民医院' };
+  const poi = (rank, zoom, extra = {}) =>
+    basemapStyle('poi', { class: 'hospital', rank, ...names, ...extra }, 'point', zoom);
+  const hospital = poi(3, 15);
+  assert.equal(hospital.text.text, '广安市人民医院');
+  assert.ok(hospital.fill && hospital.radius < 3, 'a small dot');
+  assert.match(hospital.fillColor, /^#[0-9a-f]{6}$/);
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hospital.fillColor.slice(i, i + 2), 16));
+  assert.ok(b > g && r > g, `violet: ${hospital.fillColor}`);
+  assert.equal(poi(3, 14), null);
+  assert.ok(poi(10, 15));
+  assert.equal(poi(11, 15), null);
+  assert.ok(poi(11, 16));
+  assert.equal(poi(undefined, 15), null);
+  assert.ok(poi(undefined, 16));
+  assert.equal(poi(3, 16, { name: '', 'name:zh': '' }), null, 'no name, no dot');
+  assert.equal(basemapStyle('poi', { rank: 1, name: '广场' }, 'polygon', 16), null);
+});
+
+test('places are placed before roads, roads before water, POIs last', () => {
   const town = basemapStyle('place', { class: 'town', name: '协兴' }, 'point', 12).text.rank;
   const road = basemapStyle('transportation_name', { class: 'primary', name: '广安大道' }, 'line', 12).text.rank;
   const river = basemapStyle('waterway', { class: 'river', name: '渠江' }, 'line', 12).text.rank;
+  const minor = basemapStyle('transportation_name', { class: 'path', name: '小路' }, 'line', 16).text.rank;
+  const poi = basemapStyle('poi', { rank: 1, name: '广场' }, 'point', 16).text.rank;
   assert.ok(town < road && road < river);
+  assert.ok(poi > minor && poi > river);
 });
 
 test('layers are drawn water over land, roads over buildings, unknown layers before labels', () => {
@@ -104,5 +126,6 @@ test('layers are drawn water over land, roads over buildings, unknown layers bef
   assert.ok(layerRank('transportation') < layerRank('city_roads'));
   assert.ok(layerRank('city_roads') < layerRank('place'));
   assert.ok(layerRank('city_roads') < layerRank('water_name'));
+  assert.ok(layerRank('poi') < layerRank('place'), 'a town dot over a POI dot');
   assert.equal(layerRank('city_roads'), BASEMAP_LAYER_ORDER.indexOf('*'));
 });

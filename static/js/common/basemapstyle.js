@@ -6,11 +6,13 @@
 // first, one overlapping an earlier one left out): places as dots with names; street names
 // (transportation_name) along their roads, major roads from lower zooms; river names
 // (waterway) along the river and lake and sea names (water_name, points or lines) in italic
-// blue. POIs, house numbers, peaks and airports (poi, housenumber, …) are not drawn. Styles
-// are Leaflet path options (color, weight, dashArray, fillColor, fillOpacity, radius); null:
-// not drawn. The colours are dark, for the pages' dark theme: land no layer covers is left
-// transparent (the map's own dark background), so tiles beyond the file's data show nothing
-// rather than a square of colour.
+// blue; POIs (poi) as small violet dots with names from zoom 15 (OpenMapTiles `rank` ≤ 10)
+// or 16 (the rest), placed after places and streets. House numbers, peaks and airports
+// (housenumber, mountain_peak, aerodrome_label) are not drawn. Styles are Leaflet path
+// options (color, weight, dashArray, fillColor, fillOpacity, radius); null: not drawn. The
+// colours are dark, for the pages' dark theme: land no layer covers is left transparent (the
+// map's own dark background), so tiles beyond the file's data show nothing rather than a
+// square of colour.
 
 const WATER = '#1a4b78';
 const ROAD = '#7d8ba0';
@@ -19,7 +21,7 @@ const RAIL = '#7a7f8a';
 /** Layers in drawing order (lowest first); '*': any layer not named here. */
 export const BASEMAP_LAYER_ORDER = [
   'landcover', 'landuse', 'park', 'water', 'waterway', 'aeroway', 'boundary', 'building', 'transportation', '*',
-  'transportation_name', 'water_name', 'place',
+  'transportation_name', 'water_name', 'poi', 'place',
 ];
 
 const fill = (color, extra = {}) => ({ stroke: false, fill: true, fillColor: color, fillOpacity: 1, ...extra });
@@ -51,6 +53,14 @@ const STREET_NAMES = {
 /** Water names by class: [from zoom, rank]: water_name's seas and lakes, waterway's rivers. */
 const WATER_NAMES = { ocean: [1, 3], sea: [3, 3], bay: [8, 4], strait: [8, 4], lake: [10, 4], river: [11, 5],
   canal: [13, 7], stream: [14, 8] };
+/** POIs: the zoom a POI shows from, by its OpenMapTiles `rank` (lower: more important in its area). */
+const poiZoom = (rank) => (Number(rank) <= 10 ? 15 : 16);
+/** POI names are placed after places (0–2) and streets and water (3–8). */
+const POI_RANK = 9;
+const POI_DOT = {
+  stroke: true, color: '#06182c', weight: 1, fill: true, fillColor: '#b07cff', fillOpacity: 1, radius: 2.5,
+};
+const POI_TEXT = { size: 12, rank: POI_RANK, color: '#d9c8ff', halo: '#06182c' };
 const STREET_TEXT = { color: '#f2e3bf', halo: '#0b1626' };
 const WATER_TEXT = { color: '#8fd0ff', halo: '#06182c', italic: true };
 
@@ -104,6 +114,11 @@ const PAINT = {
     const dash = p.class === 'rail' || p.class === 'transit' ? '6 3' : undefined;
     return line(color, scaled(width, zoom), { dashArray: dash });
   },
+  // A POI: a small violet dot with its name (none without a name: a bare dot says nothing).
+  poi: (p, zoom, type) => {
+    const text = type === 'point' && zoom >= poiZoom(p.rank ?? 99) ? featureName(p) : '';
+    return text ? { ...POI_DOT, text: { ...POI_TEXT, text } } : null;
+  },
   // Cities and towns (villages and suburbs from zoom 12) as dots with their names.
   place: (p, zoom) => {
     if (zoom < (PLACE_ZOOM[p.class] ?? 99)) return null;
@@ -121,7 +136,7 @@ const FALLBACK = {
   polygon: fill('#1d2838', { fillOpacity: 0.6, stroke: true, color: '#334258', weight: 0.6 }),
 };
 /** Known label layers that are not drawn. */
-const LABEL_ONLY = new Set(['poi', 'housenumber', 'mountain_peak', 'aerodrome_label']);
+const LABEL_ONLY = new Set(['housenumber', 'mountain_peak', 'aerodrome_label']);
 
 /**
  * How to draw one feature: Leaflet-style path options, or null (not drawn).
