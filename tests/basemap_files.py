@@ -48,7 +48,7 @@ def line(*points: tuple[float, float]) -> dict:
     return {"type": "LineString", "coordinates": [list(p) for p in points]}
 
 
-# A named street (on the primary road) and a named river, as (lon, lat) vertices.
+# A named street (on the primary road, national road G318) and a named river, as (lon, lat) vertices.
 STREET = ((106.6, 30.45), (106.7, 30.55))
 RIVER = ((106.55, 30.52), (106.65, 30.56), (106.75, 30.5))
 # A village 2 px (at zoom 13; 4 px at 14) east of a tile edge: in the buffer of the tile to
@@ -69,7 +69,10 @@ VECTOR_LAYERS = {
         ({"class": "minor"}, line((106.55, 30.6), (106.75, 30.4))),
     ],
     "transportation_name": [
-        ({"class": "primary", "name": "Guang'an Dadao", "name:zh": "广安大道"}, line(*STREET))
+        (
+            {"class": "primary", "name": "Guang'an Dadao", "name:zh": "广安大道", "ref": "G318"},
+            line(*STREET),
+        )
     ],
     "water_name": [
         ({"class": "lake", "name": "天池湖"}, {"type": "Point", "coordinates": [106.595, 30.425]})

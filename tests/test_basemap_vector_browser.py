@@ -4,7 +4,8 @@ vector MBTiles (ogr2ogr, drawn by vectortiles.js with the bundled style) and a r
 (gdal_translate); each draws non-blank pixels; the editor on the vector basemap asks
 nothing of anyone but its own server (every request recorded from the page's start); and
 zoomed in, the street's and the river's names are drawn along them (pixels of the label
-colours next to each line, none of the street's colour before its names' zoom); a
+colours next to each line, none of the street's colour before its names' zoom; the street's
+number on red national-road shields on it); a
 village's name by a tile's edge is drawn once, on one side of its dot; a POI's name only from
 zoom 15."""
 
@@ -87,6 +88,8 @@ SETTLED = """
 # The label colours of the bundled style (basemapstyle.js): street names, water names.
 STREET_TEXT, WATER_TEXT = (0xF2, 0xE3, 0xBF), (0x8F, 0xD0, 0xFF)
 PLACE_TEXT, POI_TEXT = (0xDF, 0xE6, 0xEE), (0xD9, 0xC8, 0xFF)
+# A national road's shield (roadshields.js): red.
+NATIONAL_SHIELD = (0xC8, 0x10, 0x2E)
 # Every resource the page fetches, recorded from its first request (the buffer is
 # enlarged before anything loads, so no entry is dropped).
 RECORD = """
@@ -264,7 +267,7 @@ def beside(driver, rgb, lon_lat, tolerance: int = 90) -> int:
     have few pixels of their very colour: a wide tolerance)."""
     ((x, y),) = screen_line(driver, [lon_lat])
     found = coloured(driver, rgb, tolerance)
-    return sum(6 < px - x <= 120 and abs(py - y) <= 10 for px, py in found)
+    return sum(6 < px - x <= 80 and abs(py - y) <= 10 for px, py in found)
 
 
 def test_street_and_river_names_are_drawn_along_them(site):
@@ -276,14 +279,16 @@ def test_street_and_river_names_are_drawn_along_them(site):
         wait_for(lambda: driver.execute_script(SETTLED), 20)
         assert zoom_of(driver) < 12, "the big screen opens below the primary roads' names"
         assert coloured(driver, STREET_TEXT) == []
-        assert beside(driver, POI_TEXT, basemap_files.POI) == 0
+        assert coloured(driver, POI_TEXT) == []
         zoom_in(driver, (106.6, 30.5), 13)  # between the street and the river
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "basemap-vector-names.png"))
         near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
         assert near >= 20 and near == anywhere, (near, anywhere)
         assert along(driver, WATER_TEXT, basemap_files.RIVER)[0] >= 20
-        assert beside(driver, POI_TEXT, basemap_files.POI) == 0, "a POI's name before zoom 15"
+        assert coloured(driver, POI_TEXT) == [], "a POI's name before zoom 15"
+        near, anywhere = along(driver, NATIONAL_SHIELD, basemap_files.STREET)
+        assert near >= 20 and near == anywhere, (near, anywhere)
         # past the file's last zoom (14), tiles are cut from its z14 tiles and drawn at the
         # zoom shown, not scaled up: the names keep their size
         zoom_in(driver, (106.62, 30.47), 16)
@@ -296,6 +301,7 @@ def test_street_and_river_names_are_drawn_along_them(site):
         near, anywhere = along(driver, STREET_TEXT, basemap_files.STREET)
         assert near >= 20 and near == anywhere, (near, anywhere)
         wait_for(lambda: beside(driver, POI_TEXT, basemap_files.POI) >= 10, 20)
+        assert coloured(driver, POI_TEXT), "the check before zoom 15 would have seen it"
         assert severe_logs(driver) == []
 
 

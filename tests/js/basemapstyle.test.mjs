@@ -71,6 +71,20 @@ test('street names: only the name along the road (Chinese first), major roads fr
   assert.equal(basemapStyle('transportation_name', { class: 'minor', name: '滨河路' }, 'point', 16), null);
 });
 
+test('a road with a ref gets a shield besides its name; a ref alone is enough', () => {
+  const road = (extra, zoom) => basemapStyle('transportation_name', { class: 'motorway', ...extra }, 'line', zoom);
+  const both = road({ name: '兰海高速', ref: 'G75' }, 12);
+  assert.equal(both.text.text, '兰海高速');
+  assert.equal(both.shield.text, 'G75');
+  assert.equal(both.stroke, false);
+  const far = road({ name: '兰海高速', ref: 'G75' }, 8);
+  assert.equal(far.text, null, 'motorway names from zoom 10');
+  assert.equal(far.shield.text, 'G75', 'motorway shields from zoom 8');
+  assert.equal(road({ ref: 'G75' }, 7), null);
+  assert.equal(road({ name: '兰海高速' }, 12).shield, null);
+  assert.equal(basemapStyle('transportation_name', { class: 'motorway', ref: 'G75' }, 'point', 12), null);
+});
+
 test('river names along the drawn river; lake names on their point, in italic blue', () => {
   const river = basemapStyle('waterway', { class: 'river', name: '渠江' }, 'line', 12);
   assert.ok(river.stroke, 'the river is still drawn');

@@ -8,7 +8,9 @@ import {
   boxesOverlap,
   clipLine,
   lineLabelBoxes,
+  lineShieldBoxes,
   ownsPoint,
+  pointAlong,
   placePointLabel,
   pointLabelBoxes,
   straightStretches,
@@ -162,4 +164,28 @@ test('a dot near the edge between two tiles is named once, by its own tile, uncu
 test('a name with no room inside its own tile is left out, not drawn in the neighbour', () => {
   // 220 px wide beside a dot in the middle of the tile: neither side holds it
   assert.deepEqual(namedInBoth(384, 100, 220, { offset: 6 }), [null, null]);
+});
+
+test('a point at a share of a line\'s length along it', () => {
+  const piece = [0, 0, 100, 0, 100, 100];
+  assert.deepEqual(pointAlong(piece, 0), [0, 0]);
+  assert.deepEqual(pointAlong(piece, 0.25), [50, 0]);
+  assert.deepEqual(pointAlong(piece, 0.75), [100, 50]);
+  assert.deepEqual(pointAlong(piece, 1), [100, 100]);
+});
+
+test('a shield goes upright on the line inside the tile, at a quarter of its length first', () => {
+  const boxes = lineShieldBoxes([[-100, 128, 400, 128]], 30, 17, { size: 256 });
+  assert.equal(boxes.length, 3);
+  for (const box of boxes) {
+    assert.equal(box.angle, 0);
+    assert.equal(box.y, 128);
+    assert.ok(boxInside(box, 256), JSON.stringify(box));
+  }
+  // the part inside the tile runs from x 17 to 239: a quarter, three quarters, half
+  assert.deepEqual(boxes.map((b) => b.x), [72.5, 183.5, 128]);
+  // on the longest part only; none on a line too short to carry it
+  assert.equal(lineShieldBoxes([[100, 100, 120, 100]], 30, 17, { size: 256 }).length, 0);
+  const diagonal = lineShieldBoxes([[0, 256, 256, 0]], 30, 17, { size: 256 });
+  for (const box of diagonal) close(box.x + box.y, 256);
 });

@@ -4,7 +4,8 @@
 // any other layer, so a file built from the city's own data with other layer names still
 // shows something. Names (a feature's `text`, placed per tile by tilelabels.js, lowest rank
 // first, one overlapping an earlier one left out): places as dots with names; street names
-// (transportation_name) along their roads, major roads from lower zooms; river names
+// (transportation_name) along their roads, major roads from lower zooms, and their numbers
+// (ref: G75, S208) on shields in the road signs' colours (roadshields.js); river names
 // (waterway) along the river and lake and sea names (water_name, points or lines) in italic
 // blue; POIs (poi) as small violet dots with names from zoom 15 (OpenMapTiles `rank` ≤ 10)
 // or 16 (the rest), placed after places and streets. House numbers, peaks and airports
@@ -13,6 +14,8 @@
 // colours are dark, for the pages' dark theme: land no layer covers is left transparent (the
 // map's own dark background), so tiles beyond the file's data show nothing rather than a
 // square of colour.
+
+import { roadShield } from './roadshields.js';
 
 const WATER = '#1a4b78';
 const ROAD = '#7d8ba0';
@@ -97,9 +100,12 @@ const PAINT = {
     const text = nameText(p, zoom, WATER_NAMES, [10, 4], { ...WATER_TEXT, anchor: 'center' });
     return text && { ...NAME_ONLY, text };
   },
+  // A street's name along it, and its number (ref) on a shield in road-sign colours.
   transportation_name: (p, zoom, type) => {
-    const text = type === 'line' && nameText(p, zoom, STREET_NAMES, [15, 8], STREET_TEXT);
-    return text ? { ...NAME_ONLY, text } : null;
+    if (type !== 'line') return null;
+    const text = nameText(p, zoom, STREET_NAMES, [15, 8], STREET_TEXT);
+    const shield = roadShield(p, zoom);
+    return text || shield ? { ...NAME_ONLY, text, shield } : null;
   },
   aeroway: (p, _, type) => (type === 'line' ? line('#3a4458', 2) : fill('#262c3a')),
   building: (_, zoom) => (zoom < 13 ? null : fill('#2a3850', { stroke: true, color: '#3a4d6b', weight: 0.6 })),

@@ -118,6 +118,50 @@ export function lineLabelBoxes(rings, width, height, { size = 256, margin = 2, t
   }));
 }
 
+/** The length of a flat piece [x0, y0, x1, y1, …], px. */
+function pieceLength(piece) {
+  let total = 0;
+  for (let i = 2; i < piece.length; i += 2) total += Math.hypot(piece[i] - piece[i - 2], piece[i + 1] - piece[i - 1]);
+  return total;
+}
+
+/** The point at `share` (0…1) of a flat piece's length along it: [x, y]. */
+export function pointAlong(piece, share) {
+  let left = share * pieceLength(piece);
+  for (let i = 2; i < piece.length; i += 2) {
+    const step = Math.hypot(piece[i] - piece[i - 2], piece[i + 1] - piece[i - 1]);
+    if (left <= step && step > 0) {
+      const t = left / step;
+      return [piece[i - 2] + t * (piece[i] - piece[i - 2]), piece[i - 1] + t * (piece[i + 1] - piece[i - 1])];
+    }
+    left -= step;
+  }
+  return [piece[piece.length - 2], piece[piece.length - 1]];
+}
+
+/**
+ * Upright boxes `width` × `height` px centred on a line (a road's number on its shield), best
+ * first: on the longest part of the line inside the tile (kept `margin` px plus the box's
+ * half size inside the edges), at a quarter of its length, three quarters, then half (a
+ * name along the line is centred on a stretch: the shield keeps out of its way).
+ */
+export function lineShieldBoxes(rings, width, height, { size = 256, margin = 2 } = {}) {
+  const inset = Math.max(width, height) / 2 + margin;
+  let longest = null;
+  let best = 0;
+  for (const ring of rings) {
+    for (const piece of clipLine(ring, inset, size - inset)) {
+      const length = pieceLength(piece);
+      if (length > best) [longest, best] = [piece, length];
+    }
+  }
+  if (!longest || best < width) return [];
+  return [0.25, 0.75, 0.5].map((share) => {
+    const [x, y] = pointAlong(longest, share);
+    return { x, y, hw: width / 2, hh: height / 2, angle: 0 };
+  });
+}
+
 /**
  * Whether a tile owns a point at (x, y) px: the point lies in the tile's own `size` px square,
  * [0, size)², not in the buffer around it. A point near a tile's edge comes in both tiles; only

@@ -4,21 +4,30 @@
 // stretch, rotated, never upside down, never cut by the tile's edge; a line's name once per
 // tile), beside a point's dot (anchor 'side', the default) or on the point ('center'), by
 // the one tile that owns the point (a neighbour with the point in its buffer draws the dot,
-// not the name) and wholly inside it. A name that would overlap one placed before it in the
-// tile is left out. Filled with a halo.
+// not the name) and wholly inside it. A line's `shield` {text, size, bold, color, fill, border,
+// rank} (a road's number) is drawn upright on a rounded box on the line, once per tile, in
+// the same rank order. A name or shield that would overlap one placed before it in the tile
+// is left out. Names are filled with a halo.
 
-import { PlacedLabels, lineLabelBoxes, placePointLabel } from './labelplacement.js';
+import { PlacedLabels, lineLabelBoxes, lineShieldBoxes, placePointLabel } from './labelplacement.js';
 
 const HALO = 3;
 
 function fontOf(text) {
-  return `${text.italic ? 'italic ' : ''}${text.size || 12}px sans-serif`;
+  return `${text.italic ? 'italic ' : ''}${text.bold ? 'bold ' : ''}${text.size || 12}px sans-serif`;
 }
 
-/** The label's box in the tile, or null when it finds no room. */
-function boxOf(feature, style, width, placed) {
-  const text = style.text;
-  const height = (text.size || 12) + HALO;
+/** Px around a shield's number, and its corners' radius. */
+const SHIELD_PAD = 3;
+const SHIELD_CORNER = 3;
+
+/** A name's or a shield's box in the tile, or null when it finds no room. */
+function boxOf(item, width, placed) {
+  const { feature, style, text } = item;
+  const height = (text.size || 12) + (item.shield ? 2 * SHIELD_PAD : HALO);
+  if (item.shield) {
+    return placed.take(lineShieldBoxes(feature.rings, width + 2 * SHIELD_PAD, height, { size: placed.size }));
+  }
   if (feature.kind === 'line') {
     return placed.take(lineLabelBoxes(feature.rings, width + HALO, height, { size: placed.size }));
   }
@@ -38,32 +47,57 @@ function drawText(ctx, text, box) {
   ctx.restore();
 }
 
+/** A number on its rounded box (a road sign), with a thin border. */
+function drawShield(ctx, shield, box) {
+  ctx.save();
+  ctx.beginPath();
+  ctx.roundRect(box.x - box.hw, box.y - box.hh, 2 * box.hw, 2 * box.hh, SHIELD_CORNER);
+  ctx.fillStyle = shield.fill || '#ffffff';
+  ctx.fill();
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = shield.border || shield.color || '#000000';
+  ctx.stroke();
+  ctx.fillStyle = shield.color || '#000000';
+  ctx.fillText(shield.text, box.x, box.y + 0.5);
+  ctx.restore();
+}
+
+/** The names and shields of `labels`, lowest rank first (then in drawing order). */
+function labelItems(labels) {
+  const items = [];
+  labels.forEach(({ feature, style }, i) => {
+    if (style.text?.text) items.push({ feature, style, text: style.text, i });
+    if (style.shield?.text && feature.kind === 'line') {
+      items.push({ feature, style, text: style.shield, shield: true, i });
+    }
+  });
+  return items.sort((a, b) => (a.text.rank ?? 0) - (b.text.rank ?? 0) || a.i - b.i);
+}
+
 /**
- * Draw the names of `labels` ({feature, style} of features drawn, in drawing order) on a
- * tile's context (in CSS pixels of a `size` px tile).
+ * Draw the names and shields of `labels` ({feature, style} of features drawn, in drawing
+ * order) on a tile's context (in CSS pixels of a `size` px tile).
  */
 export function drawLabels(ctx, labels, size) {
   const placed = new PlacedLabels({ size });
   const named = new Set();
-  const ordered = labels
-    .map((label, i) => ({ ...label, i }))
-    .sort((a, b) => (a.style.text.rank ?? 0) - (b.style.text.rank ?? 0) || a.i - b.i);
   ctx.save();
   ctx.globalAlpha = 1;
   ctx.setLineDash([]);
-  ctx.lineWidth = HALO;
   ctx.lineJoin = 'round';
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
-  for (const { feature, style } of ordered) {
-    const text = style.text;
-    const key = `${feature.layer} ${text.text}`;
-    if (!text.text || (feature.kind === 'line' && named.has(key))) continue;
+  for (const item of labelItems(labels)) {
+    const { feature, text } = item;
+    const key = `${feature.layer} ${item.shield ? 'shield' : 'name'} ${text.text}`;
+    if (feature.kind === 'line' && named.has(key)) continue;
     ctx.font = fontOf(text);
-    const box = boxOf(feature, style, ctx.measureText(text.text).width, placed);
+    const box = boxOf(item, ctx.measureText(text.text).width, placed);
     if (!box) continue;
     if (feature.kind === 'line') named.add(key);
-    drawText(ctx, text, box);
+    ctx.lineWidth = HALO;
+    if (item.shield) drawShield(ctx, text, box);
+    else drawText(ctx, text, box);
   }
   ctx.restore();
 }

@@ -14,7 +14,8 @@
 //   {selected, layer, zoom}; returns Leaflet path options (color, weight, opacity, fill, fillColor,
 //   fillOpacity, stroke, radius, dashArray; for a point or a line, text: {text, size, color,
 //   halo, italic, rank, anchor}, its name, placed once the tile's features are drawn: see
-//   tilelabels.js) or null to skip the feature. A cluster
+//   tilelabels.js; for a line, shield: {text, size, color, fill, border, rank}, a number on
+//   a box, e.g. a road's) or null to skip the feature. A cluster
 //   (`cluster: true`, `count`) is a circle sized by its count (radius ignored) with its count.
 // - layers: MVT layer names to draw (null: all); idProperty: attribute holding the id ('id').
 // - order(feature): a number; features are drawn by it, lowest first (e.g. by MVT layer:
@@ -83,7 +84,7 @@ const classes = new WeakMap();
 
 /** A Leaflet path style as canvas settings (radius 6 by default); null: not drawn. */
 function prepare(style, kind) {
-  return style ? { ...canvasStyle(style, kind, 6), text: style.text || null } : null;
+  return style ? { ...canvasStyle(style, kind, 6), text: style.text || null, shield: style.shield || null } : null;
 }
 
 function trace(ctx, feature, style) {
@@ -220,7 +221,7 @@ function defineClass(L) {
       for (const feature of canvas._vt.features) {
         const style = this._styleOf(feature);
         if (!style) continue;
-        if (style.text && feature.kind !== 'cluster') labels.push({ feature, style });
+        if ((style.text || style.shield) && feature.kind !== 'cluster') labels.push({ feature, style });
         if (feature.id !== null && feature.id === this._selected) selected = [feature, style];
         else this._drawOne(ctx, feature, style);
       }
