@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -56,6 +57,17 @@ RIVER = ((106.55, 30.52), (106.65, 30.56), (106.75, 30.5))
 EDGE_VILLAGE = (106.611328125 + 2 * 360 / 8192 / 256, 30.48)
 # A hospital (an important POI: rank 1), its name drawn from zoom 15.
 POI = (106.617, 30.472)
+# A curved river: the upper half of a circle 45 px across at zoom 13 (90 at 14), in one tile
+# at both zooms; no straight stretch of it holds its name.
+BEND_CENTRE, BEND_RADIUS = (106.578369140625, 30.458144), 45 * 360 / 8192 / 256
+BEND = tuple(
+    (
+        BEND_CENTRE[0] - BEND_RADIUS * math.cos(math.radians(a)),
+        BEND_CENTRE[1]
+        + BEND_RADIUS * math.cos(math.radians(BEND_CENTRE[1])) * math.sin(math.radians(a)),
+    )
+    for a in range(0, 181, 10)
+)
 # OpenMapTiles-schema layers over 广安区 (EXTENT), as the bundled style expects them, with
 # names, plus a layer the style does not know (drawn by its fallback).
 VECTOR_LAYERS = {
@@ -63,7 +75,10 @@ VECTOR_LAYERS = {
     "landuse": [({"class": "residential"}, polygon(106.62, 30.44, 106.68, 30.5))],
     "park": [({"class": "park", "name": "公园"}, polygon(106.56, 30.55, 106.6, 30.59))],
     "water": [({"class": "lake"}, polygon(106.58, 30.41, 106.61, 30.44))],
-    "waterway": [({"class": "river", "name": "渠江"}, line(*RIVER))],
+    "waterway": [
+        ({"class": "river", "name": "渠江"}, line(*RIVER)),
+        ({"class": "river", "name": "清溪小河"}, line(*BEND)),
+    ],
     "transportation": [
         ({"class": "primary"}, line((106.55, 30.4), (106.75, 30.6))),
         ({"class": "minor"}, line((106.55, 30.6), (106.75, 30.4))),

@@ -5,7 +5,7 @@ vector MBTiles (ogr2ogr, drawn by vectortiles.js with the bundled style) and a r
 nothing of anyone but its own server (every request recorded from the page's start); and
 zoomed in, the street's and the river's names are drawn along them (pixels of the label
 colours next to each line, none of the street's colour before its names' zoom; the street's
-number on red national-road shields on it); a
+number on red national-road shields on it; a curved river's name glyph by glyph along it); a
 village's name by a tile's edge is drawn once, on one side of its dot; a POI's name only from
 zoom 15."""
 
@@ -270,6 +270,17 @@ def beside(driver, rgb, lon_lat, tolerance: int = 90) -> int:
     return sum(6 < px - x <= 80 and abs(py - y) <= 10 for px, py in found)
 
 
+def bend_name(driver) -> tuple[int, int]:
+    """Water-name pixels within 10 px of the curved river, and all of them around it: a name
+    set straight across its bend would stray further (it has no straight stretch to hold it)."""
+    bend = screen_line(driver, basemap_files.BEND)
+    ((cx, cy),) = screen_line(driver, [basemap_files.BEND_CENTRE])
+    radius = math.dist((cx, cy), bend[0])
+    found = coloured(driver, WATER_TEXT, 70)  # a 13 px italic name: thin strokes
+    local = [p for p in found if math.dist(p, (cx, cy)) <= radius + 25 and p[1] <= cy + 5]
+    return sum(distance(p, bend) <= 10 for p in local), len(local)
+
+
 def test_street_and_river_names_are_drawn_along_them(site):
     base, _ = site
     with chromium(1600, 1000) as driver:
@@ -289,6 +300,8 @@ def test_street_and_river_names_are_drawn_along_them(site):
         assert coloured(driver, POI_TEXT) == [], "a POI's name before zoom 15"
         near, anywhere = along(driver, NATIONAL_SHIELD, basemap_files.STREET)
         assert near >= 20 and near == anywhere, (near, anywhere)
+        near, local = bend_name(driver)
+        assert near >= 20 and near == local, (near, local)
         # past the file's last zoom (14), tiles are cut from its z14 tiles and drawn at the
         # zoom shown, not scaled up: the names keep their size
         zoom_in(driver, (106.62, 30.47), 16)

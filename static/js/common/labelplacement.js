@@ -244,6 +244,13 @@ export class PlacedLabels {
     return !this.boxes.some((placed) => boxesOverlap(placed, box, this.pad));
   }
 
+  /** The first of `groups` (arrays of boxes, best first: a curved name's glyphs) all free and inside; placed. */
+  takeGroup(groups) {
+    const group = groups.find((g) => g.every((b) => boxInside(b, this.size) && this.free(b))) || null;
+    if (group) this.boxes.push(...group);
+    return group;
+  }
+
   /** The first of `boxes` (best first) that is free and wholly inside the tile; it is placed. Null: none. */
   take(boxes) {
     const box = boxes.find((b) => boxInside(b, this.size) && this.free(b)) || null;
