@@ -1,12 +1,13 @@
 // Where a name goes in one vector tile (the pure half of tilelabels.js: no DOM; node specs in
 // tests/js). Along a line: the longest straight-enough stretches that hold the text, kept a
-// margin inside the tile so that no tile edge cuts it, turned to read left to right. At a
-// point: only in the tile that owns the point (not one that has it in its buffer), beside its
-// dot (right, else left) or centred on it, wholly inside that tile: so a name is never drawn
-// twice nor cut at a tile's edge. And a tile's placed labels, so that one overlapping an
-// earlier one is left out. A box is a rotated rectangle in tile
-// pixels: {x, y, hw, hh, angle}: its centre, half its length and height, and the angle of
-// its length (radians, clockwise on the screen, in (-π/2, π/2]).
+// margin inside the tile so that no tile edge cuts it, turned to read left to right (along a
+// curve: labelcurve.js). A road's shield: upright on the line, a quarter of the way along.
+// At a point: only in the tile that owns the point (not one that has it in its buffer),
+// beside its dot (right, else left) or centred on it, wholly inside that tile: so a name is
+// never drawn twice nor cut at a tile's edge. And a tile's placed labels, so that one
+// overlapping an earlier one is left out. A box is a rotated rectangle in tile pixels:
+// {x, y, hw, hh, angle}: its centre, half its length and height, and the angle of its length
+// (radians, clockwise on the screen, in (-π/2, π/2]).
 
 /** A direction's angle, turned half a turn when needed so that text along it is never upside down. */
 export function uprightAngle(dx, dy) {
