@@ -6,39 +6,9 @@
 // angle}), so a curved name collides with other names like a straight one. Cheap: a few
 // placements per line, each a walk along it.
 
-import { clipLine } from './labelplacement.js';
+import { clipLine, lengthsAlong, pointAtDistance, vertexAround } from './labelplacement.js';
 
 const DEG = Math.PI / 180;
-
-/** A piece's cumulative lengths: [0, |p0p1|, |p0p1| + |p1p2|, …]. */
-function lengthsOf(piece) {
-  const lengths = [0];
-  for (let i = 2; i < piece.length; i += 2) {
-    lengths.push(lengths[lengths.length - 1] + Math.hypot(piece[i] - piece[i - 2], piece[i + 1] - piece[i - 1]));
-  }
-  return lengths;
-}
-
-/** The index of the vertex at or before distance `s` along a piece (its `lengths`), and the next. */
-function around(lengths, s) {
-  let lo = 0;
-  let hi = lengths.length - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (lengths[mid] <= s) lo = mid;
-    else hi = mid;
-  }
-  return [lo, hi];
-}
-
-/** The point at distance `s` along a piece (its `lengths` from lengthsOf): [x, y]. */
-function pointAt(piece, lengths, s) {
-  const [lo, hi] = around(lengths, s);
-  const step = lengths[hi] - lengths[lo] || 1;
-  const t = Math.min(1, Math.max(0, (s - lengths[lo]) / step));
-  const [ax, ay, bx, by] = [piece[2 * lo], piece[2 * lo + 1], piece[2 * hi], piece[2 * hi + 1]];
-  return [ax + t * (bx - ax), ay + t * (by - ay)];
-}
 
 /** The angle between two angles, in [0, π]. */
 function turn(a, b) {
@@ -49,7 +19,7 @@ function turn(a, b) {
 /** Whether the vertices of a piece between distances s0 and s1 stay within `tolerance` px of the chord a–b. */
 function hugs(piece, lengths, s0, s1, [ax, ay, bx, by], tolerance) {
   const length = Math.hypot(bx - ax, by - ay) || 1;
-  for (let k = around(lengths, s0)[1]; k < lengths.length && lengths[k] < s1; k++) {
+  for (let k = vertexAround(lengths, s0)[1]; k < lengths.length && lengths[k] < s1; k++) {
     const off = Math.abs((piece[2 * k] - ax) * (by - ay) - (piece[2 * k + 1] - ay) * (bx - ax)) / length;
     if (off > tolerance) return false;
   }
@@ -75,13 +45,13 @@ function glyphsAt(piece, lengths, start, advances, height, maxTurn) {
   const boxes = [];
   let s = start;
   for (const advance of advances) {
-    const [ax, ay] = pointAt(piece, lengths, s);
-    const [bx, by] = pointAt(piece, lengths, s + advance);
+    const [ax, ay] = pointAtDistance(piece, lengths, s);
+    const [bx, by] = pointAtDistance(piece, lengths, s + advance);
     const angle = Math.atan2(by - ay, bx - ax);
     if (Math.abs(angle) > 100 * DEG) return null;
     if (!hugs(piece, lengths, s, s + advance, [ax, ay, bx, by], height / 4)) return null;
     if (boxes.length && turn(angle, boxes[boxes.length - 1].angle) > maxTurn) return null;
-    const [x, y] = pointAt(piece, lengths, s + advance / 2);
+    const [x, y] = pointAtDistance(piece, lengths, s + advance / 2);
     boxes.push({ x, y, hw: advance / 2, hh: height / 2, angle });
     s += advance;
   }
@@ -107,7 +77,7 @@ export function curvedLabelGlyphs(rings, advances, height, options = {}) {
   const pieces = [];
   for (const ring of rings) {
     for (const piece of clipLine(ring, inset, size - inset)) {
-      const lengths = lengthsOf(piece);
+      const lengths = lengthsAlong(piece);
       const total = lengths[lengths.length - 1];
       if (total >= length + height) pieces.push({ piece, lengths, total });
     }
@@ -126,9 +96,9 @@ export function curvedLabelGlyphs(rings, advances, height, options = {}) {
 
 /** Glyphs from `start` along a piece, read left to right (the piece walked backwards if need be). */
 function place(piece, lengths, start, length, advances, height, maxTurn) {
-  const [ax] = pointAt(piece, lengths, start);
-  const [bx] = pointAt(piece, lengths, start + length);
+  const [ax] = pointAtDistance(piece, lengths, start);
+  const [bx] = pointAtDistance(piece, lengths, start + length);
   if (bx >= ax) return glyphsAt(piece, lengths, start, advances, height, maxTurn);
   const back = reversed(piece);
-  return glyphsAt(back, lengthsOf(back), lengths[lengths.length - 1] - start - length, advances, height, maxTurn);
+  return glyphsAt(back, lengthsAlong(back), lengths[lengths.length - 1] - start - length, advances, height, maxTurn);
 }

@@ -119,25 +119,40 @@ export function lineLabelBoxes(rings, width, height, { size = 256, margin = 2, t
   }));
 }
 
-/** The length of a flat piece [x0, y0, x1, y1, …], px. */
-function pieceLength(piece) {
-  let total = 0;
-  for (let i = 2; i < piece.length; i += 2) total += Math.hypot(piece[i] - piece[i - 2], piece[i + 1] - piece[i - 1]);
-  return total;
+/** A flat piece's cumulative lengths, px: [0, |p0p1|, |p0p1| + |p1p2|, …]. */
+export function lengthsAlong(piece) {
+  const lengths = [0];
+  for (let i = 2; i < piece.length; i += 2) {
+    lengths.push(lengths[lengths.length - 1] + Math.hypot(piece[i] - piece[i - 2], piece[i + 1] - piece[i - 1]));
+  }
+  return lengths;
+}
+
+/** The index of the vertex at or before distance `s` along a piece (its `lengths`), and the next. */
+export function vertexAround(lengths, s) {
+  let lo = 0;
+  let hi = lengths.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (lengths[mid] <= s) lo = mid;
+    else hi = mid;
+  }
+  return [lo, hi];
+}
+
+/** The point at distance `s` along a piece (its `lengths` from lengthsAlong): [x, y]. */
+export function pointAtDistance(piece, lengths, s) {
+  const [lo, hi] = vertexAround(lengths, s);
+  const step = lengths[hi] - lengths[lo] || 1;
+  const t = Math.min(1, Math.max(0, (s - lengths[lo]) / step));
+  const [ax, ay, bx, by] = [piece[2 * lo], piece[2 * lo + 1], piece[2 * hi], piece[2 * hi + 1]];
+  return [ax + t * (bx - ax), ay + t * (by - ay)];
 }
 
 /** The point at `share` (0…1) of a flat piece's length along it: [x, y]. */
 export function pointAlong(piece, share) {
-  let left = share * pieceLength(piece);
-  for (let i = 2; i < piece.length; i += 2) {
-    const step = Math.hypot(piece[i] - piece[i - 2], piece[i + 1] - piece[i - 1]);
-    if (left <= step && step > 0) {
-      const t = left / step;
-      return [piece[i - 2] + t * (piece[i] - piece[i - 2]), piece[i - 1] + t * (piece[i + 1] - piece[i - 1])];
-    }
-    left -= step;
-  }
-  return [piece[piece.length - 2], piece[piece.length - 1]];
+  const lengths = lengthsAlong(piece);
+  return pointAtDistance(piece, lengths, share * lengths[lengths.length - 1]);
 }
 
 /**
@@ -152,13 +167,14 @@ export function lineShieldBoxes(rings, width, height, { size = 256, margin = 2 }
   let best = 0;
   for (const ring of rings) {
     for (const piece of clipLine(ring, inset, size - inset)) {
-      const length = pieceLength(piece);
-      if (length > best) [longest, best] = [piece, length];
+      const lengths = lengthsAlong(piece);
+      const length = lengths[lengths.length - 1];
+      if (length > best) [longest, best] = [{ piece, lengths }, length];
     }
   }
   if (!longest || best < width) return [];
   return [0.25, 0.75, 0.5].map((share) => {
-    const [x, y] = pointAlong(longest, share);
+    const [x, y] = pointAtDistance(longest.piece, longest.lengths, share * best);
     return { x, y, hw: width / 2, hh: height / 2, angle: 0 };
   });
 }
@@ -254,8 +270,7 @@ export class PlacedLabels {
 
   /** The first of `boxes` (best first) that is free and wholly inside the tile; it is placed. Null: none. */
   take(boxes) {
-    const box = boxes.find((b) => boxInside(b, this.size) && this.free(b)) || null;
-    if (box) this.boxes.push(box);
-    return box;
+    const group = this.takeGroup(boxes.map((box) => [box]));
+    return group ? group[0] : null;
   }
 }
